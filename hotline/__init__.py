@@ -1,0 +1,87 @@
+"""Hotline: a multilingual voice (IVR) and SMS hotline for migrant workers in Japan."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask, Response, g, jsonify, request
+from werkzeug.exceptions import HTTPException
+
+from hotline.config import Settings, load_settings
+from hotline.logs import configure_logging
+from hotline.runtime import Runtime, set_current
+
+__all__ = ["create_app"]
+
+
+def create_app(settings: Settings | None = None, *, runtime: Runtime | None = None) -> Flask:
+    """Build the web application: webhooks, the agent API and UI, and health checks."""
+    configure_logging()
+    if runtime is None:
+        runtime = Runtime(settings or load_settings())
+        set_current(runtime)
+    settings = runtime.settings
+
+    app = Flask(__name__, instance_path=str(settings.instance_path))
+    app.config.update(
+        SECRET_KEY=settings.secret_key,
+        MAX_CONTENT_LENGTH=settings.max_request_bytes,
+        MAX_FORM_MEMORY_SIZE=settings.max_request_bytes,
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=settings.public_url.startswith("https://"),
+        JSON_SORT_KEYS=False,
+    )
+    app.extensions["hotline"] = runtime
+
+    _register_request_session(app, runtime)
+    _register_error_handlers(app)
+    _register_blueprints(app)
+    return app
+
+
+def _register_request_session(app: Flask, runtime: Runtime) -> None:
+    @app.before_request
+    def _open_session() -> None:
+        length = request.content_length
+        if length is not None and length > runtime.settings.max_request_bytes:
+            from werkzeug.exceptions import RequestEntityTooLarge
+
+            raise RequestEntityTooLarge()
+        g.db = runtime.db.sessionmaker()
+
+    @app.after_request
+    def _push_jobs_after_response(response: Response) -> Response:
+        session = g.get("db")
+        if session is not None and session.info.get("hotline.pending_outbox_ids"):
+            # Runs once the response has been sent: webhooks never wait on Redis.
+            response.call_on_close(lambda: runtime.push_pending(session))
+        return response
+
+    @app.teardown_request
+    def _close_session(_exc: BaseException | None) -> None:
+        session = g.pop("db", None)
+        if session is not None:
+            session.close()
+
+
+def _register_error_handlers(app: Flask) -> None:
+    @app.errorhandler(HTTPException)
+    def _http_error(exc: HTTPException) -> Any:
+        code = exc.code or 500
+        message = exc.description or exc.name
+        if request.path.startswith("/api/"):
+            return jsonify({"error": exc.name.lower().replace(" ", "_"), "message": message}), code
+        return Response(f"{exc.name}: {message}\n", code, content_type="text/plain; charset=utf-8")
+
+
+def _register_blueprints(app: Flask) -> None:
+    from hotline import health
+    from hotline.agents import api as agents_api
+    from hotline.sms import routes as sms_routes
+    from hotline.voice import routes as voice_routes
+
+    app.register_blueprint(health.bp)
+    app.register_blueprint(voice_routes.bp)
+    app.register_blueprint(sms_routes.bp)
+    app.register_blueprint(agents_api.bp)

@@ -1,0 +1,1 @@
+"""Advisers and supervisors: accounts, tokens, and the agent JSON API."""

@@ -1,0 +1,80 @@
+"""Bearer-token authentication for the agent API."""
+
+from __future__ import annotations
+
+import functools
+import secrets
+from collections.abc import Callable
+from typing import Any
+
+from flask import current_app, g, jsonify, request
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from hotline.agents.models import ROLES, Agent
+from hotline.crypto import encrypt_phone, normalise_phone, token_hash
+from hotline.languages import parse_codes
+
+
+def create_agent(
+    session: Session,
+    secret: str,
+    *,
+    name: str,
+    languages: str | list[str],
+    phone: str | None,
+    role: str = "agent",
+) -> tuple[Agent, str]:
+    """Create an agent and return it with its API token, which is stored only as a hash."""
+    codes = (
+        parse_codes(languages) if isinstance(languages, str) else parse_codes(",".join(languages))
+    )
+    if role not in ROLES:
+        raise ValueError(f"role must be one of: {', '.join(ROLES)}")
+    if not name.strip():
+        raise ValueError("name must not be empty")
+    token = "hl_" + secrets.token_urlsafe(32)
+    agent = Agent(
+        name=name.strip(),
+        languages=codes,
+        phone_encrypted=encrypt_phone(secret, normalise_phone(phone)) if phone else None,
+        role=role,
+        token_hash=token_hash(token),
+        ui_language="ja" if codes[0] == "ja" else "en",
+    )
+    session.add(agent)
+    session.flush()
+    return agent, token
+
+
+def agent_for_token(session: Session, token: str) -> Agent | None:
+    return session.scalar(
+        select(Agent).where(Agent.token_hash == token_hash(token), Agent.active.is_(True))
+    )
+
+
+def api_auth_required(view: Callable[..., Any]) -> Callable[..., Any]:
+    """Require `Authorization: Bearer <token>`; sets `g.agent`."""
+
+    @functools.wraps(view)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        header = request.headers.get("Authorization", "")
+        scheme, _, token = header.partition(" ")
+        agent = None
+        if scheme.lower() == "bearer" and token.strip():
+            agent = agent_for_token(g.db, token.strip())
+        if agent is None:
+            response = jsonify(
+                {"error": "unauthorized", "message": "a valid Bearer token is required"}
+            )
+            response.status_code = 401
+            response.headers["WWW-Authenticate"] = 'Bearer realm="hotline"'
+            return response
+        g.agent = agent
+        return view(*args, **kwargs)
+
+    return wrapper
+
+
+def secret_key() -> str:
+    return str(current_app.extensions["hotline"].settings.secret_key)

@@ -1,0 +1,35 @@
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import JSON, Boolean, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from hotline.db import Base, utcnow
+
+ROLES = ("agent", "supervisor")
+
+
+class Agent(Base):
+    """An adviser. The API token is kept only as a hash; the phone number encrypted."""
+
+    __tablename__ = "agents"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(120))
+    languages: Mapped[list[str]] = mapped_column(JSON)
+    phone_encrypted: Mapped[str | None] = mapped_column(String(255))
+    role: Mapped[str] = mapped_column(String(16), default="agent")
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    password_hash: Mapped[str | None] = mapped_column(String(255))
+    ui_language: Mapped[str] = mapped_column(String(8), default="en")
+    available: Mapped[bool] = mapped_column(Boolean, default=False)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+    @property
+    def is_supervisor(self) -> bool:
+        return self.role == "supervisor"
+
+    def speaks(self, language: str | None) -> bool:
+        return self.is_supervisor or (language is not None and language in self.languages)

@@ -1,0 +1,1 @@
+"""Callback requests and the language-routed queue advisers work from."""

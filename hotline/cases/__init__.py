@@ -1,0 +1,1 @@
+"""Cases: everything one worker has asked, with a reference they can read out."""

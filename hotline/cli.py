@@ -1,0 +1,153 @@
+"""The `hotline` command: run the web app and workers, migrate, add agents, simulate.
+
+Domains add their own commands in `hotline/<domain>/cli.py` through `register(main,
+simulate)`, so that this file stays the table of contents.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+from typing import Any
+
+import click
+
+from hotline.config import ConfigError, Settings, load_settings
+
+DOMAIN_CLIS = (
+    "hotline.voice.cli",
+    "hotline.sms.cli",
+    "hotline.callbacks.cli",
+    "hotline.translation.cli",
+    "hotline.agents.cli",
+    "hotline.demo",
+)
+
+
+def settings_or_exit() -> Settings:
+    try:
+        return load_settings()
+    except ConfigError as exc:
+        raise click.ClickException(f"configuration error: {exc}") from exc
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def main() -> None:
+    """Hotline: a multilingual voice and SMS hotline for migrant workers.
+
+    Configuration comes from environment variables (see README). With none set, the
+    hotline runs on an embedded SQLite file and an embedded Redis in ./instance.
+    """
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=5000, show_default=True, type=int, help="Port to listen on.")
+@click.option("--workers", default=2, show_default=True, type=int, help="Web processes.")
+@click.option("--threads", default=4, show_default=True, type=int, help="Threads per process.")
+def serve(host: str, port: int, workers: int, threads: int) -> None:
+    """Run the web app (webhooks, agent API and UI) under gunicorn."""
+    from hotline.server import run_gunicorn
+
+    settings = settings_or_exit()
+    run_gunicorn(settings, bind=f"{host}:{port}", workers=workers, threads=threads)
+
+
+@main.command()
+@click.option("--burst", is_flag=True, help="Run the jobs that are due, then exit.")
+@click.option(
+    "--relay-interval",
+    default=2.0,
+    show_default=True,
+    type=float,
+    help="Seconds between outbox relay passes.",
+)
+def worker(burst: bool, relay_interval: float) -> None:
+    """Run background jobs (SMS, calls, transcription, translation) from Redis."""
+    from hotline.worker import run_worker
+
+    run_worker(settings_or_exit(), burst=burst, relay_interval=relay_interval)
+
+
+@main.group()
+def db() -> None:
+    """Database schema management."""
+
+
+@db.command("upgrade")
+@click.option("--revision", default="head", show_default=True)
+def db_upgrade(revision: str) -> None:
+    """Apply Alembic migrations up to REVISION (the latest by default)."""
+    from hotline.migrate import upgrade
+
+    settings = settings_or_exit()
+    settings.instance_path.mkdir(parents=True, exist_ok=True)
+    upgrade(settings.database_url, revision)
+    click.echo("database is up to date")
+
+
+@main.group()
+def agent() -> None:
+    """Advisers and supervisors."""
+
+
+@agent.command("add")
+@click.option("--name", required=True, help="The adviser's name as colleagues know it.")
+@click.option("--languages", required=True, help="Comma-separated codes, e.g. vi,en.")
+@click.option("--phone", default=None, help="Phone number dialled for callbacks (+81...).")
+@click.option(
+    "--role", default="agent", show_default=True, type=click.Choice(["agent", "supervisor"])
+)
+def agent_add(name: str, languages: str, phone: str | None, role: str) -> None:
+    """Add an agent and print their API token (shown only this once)."""
+    from hotline.agents.auth import create_agent
+    from hotline.crypto import InvalidPhoneNumber
+    from hotline.runtime import Runtime
+
+    runtime = Runtime(settings_or_exit())
+    try:
+        with runtime.db.session() as session:
+            agent_row, token = create_agent(
+                session,
+                runtime.settings.secret_key,
+                name=name,
+                languages=languages,
+                phone=phone,
+                role=role,
+            )
+            agent_id = agent_row.id
+    except (ValueError, InvalidPhoneNumber) as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"agent {agent_id} added: {name} ({languages}, {role})")
+    click.echo("API token (store it now; it cannot be shown again):")
+    click.echo(token)
+
+
+@main.command("config")
+def show_config() -> None:
+    """Print the effective configuration, without secrets."""
+    for key, value in settings_or_exit().public_dict().items():
+        click.echo(f"{key} = {value}")
+
+
+@main.group()
+def simulate() -> None:
+    """Drive the hotline from a terminal the way Twilio would: no phone needed."""
+
+
+def _register_domains() -> None:
+    for name in DOMAIN_CLIS:
+        try:
+            module: Any = importlib.import_module(name)
+        except ModuleNotFoundError as exc:
+            if exc.name == name:
+                continue
+            raise
+        module.register(main, simulate)
+
+
+_register_domains()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,73 @@
+"""The one place that builds clients for outside services from the settings.
+
+Twilio: the real `twilio` REST client, pointed at TWILIO_API_URL when set (staging,
+tests). Google: the real Translation v3 and Speech v1 clients over REST, pointed at
+GOOGLE_*_ENDPOINT when set, with anonymous credentials when an endpoint is set and no
+application default credentials exist (emulators, tests).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from hotline.config import Settings
+
+
+class NotConfigured(RuntimeError):
+    """The outside service this feature needs is not configured."""
+
+
+def twilio_client(settings: Settings) -> Any:
+    if not settings.twilio_configured:
+        raise NotConfigured("Twilio is not configured (TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN)")
+    from twilio.http.http_client import TwilioHttpClient
+    from twilio.rest import Client
+
+    client = Client(
+        settings.twilio_account_sid,
+        settings.twilio_auth_token,
+        http_client=TwilioHttpClient(timeout=15),
+    )
+    if settings.twilio_api_url:
+        client.api.base_url = settings.twilio_api_url
+    return client
+
+
+def _google_kwargs(settings: Settings, endpoint: str | None) -> dict[str, Any]:
+    from google.api_core.client_options import ClientOptions
+
+    kwargs: dict[str, Any] = {"transport": "rest"}
+    if endpoint:
+        kwargs["client_options"] = ClientOptions(api_endpoint=endpoint)
+        kwargs["credentials"] = _credentials_or_anonymous()
+    return kwargs
+
+
+def _credentials_or_anonymous() -> Any:
+    import google.auth
+    from google.auth.credentials import AnonymousCredentials
+    from google.auth.exceptions import DefaultCredentialsError
+
+    try:
+        credentials, _project = google.auth.default()
+    except DefaultCredentialsError:
+        return AnonymousCredentials()
+    return credentials
+
+
+def translate_client(settings: Settings) -> Any:
+    if not settings.google_configured:
+        raise NotConfigured("Google Translate is not configured (GOOGLE_CLOUD_PROJECT)")
+    from google.cloud import translate_v3
+
+    return translate_v3.TranslationServiceClient(
+        **_google_kwargs(settings, settings.google_translate_endpoint)
+    )
+
+
+def speech_client(settings: Settings) -> Any:
+    if not settings.google_configured:
+        raise NotConfigured("Google Speech-to-Text is not configured (GOOGLE_CLOUD_PROJECT)")
+    from google.cloud import speech_v1
+
+    return speech_v1.SpeechClient(**_google_kwargs(settings, settings.google_speech_endpoint))

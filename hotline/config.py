@@ -1,0 +1,233 @@
+"""Settings read from the environment variables of the public contract (DESIGN.md).
+
+Parsing is strict: a bad value stops start-up with a `ConfigError` naming the variable.
+Secrets are kept out of `repr()` so they never reach a log or a traceback.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import phonenumbers
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+
+SECRET_FIELDS = frozenset({"twilio_auth_token", "secret_key"})
+
+
+class ConfigError(ValueError):
+    """A configuration value is missing or malformed; the message names the variable."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything the hotline reads from its environment, already validated."""
+
+    instance_path: Path
+    database_url: str
+    redis_url: str | None
+    public_url: str
+    secret_key: str = field(repr=False)
+    twilio_account_sid: str | None = None
+    twilio_auth_token: str | None = field(default=None, repr=False)
+    twilio_number: str | None = None
+    twilio_api_url: str | None = None
+    google_cloud_project: str | None = None
+    google_translate_endpoint: str | None = None
+    google_speech_endpoint: str | None = None
+    # Not part of the public contract: tuning knobs with safe defaults.
+    opening_hours: str = "09:00-18:00"
+    quiet_hours: str = "21:00-08:00"
+    agent_languages: tuple[str, ...] = ("en", "ja")
+    max_request_bytes: int = 64 * 1024
+
+    @property
+    def twilio_configured(self) -> bool:
+        return bool(self.twilio_account_sid and self.twilio_auth_token)
+
+    @property
+    def google_configured(self) -> bool:
+        return bool(self.google_cloud_project)
+
+    @property
+    def embedded_redis(self) -> bool:
+        return self.redis_url is None
+
+    def with_overrides(self, **changes: object) -> Settings:
+        return replace(self, **changes)  # type: ignore[arg-type]
+
+    def public_dict(self) -> dict[str, object]:
+        """The settings without secrets, for `hotline config` and diagnostics."""
+        out: dict[str, object] = {}
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if f.name in SECRET_FIELDS:
+                value = "set" if value else "unset"
+            elif f.name == "database_url":
+                value = make_url(value).render_as_string(hide_password=True)
+            out[f.name] = str(value) if isinstance(value, Path) else value
+        return out
+
+
+_SID = re.compile(r"^AC[0-9a-fA-F]{32}$")
+_PROJECT = re.compile(r"^[a-z][a-z0-9-]{4,61}[a-z0-9]$")
+_HOURS = re.compile(r"^([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-3]):[0-5]\d$")
+
+
+def _blank_to_none(value: str | None) -> str | None:
+    if value is None:
+        return None
+    value = value.strip()
+    return value or None
+
+
+def _http_url(name: str, value: str) -> str:
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise ConfigError(f"{name} must be an http:// or https:// URL")
+    if parts.query or parts.fragment:
+        raise ConfigError(f"{name} must not carry a query string or fragment")
+    return value.rstrip("/")
+
+
+def _database_url(value: str) -> str:
+    try:
+        url = make_url(value)
+    except ArgumentError as exc:
+        raise ConfigError("DATABASE_URL is not a database URL") from exc
+    backend = url.get_backend_name()
+    if backend == "postgres":
+        url = url.set(drivername="postgresql+psycopg")
+    elif backend == "postgresql":
+        if url.drivername == "postgresql":
+            url = url.set(drivername="postgresql+psycopg")
+    elif backend != "sqlite":
+        raise ConfigError("DATABASE_URL must be a postgresql:// or sqlite:// URL")
+    return url.render_as_string(hide_password=False)
+
+
+def _redis_url(value: str) -> str:
+    if urlsplit(value).scheme not in ("redis", "rediss", "unix"):
+        raise ConfigError("REDIS_URL must be a redis://, rediss:// or unix:// URL")
+    return value
+
+
+def _phone(name: str, value: str) -> str:
+    try:
+        number = phonenumbers.parse(value, None)
+    except phonenumbers.NumberParseException as exc:
+        raise ConfigError(f"{name} must be a phone number in E.164 form (+81...)") from exc
+    if not phonenumbers.is_possible_number(number):
+        raise ConfigError(f"{name} must be a phone number in E.164 form (+81...)")
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def _instance_secret(instance_path: Path, name: str) -> str:
+    """A secret generated once for an embedded install and kept in the instance folder."""
+    path = instance_path / name
+    if path.exists():
+        return path.read_text().strip()
+    instance_path.mkdir(parents=True, exist_ok=True)
+    value = secrets.token_hex(24)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as fh:
+        fh.write(value)
+    return value
+
+
+def default_instance_path() -> Path:
+    return Path.cwd() / "instance"
+
+
+def load_settings(
+    env: Mapping[str, str] | None = None, *, instance_path: Path | None = None
+) -> Settings:
+    """Read and validate the settings; raise ConfigError naming the first bad variable."""
+    env = os.environ if env is None else env
+
+    def get(name: str) -> str | None:
+        return _blank_to_none(env.get(name))
+
+    raw_instance = get("HOTLINE_INSTANCE_PATH")
+    instance = (
+        Path(raw_instance).resolve() if raw_instance else (instance_path or default_instance_path())
+    )
+
+    raw_db = get("DATABASE_URL")
+    database_url = _database_url(raw_db) if raw_db else f"sqlite:///{instance / 'hotline.sqlite3'}"
+    raw_redis = get("REDIS_URL")
+    redis_url = _redis_url(raw_redis) if raw_redis else None
+
+    raw_public = get("HOTLINE_PUBLIC_URL")
+    public_url = (
+        _http_url("HOTLINE_PUBLIC_URL", raw_public) if raw_public else "http://127.0.0.1:5000"
+    )
+
+    secret_key = get("HOTLINE_SECRET_KEY")
+    if secret_key is not None and len(secret_key) < 16:
+        raise ConfigError("HOTLINE_SECRET_KEY must be at least 16 characters long")
+    if secret_key is None:
+        secret_key = _instance_secret(instance, "secret_key")
+
+    sid = get("TWILIO_ACCOUNT_SID")
+    if sid is not None and not _SID.match(sid):
+        raise ConfigError("TWILIO_ACCOUNT_SID must be 'AC' followed by 32 hexadecimal digits")
+    token = get("TWILIO_AUTH_TOKEN")
+    if token is not None and len(token) < 8:
+        raise ConfigError("TWILIO_AUTH_TOKEN is too short to be a Twilio auth token")
+    if token is None:
+        # Embedded development: webhooks are still signed, with a token kept locally
+        # so that `hotline simulate` and the server agree.
+        token = _instance_secret(instance, "twilio_dev_token")
+    number_raw = get("TWILIO_NUMBER")
+    number = _phone("TWILIO_NUMBER", number_raw) if number_raw else None
+    api_raw = get("TWILIO_API_URL")
+    api_url = _http_url("TWILIO_API_URL", api_raw) if api_raw else None
+
+    project = get("GOOGLE_CLOUD_PROJECT")
+    if project is not None and not _PROJECT.match(project):
+        raise ConfigError("GOOGLE_CLOUD_PROJECT must be a Google Cloud project id")
+    translate_ep = get("GOOGLE_TRANSLATE_ENDPOINT")
+    speech_ep = get("GOOGLE_SPEECH_ENDPOINT")
+
+    opening = get("HOTLINE_OPENING_HOURS") or "09:00-18:00"
+    if not _HOURS.match(opening):
+        raise ConfigError("HOTLINE_OPENING_HOURS must look like 09:00-18:00")
+    quiet = get("HOTLINE_QUIET_HOURS") or "21:00-08:00"
+    if not _HOURS.match(quiet):
+        raise ConfigError("HOTLINE_QUIET_HOURS must look like 21:00-08:00")
+    agent_langs_raw = get("HOTLINE_AGENT_LANGUAGES") or "en,ja"
+    agent_langs = tuple(code.strip() for code in agent_langs_raw.split(",") if code.strip())
+    from hotline.languages import LANGUAGES  # local import: languages has no config needs
+
+    for code in agent_langs:
+        if code not in LANGUAGES:
+            raise ConfigError(f"HOTLINE_AGENT_LANGUAGES names an unknown language: {code}")
+
+    return Settings(
+        instance_path=instance,
+        database_url=database_url,
+        redis_url=redis_url,
+        public_url=public_url,
+        secret_key=secret_key,
+        twilio_account_sid=sid,
+        twilio_auth_token=token,
+        twilio_number=number,
+        twilio_api_url=api_url,
+        google_cloud_project=project,
+        google_translate_endpoint=(
+            _http_url("GOOGLE_TRANSLATE_ENDPOINT", translate_ep) if translate_ep else None
+        ),
+        google_speech_endpoint=(
+            _http_url("GOOGLE_SPEECH_ENDPOINT", speech_ep) if speech_ep else None
+        ),
+        opening_hours=opening,
+        quiet_hours=quiet,
+        agent_languages=agent_langs,
+    )

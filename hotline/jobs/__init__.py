@@ -1,0 +1,255 @@
+"""Background jobs: a transactional outbox in the database, executed by RQ workers.
+
+`defer()` writes an `OutboxJob` row in the caller's transaction; after commit its id is
+pushed to Redis (in the web app: after the response has been sent). The RQ job only
+carries that id. `execute()` claims the row with a conditional update, runs the
+handler, and marks it done, so a duplicate push is harmless. A handler that raises
+`RetryLater` is rescheduled with backoff by the relay, which also pushes whatever did
+not reach Redis during an outage. The database loses nothing; Redis can.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from rq import Queue
+from sqlalchemy import or_, select, update
+from sqlalchemy.orm import Session
+
+from hotline.db import utcnow
+from hotline.jobs.models import OutboxJob
+
+if TYPE_CHECKING:
+    from hotline.runtime import Runtime
+
+log = logging.getLogger(__name__)
+
+QUEUE_NAME = "hotline"
+STALE_PUSH = dt.timedelta(minutes=10)  # pushed but never started: Redis lost it
+STALE_START = dt.timedelta(minutes=15)  # started but never finished: the worker died
+DEFAULT_BACKOFF = (10, 30, 120, 600, 1800)  # seconds between attempts
+
+
+class RetryLater(Exception):
+    """A transient failure: run the job again later (after `delay` seconds if given)."""
+
+    def __init__(self, reason: str, delay: float | None = None) -> None:
+        super().__init__(reason)
+        self.delay = delay
+
+
+Handler = Callable[..., None]
+
+
+@dataclass(frozen=True)
+class JobSpec:
+    name: str
+    func: Handler
+    max_attempts: int
+    backoff: tuple[int, ...]
+    on_give_up: Callable[..., None] | None
+
+
+REGISTRY: dict[str, JobSpec] = {}
+
+
+@dataclass(frozen=True)
+class PeriodicTask:
+    name: str
+    func: Callable[[Runtime], None]
+    every_seconds: float
+
+
+PERIODIC: list[PeriodicTask] = []
+
+
+def periodic(
+    name: str, *, every_seconds: float
+) -> Callable[[Callable[..., None]], Callable[..., None]]:
+    """Run `func(runtime)` from the worker's relay loop about every `every_seconds`."""
+
+    def register(func: Callable[..., None]) -> Callable[..., None]:
+        PERIODIC.append(PeriodicTask(name, func, every_seconds))
+        return func
+
+    return register
+
+
+def job(
+    name: str,
+    *,
+    max_attempts: int = 6,
+    backoff: tuple[int, ...] = DEFAULT_BACKOFF,
+    on_give_up: Callable[..., None] | None = None,
+) -> Callable[[Handler], Handler]:
+    """Register `func(runtime, **args)` as the handler of jobs called `name`.
+
+    Handlers must be idempotent: they re-read their rows by id and check state first.
+    `on_give_up(runtime, error, **args)` runs once when the last attempt has failed.
+    """
+
+    def register(func: Handler) -> Handler:
+        REGISTRY[name] = JobSpec(name, func, max_attempts, backoff, on_give_up)
+        return func
+
+    return register
+
+
+def _load_handlers() -> None:
+    # Domains register their handlers on import.
+    from hotline import handlers  # noqa: F401
+
+
+def defer(session: Session, name: str, **args: Any) -> OutboxJob:
+    """Record a job in the session's transaction; it is pushed to Redis after commit."""
+    if not REGISTRY:
+        _load_handlers()
+    if name not in REGISTRY:
+        raise KeyError(f"no job handler named {name!r}")
+    row = OutboxJob(name=name, args=args)
+    session.add(row)
+    session.flush()
+    session.info.setdefault("hotline.outbox_new", []).append(row)
+    return row
+
+
+def rq_job_id(outbox_id: int, attempt: int) -> str:
+    return f"outbox-{outbox_id}-{attempt}"
+
+
+def queue(runtime: Runtime) -> Queue:
+    return Queue(QUEUE_NAME, connection=runtime.redis)
+
+
+def push(runtime: Runtime, outbox_ids: Iterable[int]) -> int:
+    """Hand these outbox rows to RQ. Returns how many were pushed; failures wait for the relay."""
+    pushed: list[int] = []
+    try:
+        q = queue(runtime)
+        with runtime.db.session() as session:
+            rows = session.scalars(select(OutboxJob).where(OutboxJob.id.in_(list(outbox_ids))))
+            attempts = {row.id: row.attempts for row in rows}
+        for outbox_id, attempt in attempts.items():
+            q.enqueue_call(
+                "hotline.jobs.execute",
+                args=(outbox_id,),
+                job_id=rq_job_id(outbox_id, attempt),
+                unique=True,
+                result_ttl=3600,
+                failure_ttl=7 * 24 * 3600,
+            )
+            pushed.append(outbox_id)
+    except Exception as exc:  # Redis down or slow: the relay will push these later.
+        log.warning("outbox push deferred to relay: %s", type(exc).__name__)
+    if pushed:
+        with runtime.db.session() as session:
+            session.execute(
+                update(OutboxJob).where(OutboxJob.id.in_(pushed)).values(pushed_at=utcnow())
+            )
+    return len(pushed)
+
+
+def relay(runtime: Runtime, *, now: dt.datetime | None = None, limit: int = 500) -> int:
+    """Push every job that is due and not on its way: never pushed, lost, or abandoned."""
+    now = now or utcnow()
+    with runtime.db.session() as session:
+        ids = session.scalars(
+            select(OutboxJob.id)
+            .where(
+                OutboxJob.done_at.is_(None),
+                OutboxJob.failed_at.is_(None),
+                or_(OutboxJob.run_after.is_(None), OutboxJob.run_after <= now),
+                or_(
+                    OutboxJob.pushed_at.is_(None),
+                    (OutboxJob.started_at.is_(None) & (OutboxJob.pushed_at < now - STALE_PUSH)),
+                    OutboxJob.started_at < now - STALE_START,
+                ),
+            )
+            .order_by(OutboxJob.id)
+            .limit(limit)
+        ).all()
+    return push(runtime, ids) if ids else 0
+
+
+def execute(outbox_id: int) -> str:
+    """The RQ entry point: run one outbox job at most once to completion."""
+    from hotline.runtime import current
+
+    return run_outbox_job(current(), outbox_id)
+
+
+def run_outbox_job(runtime: Runtime, outbox_id: int) -> str:
+    if not REGISTRY:
+        _load_handlers()
+    now = utcnow()
+    with runtime.db.session() as session:
+        claimed = session.execute(
+            update(OutboxJob)
+            .where(
+                OutboxJob.id == outbox_id,
+                OutboxJob.done_at.is_(None),
+                OutboxJob.failed_at.is_(None),
+                or_(OutboxJob.started_at.is_(None), OutboxJob.started_at < now - STALE_START),
+            )
+            .values(started_at=now, attempts=OutboxJob.attempts + 1)
+        ).rowcount  # type: ignore[attr-defined]
+        if not claimed:
+            return "skipped"
+        row = session.get(OutboxJob, outbox_id)
+        assert row is not None
+        name, args, attempts = row.name, dict(row.args), row.attempts
+
+    spec = REGISTRY[name]
+    try:
+        spec.func(runtime, **args)
+    except RetryLater as exc:
+        return _reschedule(runtime, outbox_id, spec, attempts, exc, exc.delay)
+    except Exception as exc:
+        log.exception("job %s (outbox %s) failed", name, outbox_id)
+        return _reschedule(runtime, outbox_id, spec, attempts, exc, None)
+    with runtime.db.session() as session:
+        session.execute(update(OutboxJob).where(OutboxJob.id == outbox_id).values(done_at=utcnow()))
+    return "done"
+
+
+def _reschedule(
+    runtime: Runtime,
+    outbox_id: int,
+    spec: JobSpec,
+    attempts: int,
+    error: Exception,
+    delay: float | None,
+) -> str:
+    message = f"{type(error).__name__}: {error}"[:2000]
+    now = utcnow()
+    if attempts >= spec.max_attempts:
+        with runtime.db.session() as session:
+            session.execute(
+                update(OutboxJob)
+                .where(OutboxJob.id == outbox_id)
+                .values(failed_at=now, last_error=message)
+            )
+        if spec.on_give_up is not None:
+            with runtime.db.session() as session:
+                row = session.get(OutboxJob, outbox_id)
+                args = dict(row.args) if row else {}
+            spec.on_give_up(runtime, error, **args)
+        return "failed"
+    if delay is None:
+        delay = spec.backoff[min(attempts - 1, len(spec.backoff) - 1)]
+    with runtime.db.session() as session:
+        session.execute(
+            update(OutboxJob)
+            .where(OutboxJob.id == outbox_id)
+            .values(
+                started_at=None,
+                pushed_at=None,
+                run_after=now + dt.timedelta(seconds=delay),
+                last_error=message,
+            )
+        )
+    return "retry"

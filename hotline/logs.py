@@ -1,0 +1,38 @@
+"""Logging that cannot leak a phone number: a filter masks anything shaped like one.
+
+Code never logs numbers or message bodies on purpose; this filter is the second line
+of defence for third-party messages (HTTP clients, tracebacks) that might.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+
+_PHONE = re.compile(r"(?<![\w/])\+?\d[\d \-().]{7,}\d")
+_configured = False
+
+
+class RedactPhoneNumbers(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        redacted = _PHONE.sub("[number]", message)
+        if redacted != message:
+            record.msg, record.args = redacted, None
+        return True
+
+
+def configure_logging(level: int = logging.INFO) -> None:
+    global _configured
+    if _configured:
+        return
+    _configured = True
+    handler = logging.StreamHandler()
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    handler.addFilter(RedactPhoneNumbers())
+    root = logging.getLogger()
+    root.addHandler(handler)
+    if root.level == logging.WARNING:
+        root.setLevel(level)
+    for name in ("werkzeug", "gunicorn.access", "gunicorn.error", "rq.worker"):
+        logging.getLogger(name).addFilter(RedactPhoneNumbers())

@@ -1,0 +1,35 @@
+"""Every table of the hotline, imported in one place for Alembic and the tests.
+
+Each domain owns its models; this module only gathers them onto `Base.metadata`.
+"""
+
+from hotline.agents.models import Agent
+from hotline.audit import AuditEvent
+from hotline.callbacks.models import CallbackAttempt, CallbackRequest
+from hotline.callers.models import Caller
+from hotline.cases.models import Case
+from hotline.db import Base
+from hotline.jobs.models import OutboxJob
+from hotline.sms.models import OptOutEvent, SmsMessage
+from hotline.translation.models import Translation
+from hotline.voice.models import Call, Voicemail
+from hotline.webhooks import WebhookReceipt
+
+metadata = Base.metadata
+
+__all__ = [
+    "Agent",
+    "AuditEvent",
+    "Call",
+    "CallbackAttempt",
+    "CallbackRequest",
+    "Caller",
+    "Case",
+    "OptOutEvent",
+    "OutboxJob",
+    "SmsMessage",
+    "Translation",
+    "Voicemail",
+    "WebhookReceipt",
+    "metadata",
+]

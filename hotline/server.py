@@ -1,0 +1,59 @@
+"""Running the web app under gunicorn from `hotline serve`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from gunicorn.app.base import BaseApplication
+
+from hotline.config import Settings
+from hotline.runtime import Runtime, set_current
+
+
+class _Gunicorn(BaseApplication):
+    def __init__(self, runtime: Runtime, options: dict[str, Any]) -> None:
+        self.runtime = runtime
+        self.options = options
+        super().__init__()
+
+    def load_config(self) -> None:
+        for key, value in self.options.items():
+            self.cfg.set(key, value)
+
+    def load(self) -> Any:
+        from hotline import create_app
+
+        return create_app(runtime=self.runtime)
+
+
+def _post_fork(_server: Any, _worker: Any) -> None:
+    # Connections opened in the master must not be shared with forked workers.
+    from hotline.runtime import current
+
+    runtime = current()
+    runtime.db.engine.dispose(close=False)
+
+
+def run_gunicorn(settings: Settings, *, bind: str, workers: int, threads: int) -> None:
+    from hotline.migrate import upgrade
+
+    if settings.database_url.startswith("sqlite"):
+        # The embedded install migrates itself; production runs `hotline db upgrade`.
+        settings.instance_path.mkdir(parents=True, exist_ok=True)
+        upgrade(settings.database_url)
+    runtime = Runtime(settings)
+    set_current(runtime)
+    runtime.redis.ping()  # start (or find) the embedded Redis before forking
+    options = {
+        "bind": bind,
+        "workers": workers,
+        "threads": threads,
+        "worker_class": "gthread" if threads > 1 else "sync",
+        "preload_app": True,
+        "post_fork": _post_fork,
+        "accesslog": "-",
+        # Paths and status only: never the query string or the body.
+        "access_log_format": '%(h)s "%(m)s %(U)s" %(s)s %(b)s %(M)sms',
+        "timeout": 30,
+    }
+    _Gunicorn(runtime, options).run()

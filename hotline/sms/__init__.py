@@ -1,0 +1,1 @@
+"""The SMS channel: keywords, opt-outs, free text to advisers, outbound sends."""

@@ -1,0 +1,64 @@
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from hotline.db import Base, utcnow
+
+# Twilio's message statuses in the order they can happen; a status only moves forward.
+SMS_STATUS_ORDER = (
+    "pending",  # recorded here, not yet handed to Twilio
+    "accepted",
+    "scheduled",
+    "queued",
+    "sending",
+    "sent",
+    "receiving",
+    "received",
+    "delivered",
+    "undelivered",
+    "failed",
+    "read",
+    "canceled",
+    "blocked",  # not sent: the number has opted out
+)
+
+
+class SmsMessage(Base):
+    """One SMS, in or out. Bodies are personal data: never logged."""
+
+    __tablename__ = "sms_messages"
+    __table_args__ = (Index("ix_sms_messages_case_created", "case_id", "created_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    sid: Mapped[str | None] = mapped_column(String(64), unique=True)
+    direction: Mapped[str] = mapped_column(String(8))  # "in" | "out"
+    kind: Mapped[str] = mapped_column(String(16), default="worker")  # worker|system|agent
+    caller_id: Mapped[int] = mapped_column(ForeignKey("callers.id"), index=True)
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"))
+    agent_id: Mapped[int | None] = mapped_column(ForeignKey("agents.id"))
+    body: Mapped[str] = mapped_column(Text)
+    language: Mapped[str | None] = mapped_column(String(8))
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    error_code: Mapped[int | None] = mapped_column(Integer)
+    error_message: Mapped[str | None] = mapped_column(String(255))
+    segments: Mapped[int | None] = mapped_column(Integer)
+    num_media: Mapped[int] = mapped_column(Integer, default=0)
+    media: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class OptOutEvent(Base):
+    """The opt-out ledger: every STOP and START a number ever sent, and 21610 answers."""
+
+    __tablename__ = "opt_out_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    caller_id: Mapped[int] = mapped_column(ForeignKey("callers.id"), index=True)
+    action: Mapped[str] = mapped_column(String(8))  # "stop" | "start"
+    source: Mapped[str] = mapped_column(String(32))  # keyword text class, "twilio-21610", ...
+    at: Mapped[dt.datetime] = mapped_column(default=utcnow)

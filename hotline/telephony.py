@@ -1,0 +1,164 @@
+"""Outbound telephony behind one small interface: send an SMS, place a call, fetch or
+delete a recording.
+
+`TwilioTelephony` uses the real Twilio REST client (see `hotline.clients`).
+`DevTelephony` is the honest local stand-in when Twilio is not configured: nothing
+leaves the machine, and every result says so. Errors say whether a retry can help.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+import requests
+
+from hotline.config import Settings
+
+log = logging.getLogger(__name__)
+
+# Twilio error codes that no retry will fix.
+PERMANENT_CODES = {
+    21211,  # invalid 'To' number
+    21214,  # 'To' number cannot be reached
+    21408,  # permission to send to this region not enabled
+    21610,  # recipient has opted out (STOP)
+    21612,  # cannot route to this number
+    21614,  # 'To' is not a mobile number
+    21215,  # geo permission for calls not enabled
+    21217,  # phone number does not appear to be valid
+}
+OPTED_OUT_CODE = 21610
+
+
+class TelephonyError(Exception):
+    def __init__(self, message: str, *, permanent: bool, code: int | None = None) -> None:
+        super().__init__(message)
+        self.permanent = permanent
+        self.code = code
+
+
+@dataclass(frozen=True)
+class Sent:
+    sid: str
+    status: str
+    delivered_locally: bool = False  # True when DevTelephony kept it on this machine
+
+
+class Telephony(Protocol):
+    def send_sms(self, to: str, body: str, *, status_callback: str) -> Sent: ...
+
+    def place_call(self, to: str, *, url: str, status_callback: str) -> Sent: ...
+
+    def fetch_recording(self, recording_url: str) -> bytes: ...
+
+    def delete_recording(self, recording_sid: str) -> None: ...
+
+
+class TwilioTelephony:
+    def __init__(self, settings: Settings) -> None:
+        from hotline.clients import twilio_client
+
+        if not settings.twilio_number:
+            from hotline.clients import NotConfigured
+
+            raise NotConfigured("TWILIO_NUMBER is not configured")
+        self.settings = settings
+        self.client = twilio_client(settings)
+        self.number = settings.twilio_number
+
+    def _call(self, fn: Any, **kwargs: Any) -> Any:
+        from twilio.base.exceptions import TwilioException, TwilioRestException
+
+        try:
+            return fn(**kwargs)
+        except TwilioRestException as exc:
+            code = exc.code
+            permanent = code in PERMANENT_CODES or (400 <= exc.status < 500 and exc.status != 429)
+            raise TelephonyError(
+                f"Twilio answered {exc.status} (code {code})", permanent=permanent, code=code
+            ) from exc
+        except (TwilioException, requests.RequestException, OSError) as exc:
+            raise TelephonyError(
+                f"Twilio unreachable: {type(exc).__name__}", permanent=False
+            ) from exc
+
+    def send_sms(self, to: str, body: str, *, status_callback: str) -> Sent:
+        message = self._call(
+            self.client.messages.create,
+            to=to,
+            from_=self.number,
+            body=body,
+            status_callback=status_callback,
+        )
+        return Sent(sid=message.sid, status=message.status or "queued")
+
+    def place_call(self, to: str, *, url: str, status_callback: str) -> Sent:
+        call = self._call(
+            self.client.calls.create,
+            to=to,
+            from_=self.number,
+            url=url,
+            method="POST",
+            status_callback=status_callback,
+            status_callback_method="POST",
+            status_callback_event=["initiated", "ringing", "answered", "completed"],
+        )
+        return Sent(sid=call.sid, status=call.status or "queued")
+
+    def fetch_recording(self, recording_url: str) -> bytes:
+        """Download a recording's audio (WAV) with the account's credentials."""
+        url = recording_url
+        if self.settings.twilio_api_url and url.startswith("https://api.twilio.com"):
+            url = self.settings.twilio_api_url + url[len("https://api.twilio.com") :]
+        if not url.endswith((".wav", ".mp3")):
+            url += ".wav"
+        try:
+            response = requests.get(
+                url,
+                auth=(
+                    self.settings.twilio_account_sid or "",
+                    self.settings.twilio_auth_token or "",
+                ),
+                timeout=30,
+            )
+        except requests.RequestException as exc:
+            raise TelephonyError("recording download failed", permanent=False) from exc
+        if response.status_code == 404:
+            raise TelephonyError("recording not found", permanent=True, code=20404)
+        if response.status_code >= 400:
+            raise TelephonyError(
+                f"recording download answered {response.status_code}",
+                permanent=400 <= response.status_code < 500 and response.status_code != 429,
+            )
+        return response.content
+
+    def delete_recording(self, recording_sid: str) -> None:
+        self._call(self.client.recordings(recording_sid).delete)
+
+
+class DevTelephony:
+    """Keeps everything on this machine: for a laptop without a Twilio account."""
+
+    def send_sms(self, to: str, body: str, *, status_callback: str) -> Sent:
+        log.info("SMS kept locally (Twilio is not configured): %d characters", len(body))
+        return Sent(sid="SMlocal" + secrets.token_hex(13), status="sent", delivered_locally=True)
+
+    def place_call(self, to: str, *, url: str, status_callback: str) -> Sent:
+        log.info("call not placed (Twilio is not configured)")
+        return Sent(sid="CAlocal" + secrets.token_hex(13), status="queued", delivered_locally=True)
+
+    def fetch_recording(self, recording_url: str) -> bytes:
+        raise TelephonyError("Twilio is not configured: no recordings to fetch", permanent=True)
+
+    def delete_recording(self, recording_sid: str) -> None:
+        return None
+
+
+def telephony(settings: Settings) -> Telephony:
+    """The real Twilio client when configured, else the local stand-in."""
+    if settings.twilio_configured and settings.twilio_number:
+        return TwilioTelephony(settings)
+    return DevTelephony()

@@ -1,0 +1,1 @@
+"""Transcription and machine translation between workers and advisers."""

@@ -1,0 +1,1 @@
+"""The voice channel: the IVR, voicemails and live hand-off to advisers."""

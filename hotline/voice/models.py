@@ -1,0 +1,50 @@
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import ForeignKey, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from hotline.db import Base, utcnow
+
+
+class Call(Base):
+    """A phone call through the hotline number, in either direction."""
+
+    __tablename__ = "calls"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    sid: Mapped[str] = mapped_column(String(64), unique=True)
+    direction: Mapped[str] = mapped_column(String(16), default="inbound")
+    purpose: Mapped[str] = mapped_column(String(16), default="ivr")  # ivr|callback|live
+    caller_id: Mapped[int | None] = mapped_column(ForeignKey("callers.id"), index=True)
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"))
+    callback_id: Mapped[int | None] = mapped_column(ForeignKey("callback_requests.id"))
+    agent_id: Mapped[int | None] = mapped_column(ForeignKey("agents.id"))
+    language: Mapped[str | None] = mapped_column(String(8))
+    status: Mapped[str] = mapped_column(String(24), default="in-progress")
+    ended_reason: Mapped[str | None] = mapped_column(String(32))
+    duration_seconds: Mapped[int | None] = mapped_column(Integer)
+    started_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    ended_at: Mapped[dt.datetime | None]
+
+
+class Voicemail(Base):
+    """A voice message left with `3`; transcribed and translated by the worker."""
+
+    __tablename__ = "voicemails"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    call_id: Mapped[int | None] = mapped_column(ForeignKey("calls.id"))
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    recording_sid: Mapped[str] = mapped_column(String(64), unique=True)
+    recording_url: Mapped[str] = mapped_column(String(512))
+    duration_seconds: Mapped[int | None] = mapped_column(Integer)
+    language: Mapped[str | None] = mapped_column(String(8))
+    # pending | done | not_configured | failed
+    transcription_status: Mapped[str] = mapped_column(String(16), default="pending")
+    transcript: Mapped[str | None] = mapped_column(Text)
+    transcript_confidence: Mapped[float | None]
+    audio_path: Mapped[str | None] = mapped_column(String(512))
+    twilio_deleted_at: Mapped[dt.datetime | None]
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)

