@@ -62,3 +62,15 @@ class OptOutEvent(Base):
     action: Mapped[str] = mapped_column(String(8))  # "stop" | "start"
     source: Mapped[str] = mapped_column(String(32))  # keyword text class, "twilio-21610", ...
     at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+_STATUS_RANK = {name: i for i, name in enumerate(SMS_STATUS_ORDER)}
+
+
+def advance_status(message: SmsMessage, new_status: str) -> bool:
+    """Move a delivery status forward only; late or repeated callbacks change nothing."""
+    rank = _STATUS_RANK.get(new_status)
+    if rank is None or rank <= _STATUS_RANK.get(message.status, -1):
+        return False
+    message.status = new_status
+    return True

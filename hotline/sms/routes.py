@@ -2,24 +2,13 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, g
+from flask import Blueprint, Response, g, request
 from sqlalchemy import select
 
-from hotline.sms.models import SMS_STATUS_ORDER, SmsMessage
+from hotline.sms.models import SmsMessage, advance_status
 from hotline.webhooks import empty_ok, require, twilio_webhook
 
 bp = Blueprint("sms", __name__, url_prefix="/sms")
-
-
-def advance_status(message: SmsMessage, new_status: str) -> bool:
-    """Move a message's delivery status forward only; late or repeated callbacks are no-ops."""
-    order = {name: i for i, name in enumerate(SMS_STATUS_ORDER)}
-    if new_status not in order:
-        return False
-    if order[new_status] <= order.get(message.status, -1):
-        return False
-    message.status = new_status
-    return True
 
 
 @bp.post("/status")
@@ -29,6 +18,13 @@ def status() -> Response:
     form = g.form
     require(form, "MessageSid", "MessageStatus")
     message = g.db.scalar(select(SmsMessage).where(SmsMessage.sid == form["MessageSid"]))
+    record_id = request.args.get("m", "")
+    if message is None and record_id.isdigit():
+        # The callback can beat the sending job to storing the sid.
+        candidate = g.db.get(SmsMessage, int(record_id))
+        if candidate is not None and candidate.sid is None and candidate.direction == "out":
+            candidate.sid = form["MessageSid"]
+            message = candidate
     if message is not None and advance_status(message, form["MessageStatus"]):
         code = form.get("ErrorCode", "")
         if code.isdigit():
