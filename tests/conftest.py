@@ -36,6 +36,8 @@ PG_URL = os.environ.get(
     "HOTLINE_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 )
 REDIS_URL = os.environ.get("HOTLINE_TEST_REDIS_URL", "redis://127.0.0.1:6379/9")
+# Separate names let several test runs share one PostgreSQL server without interfering.
+PG_TEST_DB = os.environ.get("HOTLINE_TEST_DB_NAME", "hotline_test")
 
 
 def _unreachable(what: str, detail: str) -> None:
@@ -154,7 +156,7 @@ def postgres_url() -> Iterator[str]:
         admin.dispose()
         _unreachable("PostgreSQL", type(exc).__name__)
     admin.dispose()
-    url = base.set(database="hotline_test").render_as_string(hide_password=False)
+    url = base.set(database=PG_TEST_DB).render_as_string(hide_password=False)
     engine = create_engine(url, isolation_level="AUTOCOMMIT")
     with engine.connect() as conn:
         conn.execute(text("DROP SCHEMA public CASCADE"))
