@@ -30,8 +30,8 @@ class Settings:
     """Everything the hotline reads from its environment, already validated."""
 
     instance_path: Path
-    database_url: str
-    redis_url: str | None
+    database_url: str = field(repr=False)  # may carry a password
+    redis_url: str | None = field(repr=False)  # may carry a password
     public_url: str
     secret_key: str = field(repr=False)
     twilio_account_sid: str | None = None
@@ -46,6 +46,11 @@ class Settings:
     quiet_hours: str = "21:00-08:00"
     agent_languages: tuple[str, ...] = ("en", "ja")
     max_request_bytes: int = 64 * 1024
+    sms_flood_limit: int = 20  # inbound SMS per number per minute before auto-replies stop
+    # Countries (ISO 3166 regions) callbacks may dial; empty means Japan plus the home
+    # countries of the supported languages (see hotline.callbacks.tollfraud).
+    callback_countries: tuple[str, ...] = ()
+    callback_max_attempts: int = 5
 
     @property
     def twilio_configured(self) -> bool:
@@ -210,6 +215,19 @@ def load_settings(
         if code not in LANGUAGES:
             raise ConfigError(f"HOTLINE_AGENT_LANGUAGES names an unknown language: {code}")
 
+    countries_raw = get("HOTLINE_CALLBACK_COUNTRIES") or ""
+    countries = tuple(c.strip().upper() for c in countries_raw.split(",") if c.strip())
+    for region in countries:
+        if region not in phonenumbers.SUPPORTED_REGIONS:
+            raise ConfigError(f"HOTLINE_CALLBACK_COUNTRIES names an unknown country: {region}")
+    max_attempts_raw = get("HOTLINE_CALLBACK_MAX_ATTEMPTS") or "5"
+    if not max_attempts_raw.isdigit() or not 1 <= int(max_attempts_raw) <= 20:
+        raise ConfigError("HOTLINE_CALLBACK_MAX_ATTEMPTS must be a whole number from 1 to 20")
+
+    flood_raw = get("HOTLINE_SMS_FLOOD_LIMIT") or "20"
+    if not flood_raw.isascii() or not flood_raw.isdigit() or int(flood_raw) < 1:
+        raise ConfigError("HOTLINE_SMS_FLOOD_LIMIT must be a whole number of messages, at least 1")
+
     return Settings(
         instance_path=instance,
         database_url=database_url,
@@ -230,4 +248,7 @@ def load_settings(
         opening_hours=opening,
         quiet_hours=quiet,
         agent_languages=agent_langs,
+        sms_flood_limit=int(flood_raw),
+        callback_countries=countries,
+        callback_max_attempts=int(max_attempts_raw),
     )

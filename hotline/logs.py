@@ -9,7 +9,12 @@ from __future__ import annotations
 import logging
 import re
 
-_PHONE = re.compile(r"(?<![\w/])\+?\d[\d \-().]{7,}\d")
+# International (+81 90-0000-0000), Japanese domestic (090-0000-0000) or a long digit run.
+_PHONE = re.compile(
+    r"\+\d[\d \-()]{6,}\d"
+    r"|(?<![\w.:-])0\d{1,4}-\d{1,4}-\d{3,4}(?![\w.:-])"
+    r"|(?<![\w.:-])\d{10,15}(?![\w.:-])"
+)
 _configured = False
 
 

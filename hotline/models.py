@@ -10,8 +10,8 @@ from hotline.callers.models import Caller
 from hotline.cases.models import Case
 from hotline.db import Base
 from hotline.jobs.models import OutboxJob
-from hotline.sms.models import OptOutEvent, SmsMessage
-from hotline.translation.models import Translation
+from hotline.sms.models import OptOutEvent, SmsConversation, SmsMessage
+from hotline.translation.models import Translation, TranslationCacheEntry, TranslationUsage
 from hotline.voice.models import Call, Voicemail
 from hotline.webhooks import WebhookReceipt
 
@@ -27,8 +27,11 @@ __all__ = [
     "Case",
     "OptOutEvent",
     "OutboxJob",
+    "SmsConversation",
     "SmsMessage",
     "Translation",
+    "TranslationCacheEntry",
+    "TranslationUsage",
     "Voicemail",
     "WebhookReceipt",
     "metadata",

@@ -34,14 +34,21 @@ def _post_fork(_server: Any, _worker: Any) -> None:
     runtime.db.engine.dispose(close=False)
 
 
-def run_gunicorn(settings: Settings, *, bind: str, workers: int, threads: int) -> None:
+def run_gunicorn(
+    settings: Settings,
+    *,
+    bind: str,
+    workers: int,
+    threads: int,
+    runtime: Runtime | None = None,
+) -> None:
     from hotline.migrate import upgrade
 
     if settings.database_url.startswith("sqlite"):
         # The embedded install migrates itself; production runs `hotline db upgrade`.
         settings.instance_path.mkdir(parents=True, exist_ok=True)
         upgrade(settings.database_url)
-    runtime = Runtime(settings)
+    runtime = runtime or Runtime(settings)
     set_current(runtime)
     runtime.redis.ping()  # start (or find) the embedded Redis before forking
     options = {

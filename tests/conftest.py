@@ -27,7 +27,6 @@ from sqlalchemy.engine import make_url
 from hotline import create_app
 from hotline.config import Settings
 from hotline.migrate import upgrade
-from hotline.models import metadata
 from hotline.runtime import Runtime, set_current
 from tests.helpers import ACCOUNT_SID, AUTH_TOKEN, HOTLINE_NUMBER, PUBLIC_URL
 
@@ -149,9 +148,11 @@ def postgres_url() -> Iterator[str]:
     admin = create_engine(base, isolation_level="AUTOCOMMIT")
     try:
         with admin.connect() as conn:
-            exists = conn.scalar(text("SELECT 1 FROM pg_database WHERE datname = 'hotline_test'"))
+            exists = conn.scalar(
+                text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": PG_TEST_DB}
+            )
             if not exists:
-                conn.execute(text("CREATE DATABASE hotline_test"))
+                conn.execute(text(f'CREATE DATABASE "{PG_TEST_DB}"'))
     except Exception as exc:
         admin.dispose()
         _unreachable("PostgreSQL", type(exc).__name__)
@@ -168,8 +169,14 @@ def postgres_url() -> Iterator[str]:
 
 def truncate_all(url: str) -> None:
     engine = create_engine(url)
-    tables = ", ".join(f'"{t.name}"' for t in metadata.sorted_tables)
     with engine.begin() as conn:
+        names = conn.scalars(
+            text(
+                "SELECT tablename FROM pg_tables WHERE schemaname = 'public'"
+                " AND tablename <> 'alembic_version'"
+            )
+        ).all()
+        tables = ", ".join(f'"{name}"' for name in names)
         conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
     engine.dispose()
 

@@ -40,6 +40,7 @@ def twilio_post(
         data=urlencode(params, doseq=True),
         content_type="application/x-www-form-urlencoded",
         headers=all_headers,
+        buffered=True,  # consume and close the response, as a WSGI server does
     )
 
 

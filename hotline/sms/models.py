@@ -74,3 +74,20 @@ def advance_status(message: SmsMessage, new_status: str) -> bool:
         return False
     message.status = new_status
     return True
+
+
+class SmsConversation(Base):
+    """A question the hotline asked by SMS and is waiting for an answer to.
+
+    One row per number; it only counts until `expires_at`, after which the number is back
+    in the plain keyword state (a late "1" is then an ordinary message to advisers).
+    """
+
+    __tablename__ = "sms_conversations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    caller_id: Mapped[int] = mapped_column(ForeignKey("callers.id"), unique=True)
+    step: Mapped[str] = mapped_column(String(32))
+    data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    expires_at: Mapped[dt.datetime]
+    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-27 13:01:16.100337
+Create Date: 2026-11-27 13:07:11.873542
 """
 
 from __future__ import annotations
@@ -70,6 +70,40 @@ def upgrade() -> None:
         )
 
     op.create_table(
+        "translation_cache",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("key", sa.String(length=64), nullable=False),
+        sa.Column("kind", sa.String(length=16), nullable=False),
+        sa.Column("source_language", sa.String(length=16), nullable=False),
+        sa.Column("target_language", sa.String(length=16), nullable=False),
+        sa.Column("status", sa.String(length=16), nullable=False),
+        sa.Column("result", sa.Text(), nullable=True),
+        sa.Column("confidence", sa.Double(), nullable=True),
+        sa.Column("characters", sa.Integer(), nullable=False),
+        sa.Column("hits", sa.Integer(), nullable=False),
+        sa.Column("claimed_at", hotline.db.UTCDateTime(), nullable=False),
+        sa.Column("created_at", hotline.db.UTCDateTime(), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_translation_cache")),
+        sa.UniqueConstraint("key", name=op.f("uq_translation_cache_key")),
+    )
+    op.create_table(
+        "translation_usage",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("day", sa.Date(), nullable=False),
+        sa.Column("kind", sa.String(length=16), nullable=False),
+        sa.Column("language", sa.String(length=16), nullable=False),
+        sa.Column("characters", sa.Integer(), nullable=False),
+        sa.Column("audio_seconds", sa.Integer(), nullable=False),
+        sa.Column("cache_hit", sa.Boolean(), nullable=False),
+        sa.Column("at", hotline.db.UTCDateTime(), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_translation_usage")),
+    )
+    with op.batch_alter_table("translation_usage", schema=None) as batch_op:
+        batch_op.create_index(
+            "ix_translation_usage_day_language", ["day", "language"], unique=False
+        )
+
+    op.create_table(
         "translations",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("source_kind", sa.String(length=16), nullable=False),
@@ -79,6 +113,7 @@ def upgrade() -> None:
         sa.Column("status", sa.String(length=16), nullable=False),
         sa.Column("text", sa.Text(), nullable=True),
         sa.Column("provider", sa.String(length=32), nullable=True),
+        sa.Column("error", sa.String(length=255), nullable=True),
         sa.Column("created_at", hotline.db.UTCDateTime(), nullable=False),
         sa.Column("updated_at", hotline.db.UTCDateTime(), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_translations")),
@@ -161,6 +196,20 @@ def upgrade() -> None:
         )
 
     op.create_table(
+        "sms_conversations",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("caller_id", sa.Integer(), nullable=False),
+        sa.Column("step", sa.String(length=32), nullable=False),
+        sa.Column("data", sa.JSON(), nullable=False),
+        sa.Column("expires_at", hotline.db.UTCDateTime(), nullable=False),
+        sa.Column("updated_at", hotline.db.UTCDateTime(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["caller_id"], ["callers.id"], name=op.f("fk_sms_conversations_caller_id_callers")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_sms_conversations")),
+        sa.UniqueConstraint("caller_id", name=op.f("uq_sms_conversations_caller_id")),
+    )
+    op.create_table(
         "callback_requests",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("case_id", sa.Integer(), nullable=False),
@@ -177,9 +226,12 @@ def upgrade() -> None:
         sa.Column("attempts", sa.Integer(), nullable=False),
         sa.Column("next_attempt_at", hotline.db.UTCDateTime(), nullable=False),
         sa.Column("claimed_by_id", sa.Integer(), nullable=True),
+        sa.Column("claimed_at", hotline.db.UTCDateTime(), nullable=True),
         sa.Column("lease_expires_at", hotline.db.UTCDateTime(), nullable=True),
         sa.Column("outcome", sa.String(length=16), nullable=True),
+        sa.Column("closed_reason", sa.String(length=16), nullable=True),
         sa.Column("note", sa.Text(), nullable=True),
+        sa.Column("gave_up_sms_id", sa.Integer(), nullable=True),
         sa.Column("created_at", hotline.db.UTCDateTime(), nullable=False),
         sa.Column("updated_at", hotline.db.UTCDateTime(), nullable=False),
         sa.Column("closed_at", hotline.db.UTCDateTime(), nullable=True),
@@ -196,9 +248,33 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("callback_requests", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_callback_requests_case_id"), ["case_id"], unique=False)
-        batch_op.create_index("ix_callbacks_lease", ["status", "lease_expires_at"], unique=False)
         batch_op.create_index(
-            "ix_callbacks_queue", ["status", "language", "priority", "created_at"], unique=False
+            "ix_callbacks_claim",
+            [sa.literal_column("priority DESC"), "next_attempt_at", "id"],
+            unique=False,
+            postgresql_where=sa.text("status = 'queued'"),
+            sqlite_where=sa.text("status = 'queued'"),
+        )
+        batch_op.create_index(
+            "ix_callbacks_claim_language",
+            ["language", sa.literal_column("priority DESC"), "next_attempt_at", "id"],
+            unique=False,
+            postgresql_where=sa.text("status = 'queued'"),
+            sqlite_where=sa.text("status = 'queued'"),
+        )
+        batch_op.create_index(
+            "ix_callbacks_holder",
+            ["claimed_by_id"],
+            unique=False,
+            postgresql_where=sa.text("status = 'claimed'"),
+            sqlite_where=sa.text("status = 'claimed'"),
+        )
+        batch_op.create_index(
+            "ix_callbacks_lease",
+            ["lease_expires_at"],
+            unique=False,
+            postgresql_where=sa.text("status = 'claimed'"),
+            sqlite_where=sa.text("status = 'claimed'"),
         )
 
     op.create_table(
@@ -243,11 +319,17 @@ def upgrade() -> None:
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("callback_id", sa.Integer(), nullable=False),
         sa.Column("agent_id", sa.Integer(), nullable=False),
+        sa.Column("number", sa.Integer(), nullable=False),
+        sa.Column("state", sa.String(length=20), nullable=False),
         sa.Column("call_sid", sa.String(length=64), nullable=True),
         sa.Column("call_status", sa.String(length=24), nullable=True),
+        sa.Column("dial_status", sa.String(length=24), nullable=True),
+        sa.Column("dial_duration_seconds", sa.Integer(), nullable=True),
+        sa.Column("error", sa.String(length=255), nullable=True),
         sa.Column("outcome", sa.String(length=16), nullable=True),
         sa.Column("note", sa.Text(), nullable=True),
         sa.Column("created_at", hotline.db.UTCDateTime(), nullable=False),
+        sa.Column("updated_at", hotline.db.UTCDateTime(), nullable=False),
         sa.ForeignKeyConstraint(
             ["agent_id"], ["agents.id"], name=op.f("fk_callback_attempts_agent_id_agents")
         ),
@@ -346,11 +428,30 @@ def downgrade() -> None:
 
     op.drop_table("sms_messages")
     with op.batch_alter_table("callback_requests", schema=None) as batch_op:
-        batch_op.drop_index("ix_callbacks_queue")
-        batch_op.drop_index("ix_callbacks_lease")
+        batch_op.drop_index(
+            "ix_callbacks_lease",
+            postgresql_where=sa.text("status = 'claimed'"),
+            sqlite_where=sa.text("status = 'claimed'"),
+        )
+        batch_op.drop_index(
+            "ix_callbacks_holder",
+            postgresql_where=sa.text("status = 'claimed'"),
+            sqlite_where=sa.text("status = 'claimed'"),
+        )
+        batch_op.drop_index(
+            "ix_callbacks_claim_language",
+            postgresql_where=sa.text("status = 'queued'"),
+            sqlite_where=sa.text("status = 'queued'"),
+        )
+        batch_op.drop_index(
+            "ix_callbacks_claim",
+            postgresql_where=sa.text("status = 'queued'"),
+            sqlite_where=sa.text("status = 'queued'"),
+        )
         batch_op.drop_index(batch_op.f("ix_callback_requests_case_id"))
 
     op.drop_table("callback_requests")
+    op.drop_table("sms_conversations")
     with op.batch_alter_table("opt_out_events", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_opt_out_events_caller_id"))
 
@@ -367,6 +468,11 @@ def downgrade() -> None:
     op.drop_table("audit_events")
     op.drop_table("webhook_receipts")
     op.drop_table("translations")
+    with op.batch_alter_table("translation_usage", schema=None) as batch_op:
+        batch_op.drop_index("ix_translation_usage_day_language")
+
+    op.drop_table("translation_usage")
+    op.drop_table("translation_cache")
     with op.batch_alter_table("outbox_jobs", schema=None) as batch_op:
         batch_op.drop_index("ix_outbox_pending")
 

@@ -1,0 +1,37 @@
+# The two commands of the README:  make run  and  make test.
+# Both create .venv and install everything on first use.
+
+VENV ?= .venv
+PYTHON ?= python3
+BIN := $(VENV)/bin
+
+.PHONY: run test lint typecheck install system-deps clean
+
+$(BIN)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e ".[dev]"
+	touch $@
+
+install: $(BIN)/.installed
+
+system-deps:
+	./scripts/install-system-deps
+
+## run: the whole hotline on this machine (web + worker, embedded SQLite and Redis, demo data)
+run: install
+	$(BIN)/hotline dev
+
+lint: install
+	$(BIN)/ruff check hotline tests benchmarks workers
+	$(BIN)/ruff format --check hotline tests benchmarks workers
+
+typecheck: install
+	$(BIN)/mypy
+
+## test: lint, type-check and the whole test suite
+test: install system-deps lint typecheck
+	$(BIN)/pytest
+
+clean:
+	rm -rf $(VENV) instance .pytest_cache .mypy_cache .ruff_cache test-artifacts

@@ -1,0 +1,235 @@
+"""The callback queue: which requests an agent may work now, in what order, and claims.
+
+A request is eligible when it is queued (or its lease has expired), due
+(`next_attempt_at` has passed), inside the time window the worker chose (Japan time)
+and outside the hotline's quiet hours, and in a language the agent speaks (supervisors
+see every language). Order: priority (urgent requests first, asking again raises it),
+then the moment the request became due: a missed call re-enters the queue at its
+backoff time, behind the requests that were already waiting.
+
+A claim is a lease: the request comes back to the queue when the lease runs out, so
+an agent who disappears holds nothing for long. Claims are atomic on both backends:
+one `UPDATE ... WHERE id = (SELECT ... FOR UPDATE SKIP LOCKED)` on PostgreSQL; on
+SQLite the same statement runs inside the BEGIN IMMEDIATE transaction every session
+starts, and the row count tells whether it won.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import ColumnElement, select, update
+from sqlalchemy.orm import Session
+
+from hotline.agents.models import Agent
+from hotline.audit import record
+from hotline.callbacks.models import CallbackRequest
+from hotline.db import utcnow
+
+TOKYO = ZoneInfo("Asia/Tokyo")
+LEASE = dt.timedelta(minutes=15)
+
+# The windows a worker can choose, in Japan time: [start, end).
+WINDOW_HOURS: dict[str, tuple[dt.time, dt.time]] = {
+    "morning": (dt.time(8, 0), dt.time(12, 0)),
+    "afternoon": (dt.time(12, 0), dt.time(17, 0)),
+    "evening": (dt.time(17, 0), dt.time(21, 0)),
+}
+
+
+def parse_hours(value: str) -> tuple[dt.time, dt.time]:
+    """'21:00-08:00' → (21:00, 08:00); the settings have validated the shape."""
+    start, _, end = value.partition("-")
+    return dt.time.fromisoformat(start), dt.time.fromisoformat(end)
+
+
+def _within(local: dt.time, start: dt.time, end: dt.time) -> bool:
+    if start == end:
+        return False
+    if start < end:
+        return start <= local < end
+    return local >= start or local < end  # wraps past midnight
+
+
+def in_quiet_hours(now: dt.datetime, quiet_hours: str) -> bool:
+    """Whether `now` falls in the hotline's quiet hours (Japan time): nobody is called."""
+    start, end = parse_hours(quiet_hours)
+    return _within(now.astimezone(TOKYO).time(), start, end)
+
+
+def window_is_open(window: str, now: dt.datetime, quiet_hours: str) -> bool:
+    if in_quiet_hours(now, quiet_hours):
+        return False
+    if window == "any":
+        return True
+    start, end = WINDOW_HOURS[window]
+    return _within(now.astimezone(TOKYO).time(), start, end)
+
+
+def open_windows(now: dt.datetime, quiet_hours: str) -> tuple[str, ...]:
+    """The windows a worker may be called in right now; empty during quiet hours."""
+    if in_quiet_hours(now, quiet_hours):
+        return ()
+    local = now.astimezone(TOKYO).time()
+    return ("any", *(name for name, (s, e) in WINDOW_HOURS.items() if _within(local, s, e)))
+
+
+def next_open_time(window: str, after: dt.datetime, quiet_hours: str) -> dt.datetime:
+    """The first moment at or after `after` when `window` is open outside quiet hours."""
+    if window_is_open(window, after, quiet_hours):
+        return after
+    _, quiet_end = parse_hours(quiet_hours)
+    starts = [quiet_end] + ([WINDOW_HOURS[window][0]] if window in WINDOW_HOURS else [])
+    local_day = after.astimezone(TOKYO).date()
+    candidates = []
+    for offset in range(4):
+        day = local_day + dt.timedelta(days=offset)
+        for start in starts:
+            moment = dt.datetime.combine(day, start, tzinfo=TOKYO).astimezone(dt.UTC)
+            if moment >= after and window_is_open(window, moment, quiet_hours):
+                candidates.append(moment)
+    # A window that never opens (quiet hours cover it) is still tried, not lost.
+    return min(candidates) if candidates else after
+
+
+def agent_languages(agent: Agent) -> list[str] | None:
+    """The languages whose requests this agent may see; None for every language."""
+    return None if agent.is_supervisor else list(agent.languages)
+
+
+def _eligible(agent: Agent, now: dt.datetime, windows: Sequence[str]) -> list[ColumnElement[bool]]:
+    conditions: list[ColumnElement[bool]] = [
+        CallbackRequest.status == "queued",
+        CallbackRequest.next_attempt_at <= now,
+        CallbackRequest.window.in_(list(windows)),
+    ]
+    languages = agent_languages(agent)
+    if languages is not None:
+        conditions.append(CallbackRequest.language.in_(languages))
+    return conditions
+
+
+QUEUE_ORDER = (
+    CallbackRequest.priority.desc(),
+    CallbackRequest.next_attempt_at,
+    CallbackRequest.id,
+)
+
+
+def release_expired_leases(session: Session, now: dt.datetime | None = None) -> list[int]:
+    """Put requests whose lease ran out back in the queue (and say so in the audit log)."""
+    now = now or utcnow()
+    expired = (
+        select(CallbackRequest.id)
+        .where(CallbackRequest.status == "claimed", CallbackRequest.lease_expires_at <= now)
+        .with_for_update(skip_locked=True)
+    )
+    rows = session.execute(
+        update(CallbackRequest)
+        .where(CallbackRequest.id.in_(expired), CallbackRequest.status == "claimed")
+        .values(status="queued", claimed_by_id=None, claimed_at=None, lease_expires_at=None)
+        .returning(CallbackRequest.id),
+        execution_options={"synchronize_session": False},
+    ).scalars().all()
+    released = set(rows)
+    for callback_id in rows:
+        record(session, "callback.lease_expired", "callback", callback_id)
+    if released:
+        # Objects already loaded in this session must not keep the old lease.
+        for obj in list(session.identity_map.values()):
+            if isinstance(obj, CallbackRequest) and obj.id in released:
+                session.expire(obj)
+    return list(rows)
+
+
+def list_queue(
+    session: Session, agent: Agent, *, quiet_hours: str, now: dt.datetime | None = None,
+    limit: int = 50,
+) -> list[CallbackRequest]:
+    """The requests this agent may work right now, in the order claims take them."""
+    now = now or utcnow()
+    release_expired_leases(session, now)
+    windows = open_windows(now, quiet_hours)
+    if not windows:
+        return []
+    return list(
+        session.scalars(
+            select(CallbackRequest)
+            .where(*_eligible(agent, now, windows))
+            .order_by(*QUEUE_ORDER)
+            .limit(limit)
+        )
+    )
+
+
+def held_claim(
+    session: Session, agent: Agent, now: dt.datetime | None = None
+) -> CallbackRequest | None:
+    """The request this agent holds a live lease on, if any."""
+    now = now or utcnow()
+    return session.scalar(
+        select(CallbackRequest)
+        .where(
+            CallbackRequest.claimed_by_id == agent.id,
+            CallbackRequest.status == "claimed",
+            CallbackRequest.lease_expires_at > now,
+        )
+        .order_by(CallbackRequest.claimed_at)
+        .limit(1)
+    )
+
+
+def claim_next(
+    session: Session,
+    agent: Agent,
+    *,
+    quiet_hours: str,
+    now: dt.datetime | None = None,
+    lease: dt.timedelta = LEASE,
+) -> CallbackRequest | None:
+    """Claim the next request for `agent`, or return the one it already holds.
+
+    The caller commits. None when nothing is eligible (or it is quiet hours).
+    """
+    now = now or utcnow()
+    release_expired_leases(session, now)
+    held = held_claim(session, agent, now)
+    if held is not None:
+        return held
+    windows = open_windows(now, quiet_hours)
+    if not windows:
+        return None
+    candidate = (
+        select(CallbackRequest.id)
+        .where(*_eligible(agent, now, windows))
+        .order_by(*QUEUE_ORDER)
+        .limit(1)
+        .with_for_update(skip_locked=True)
+        .scalar_subquery()
+    )
+    claimed_id = session.execute(
+        update(CallbackRequest)
+        .where(CallbackRequest.id == candidate, CallbackRequest.status == "queued")
+        .values(
+            status="claimed",
+            claimed_by_id=agent.id,
+            claimed_at=now,
+            lease_expires_at=now + lease,
+            updated_at=now,
+        )
+        .returning(CallbackRequest.id),
+        execution_options={"synchronize_session": False},
+    ).scalar_one_or_none()
+    if claimed_id is None:
+        return None
+    record(session, "callback.claimed", "callback", claimed_id, agent_id=agent.id)
+    return session.get(CallbackRequest, claimed_id, populate_existing=True)
+
+
+def renew_lease(
+    callback: CallbackRequest, now: dt.datetime | None = None, lease: dt.timedelta = LEASE
+) -> None:
+    """Extend the holder's lease, e.g. while the agent is on the phone to the worker."""
+    callback.lease_expires_at = (now or utcnow()) + lease

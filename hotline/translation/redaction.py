@@ -1,0 +1,140 @@
+"""Personal data out, placeholders in, before any text leaves for Google; back afterwards.
+
+Text is sent as HTML (`mime_type="text/html"`) with each protected piece replaced by
+`<span translate="no">⟦n⟧</span>`. Google Translate documents `translate="no"` as the
+way to keep part of an HTML text untranslated, so the placeholder comes back intact and
+in the right place in the sentence; a bare token in plain text is sometimes spaced out,
+re-punctuated or transliterated. The span holds only the number, never the value: the
+phone number, card number or e-mail address itself stays on this machine. If Google ever
+drops a placeholder, its value is appended to the translation so nothing is lost.
+
+Glossary terms (see `glossary`) use the same placeholders: the source term goes out as a
+number and the target language's term comes back in its place.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+import unicodedata
+from dataclasses import dataclass, field
+
+from hotline.translation.glossary import find_terms
+
+# Order matters: earlier kinds win where matches overlap.
+PII_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
+    ("email", re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}")),
+    # Residence card (在留カード): two letters, eight digits, two letters.
+    ("residence_card", re.compile(r"(?<![A-Za-z0-9])[A-Za-z]{2} ?\d{8} ?[A-Za-z]{2}(?![A-Za-z0-9])")),
+    # Passports of the workers' countries: one or two letters, six to eight digits, and
+    # sometimes a trailing letter (VN C1234567, PH P1234567A, CN E12345678, ...).
+    ("passport", re.compile(r"(?<![A-Za-z0-9])[A-Z]{1,2}\d{6,8}[A-Z]?(?![A-Za-z0-9])")),
+    # Japanese postal codes, with or without the 〒 mark.
+    ("postal_code", re.compile(r"(?:〒\s?)?(?<!\d)\d{3}-\d{4}(?![\d-])")),
+    # Phone numbers in any country's format, and other long digit runs that identify a
+    # person (My Number, bank accounts, card numbers): 9 to 18 digits, with or without
+    # separators.
+    ("number", re.compile(r"(?<![\w+])\+?\d(?:[ .()\-]{0,2}\d){8,17}(?!\w)")),
+)
+
+_PLACEHOLDER_SPAN = re.compile(
+    r"<span\b[^>]*\btranslate\s*=\s*[\"']?no[\"']?[^>]*>\s*⟦(\d+)⟧\s*</span>", re.IGNORECASE
+)
+_TOKEN = re.compile(r"⟦(\d+)⟧")
+_BR = re.compile(r"<br\s*/?>", re.IGNORECASE)
+_TAG = re.compile(r"</?[a-zA-Z][^>]*>")
+_SPACES = re.compile(r"[ \t\u00a0\u3000]+")
+
+
+def normalise(text: str) -> str:
+    """The canonical form of a text for translation and for the cache key.
+
+    NFKC folds full-width digits and letters (common on Japanese phones) into ASCII, so
+    that "０９０" is recognised as a number and equal texts share one cache entry.
+    """
+    text = unicodedata.normalize("NFKC", text).replace("\r\n", "\n").replace("\r", "\n")
+    lines = [_SPACES.sub(" ", line).strip() for line in text.split("\n")]
+    out: list[str] = []
+    for line in lines:
+        if line or (out and out[-1]):
+            out.append(line)
+    return "\n".join(out).strip()
+
+
+@dataclass(frozen=True)
+class Placeholder:
+    kind: str  # a PII kind, or "term"
+    value: str  # the original text (PII) or the target-language term
+
+
+@dataclass(frozen=True)
+class Protected:
+    """A text ready to send: escaped HTML with numbered untranslatable placeholders."""
+
+    html: str
+    placeholders: tuple[Placeholder, ...] = field(default=())
+
+    @property
+    def pii_values(self) -> list[str]:
+        return [p.value for p in self.placeholders if p.kind != "term"]
+
+
+def find_pii(text: str) -> list[tuple[int, int, str]]:
+    """Non-overlapping (start, end, kind) spans of personal data in `text`."""
+    spans: list[tuple[int, int, str]] = []
+    for kind, pattern in PII_PATTERNS:
+        for m in pattern.finditer(text):
+            start, end = m.start(), m.end()
+            if any(start < e and s < end for s, e, _ in spans):
+                continue
+            spans.append((start, end, kind))
+    return sorted(spans)
+
+
+def _escape(text: str) -> str:
+    return html.escape(text, quote=False).replace("\n", "<br>")
+
+
+def protect(text: str, *, source: str | None = None, target: str | None = None) -> Protected:
+    """Redact personal data and, when both languages are known, glossary terms."""
+    spans = [(s, e, kind, None) for s, e, kind in find_pii(text)]
+    if source and target:
+        for match in find_terms(text, source, target):
+            if any(match.start < e and s < match.end for s, e, _, _ in spans):
+                continue
+            spans.append((match.start, match.end, "term", match.term.target(target)))
+    spans.sort()
+    pieces: list[str] = []
+    placeholders: list[Placeholder] = []
+    pos = 0
+    for start, end, kind, replacement in spans:
+        pieces.append(_escape(text[pos:start]))
+        placeholders.append(Placeholder(kind, replacement if kind == "term" else text[start:end]))
+        pieces.append(f'<span translate="no">⟦{len(placeholders)}⟧</span>')
+        pos = end
+    pieces.append(_escape(text[pos:]))
+    return Protected("".join(pieces), tuple(placeholders))
+
+
+def restore(translated_html: str, protected: Protected) -> str:
+    """Plain text from Google's HTML answer, with every placeholder's value put back."""
+    text = _PLACEHOLDER_SPAN.sub(lambda m: f"⟦{m.group(1)}⟧", translated_html)
+    text = _BR.sub("\n", text)
+    text = _TAG.sub("", text)
+    text = html.unescape(text)
+    used: set[int] = set()
+
+    def put_back(m: re.Match[str]) -> str:
+        index = int(m.group(1))
+        if 1 <= index <= len(protected.placeholders):
+            used.add(index)
+            return protected.placeholders[index - 1].value
+        return m.group(0)
+
+    text = _TOKEN.sub(put_back, text)
+    missing = [
+        p.value for i, p in enumerate(protected.placeholders, start=1) if i not in used
+    ]
+    if missing:
+        text = text.rstrip() + " (" + ", ".join(missing) + ")"
+    return "\n".join(_SPACES.sub(" ", line).strip() for line in text.split("\n")).strip()
