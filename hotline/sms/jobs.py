@@ -1,7 +1,16 @@
-"""The `sms.send` job: hand one recorded outbound SMS to Twilio."""
+"""The `sms.send` job: hand one recorded outbound SMS to Twilio.
+
+The job is idempotent: it re-reads the message by id and only sends one that is still
+`pending` with no Twilio sid. It checks the opt-out ledger again just before sending
+(a STOP may have arrived since the message was queued). Errors say whether to retry:
+a timeout, a 5xx or a 429 is retried with the job's backoff; a permanent refusal
+(invalid number, 21610 opted out, ...) is recorded on the message and never retried,
+and a 21610 also closes the number in the ledger.
+"""
 
 from __future__ import annotations
 
+from cryptography.fernet import InvalidToken
 from sqlalchemy import select
 
 from hotline.callers.models import Caller
@@ -10,7 +19,10 @@ from hotline.db import utcnow
 from hotline.jobs import RetryLater, job
 from hotline.runtime import Runtime
 from hotline.sms.models import OptOutEvent, SmsMessage, advance_status
+from hotline.sms.outbound import status_callback_url
 from hotline.telephony import OPTED_OUT_CODE, TelephonyError, telephony
+
+SEND_BACKOFF = (10, 30, 120, 600, 1800)
 
 
 def _give_up(runtime: Runtime, error: Exception, *, message_id: int) -> None:
@@ -21,42 +33,58 @@ def _give_up(runtime: Runtime, error: Exception, *, message_id: int) -> None:
             message.error_message = "gave up after repeated transient errors"
 
 
-@job("sms.send", max_attempts=6, on_give_up=_give_up)
+def _fail(runtime: Runtime, message_id: int, reason: str, code: int | None = None) -> None:
+    with runtime.db.session() as session:
+        message = session.get(SmsMessage, message_id)
+        assert message is not None
+        message.status = "failed"
+        message.error_code = code
+        message.error_message = reason[:255]
+        if code == OPTED_OUT_CODE:
+            caller = session.get(Caller, message.caller_id)
+            assert caller is not None
+            if caller.sms_opted_out_at is None:
+                caller.sms_opted_out_at = utcnow()
+            session.add(OptOutEvent(caller_id=caller.id, action="stop", source="twilio-21610"))
+
+
+@job("sms.send", max_attempts=6, backoff=SEND_BACKOFF, on_give_up=_give_up)
 def send_sms(runtime: Runtime, *, message_id: int) -> None:
     with runtime.db.session() as session:
         message = session.get(SmsMessage, message_id)
-        if message is None or message.status != "pending" or message.sid:
+        if message is None or message.direction != "out":
+            return
+        if message.status != "pending" or message.sid:
             return  # already sent, or decided otherwise: idempotent
         caller = session.scalars(select(Caller).where(Caller.id == message.caller_id)).one()
         if caller.sms_opted_out:
             message.status = "blocked"
             return
-        to = caller_phone(runtime.settings.secret_key, caller)
+        try:
+            to = caller_phone(runtime.settings.secret_key, caller)
+        except InvalidToken:
+            to = None
         body = message.body
-    # Keyed to our record: a status callback may arrive before we have stored the sid.
-    callback = f"{runtime.settings.public_url}/sms/status?m={message_id}"
+    if to is None:
+        _fail(runtime, message_id, "the number cannot be decrypted with the current secret key")
+        return
+    callback = status_callback_url(runtime.settings.public_url, message_id)
     try:
         sent = telephony(runtime.settings).send_sms(to, body, status_callback=callback)
     except TelephonyError as exc:
-        if not exc.permanent:
-            raise RetryLater(str(exc)) from exc
+        if exc.permanent:
+            _fail(runtime, message_id, str(exc), exc.code)
+            return
         with runtime.db.session() as session:
             message = session.get(SmsMessage, message_id)
-            assert message is not None
-            message.status = "failed"
-            message.error_code = exc.code
-            message.error_message = str(exc)[:255]
-            if exc.code == OPTED_OUT_CODE:
-                opted_out = session.get(Caller, message.caller_id)
-                assert opted_out is not None
-                if opted_out.sms_opted_out_at is None:
-                    opted_out.sms_opted_out_at = utcnow()
-                session.add(
-                    OptOutEvent(caller_id=opted_out.id, action="stop", source="twilio-21610")
-                )
-        return
+            if message is not None:
+                message.error_code = exc.code
+                message.error_message = f"will retry: {exc}"[:255]
+        raise RetryLater(str(exc)) from exc
     with runtime.db.session() as session:
         message = session.get(SmsMessage, message_id)
         assert message is not None
-        message.sid = sent.sid
+        message.sid = message.sid or sent.sid
+        message.error_code = None
+        message.error_message = None
         advance_status(message, sent.status)

@@ -1,14 +1,71 @@
-"""SMS webhooks configured on the Twilio number."""
+"""SMS webhooks configured on the Twilio number.
+
+`/sms/incoming` answers at once with TwiML: a `<Message>` when the text gets an
+automatic reply (recorded first as an outbound SmsMessage through `queue_sms`, with a
+status callback keyed to that record), else an empty `<Response/>`. It never calls
+Google, Twilio's REST API or Redis; translation and everything slow is a deferred job.
+"""
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, g, request
-from sqlalchemy import select
+from urllib.parse import urlsplit
 
-from hotline.sms.models import SmsMessage, advance_status
-from hotline.webhooks import empty_ok, require, twilio_webhook
+from flask import Blueprint, Response, current_app, g, request
+from sqlalchemy import select
+from twilio.twiml.messaging_response import MessagingResponse
+from werkzeug.datastructures import MultiDict
+
+from hotline.callers.models import Caller
+from hotline.crypto import InvalidPhoneNumber
+from hotline.db import utcnow
+from hotline.sms.inbound import MAX_MEDIA, Inbound, receive
+from hotline.sms.models import OptOutEvent, SmsMessage, advance_status
+from hotline.sms.outbound import status_callback_url
+from hotline.telephony import OPTED_OUT_CODE
+from hotline.webhooks import BadWebhook, empty_ok, require, twilio_webhook, twiml
 
 bp = Blueprint("sms", __name__, url_prefix="/sms")
+
+
+@bp.post("/incoming")
+@twilio_webhook(idempotency=lambda form: form.get("MessageSid"))
+def incoming() -> Response:
+    """A worker's text: stored, acted on, and answered at once (or not at all)."""
+    form = g.form
+    require(form, "MessageSid", "From")
+    inbound = Inbound(
+        sid=form["MessageSid"],
+        sender=form["From"],
+        body=form.get("Body", ""),
+        media=_media(form),
+    )
+    runtime = current_app.extensions["hotline"]
+    try:
+        outcome = receive(g.db, runtime.settings, inbound)
+    except InvalidPhoneNumber as exc:
+        raise BadWebhook("From is not a phone number the hotline can answer") from exc
+    answer = MessagingResponse()
+    if outcome.reply is not None:
+        answer.message(
+            outcome.reply.body,
+            action=status_callback_url(runtime.settings.public_url, outcome.reply.id),
+            method="POST",
+        )
+    return twiml(answer)
+
+
+def _media(form: MultiDict[str, str]) -> list[dict[str, str]]:
+    """References to the pictures or files sent with a text (never fetched here)."""
+    raw = form.get("NumMedia", "0") or "0"
+    if not raw.isascii() or not raw.isdigit():
+        raise BadWebhook("NumMedia must be a whole number")
+    media = []
+    for i in range(min(int(raw), MAX_MEDIA)):
+        url = form.get(f"MediaUrl{i}", "")
+        if urlsplit(url).scheme not in ("http", "https"):
+            raise BadWebhook(f"MediaUrl{i} must be an http(s) URL")
+        media.append({"url": url, "content_type": form.get(f"MediaContentType{i}", "")})
+    return media
 
 
 @bp.post("/status")
@@ -19,7 +76,7 @@ def status() -> Response:
     require(form, "MessageSid", "MessageStatus")
     message = g.db.scalar(select(SmsMessage).where(SmsMessage.sid == form["MessageSid"]))
     record_id = request.args.get("m", "")
-    if message is None and record_id.isdigit():
+    if message is None and record_id.isascii() and record_id.isdigit():
         # The callback can beat the sending job to storing the sid.
         candidate = g.db.get(SmsMessage, int(record_id))
         if candidate is not None and candidate.sid is None and candidate.direction == "out":
@@ -27,6 +84,17 @@ def status() -> Response:
             message = candidate
     if message is not None and advance_status(message, form["MessageStatus"]):
         code = form.get("ErrorCode", "")
-        if code.isdigit():
+        if code.isascii() and code.isdigit():
             message.error_code = int(code)
+            if message.error_code == OPTED_OUT_CODE:
+                _opted_out_by_carrier(message)
     return empty_ok()
+
+
+def _opted_out_by_carrier(message: SmsMessage) -> None:
+    """Twilio refused a message because the number sent STOP to the carrier: the ledger
+    must say so too, or every later send would be refused the same way."""
+    caller = g.db.get(Caller, message.caller_id)
+    if caller is not None and caller.sms_opted_out_at is None:
+        caller.sms_opted_out_at = utcnow()
+        g.db.add(OptOutEvent(caller_id=caller.id, action="stop", source="twilio-21610"))

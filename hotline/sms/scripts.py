@@ -69,9 +69,12 @@ def _folds_marks(base: str) -> bool:
     return cp < 0x0530 or 0x1E00 <= cp <= 0x1FFF
 
 
-def normalise(text: str) -> str:
-    """Fold width, case and accents the way people type keywords on any phone."""
-    text = unicodedata.normalize("NFKC", text).casefold()
+def normalise(text: str, *, strip_accents: bool = True) -> str:
+    """Fold width and case (and accents, unless asked not to) the way people type
+    keywords on any phone: `ＳＴＯＰ` -> `stop`, `DỪNG` -> `dung` (or `dừng`)."""
+    text = unicodedata.normalize("NFKC", text).casefold().translate(_APOSTROPHES)
+    if not strip_accents:
+        return text
     out: list[str] = []
     base = ""
     for ch in unicodedata.normalize("NFD", text):
@@ -80,8 +83,7 @@ def normalise(text: str) -> str:
         if unicodedata.category(ch) != "Mn":
             base = ch
         out.append(ch)
-    folded = unicodedata.normalize("NFC", "".join(out)).translate(_FOLD_LETTERS)
-    return folded.translate(_APOSTROPHES)
+    return unicodedata.normalize("NFC", "".join(out)).translate(_FOLD_LETTERS)
 
 
 def _strip_punctuation(word: str) -> str:
@@ -93,9 +95,10 @@ def _strip_punctuation(word: str) -> str:
     return word[start:end]
 
 
-def words_of(text: str) -> list[str]:
+def words_of(text: str, *, strip_accents: bool = True) -> list[str]:
     """The normalised words of a message, without surrounding punctuation."""
-    return [w for w in (_strip_punctuation(t) for t in normalise(text).split()) if w]
+    words = (_strip_punctuation(t) for t in normalise(text, strip_accents=strip_accents).split())
+    return [w for w in words if w]
 
 
 @dataclass(frozen=True)
@@ -106,8 +109,9 @@ class KeywordMatch:
 
     @property
     def language_specific(self) -> bool:
-        """The word belongs to languages other than English alone (e.g. `dừng`)."""
-        return bool(self.languages) and self.languages != ("en",)
+        """The word tells the sender's language (`dừng`); English and carrier words,
+        printed on every poster, do not."""
+        return bool(self.languages) and "en" not in self.languages
 
 
 @dataclass(frozen=True)
@@ -131,26 +135,38 @@ class SmsScripts:
     languages: dict[str, LanguageScript]
     common_replies: dict[str, Reply]
     carrier: dict[str, tuple[str, ...]]
-    # normalised phrase -> (keyword, languages)
+    # phrase with accents folded / kept -> (keyword, languages)
     index: dict[str, tuple[str, tuple[str, ...]]] = field(default_factory=dict)
+    exact_index: dict[str, tuple[str, tuple[str, ...]]] = field(default_factory=dict)
     longest_phrase: int = 1
 
     def match(self, text: str) -> KeywordMatch | None:
-        """The keyword the message starts with, if any (longest phrase first)."""
-        words = words_of(text)
-        for n in range(min(self.longest_phrase, len(words)), 0, -1):
-            found = self.index.get(" ".join(words[:n]))
+        """The keyword the message starts with, if any (longest phrase first).
+
+        A word typed with its accents must match them exactly (`đừng`, "don't", is not
+        `dừng`, "stop"); a word typed without any accents matches the folded form
+        (`DUNG` is `dừng`), since many phones cannot type them.
+        """
+        exact = words_of(text, strip_accents=False)
+        folded = words_of(text)
+        if len(exact) != len(folded):
+            folded = exact
+        for n in range(min(self.longest_phrase, len(exact)), 0, -1):
+            typed = " ".join(exact[:n])
+            found = self.exact_index.get(typed)
+            if found is None and typed == " ".join(folded[:n]):
+                found = self.index.get(typed)
             if found is not None:
                 keyword, languages = found
-                return KeywordMatch(keyword, languages, " ".join(words[n:]))
+                return KeywordMatch(keyword, languages, " ".join(exact[n:]))
         return None
 
-    def reply(self, language: str, key: str, **values: str) -> str:
+    def reply(self, language: str, key: str, /, **values: str) -> str:
         """The reply `key` in `language` (English when the language has none)."""
         script = self.languages.get(language) or self.languages["en"]
         return script.replies[key].text.format(**values)
 
-    def common(self, key: str, **values: str) -> str:
+    def common(self, key: str, /, **values: str) -> str:
         return self.common_replies[key].text.format(**values)
 
     def unreviewed(self) -> list[tuple[str, str]]:
@@ -231,9 +247,7 @@ def _reviewed(path: Path, section: _LinedDict, key: str, value: Any) -> bool:
     return flag
 
 
-def _replies(
-    path: Path, data: _LinedDict, allowed: dict[str, frozenset[str]]
-) -> dict[str, Reply]:
+def _replies(path: Path, data: _LinedDict, allowed: dict[str, frozenset[str]]) -> dict[str, Reply]:
     section = _section(path, data, "replies")
     unknown = sorted(set(section) - set(allowed))
     if unknown:
@@ -250,7 +264,9 @@ def _replies(
         if used - placeholders:
             bad = sorted(used - placeholders)[0]
             raise _fail(path, section, key, f"reply '{key}' uses unknown placeholder {{{bad}}}")
-        replies[key] = Reply(text.strip(), _reviewed(path, section, key, entry), section.key_lines[key])
+        replies[key] = Reply(
+            text.strip(), _reviewed(path, section, key, entry), section.key_lines[key]
+        )
     return replies
 
 
@@ -291,23 +307,25 @@ def load(directory: Path = SCRIPTS_DIR) -> SmsScripts:
 
 def _build_index(scripts: SmsScripts, common_path: Path) -> None:
     """Index every phrase; the same phrase may not mean two different keywords."""
-    origin: dict[str, str] = {}
-    languages: dict[str, list[str]] = {}
+    origin: dict[tuple[str, str], str] = {}
 
     def add(phrase: str, keyword: str, where: str, language: str | None) -> None:
-        key = " ".join(words_of(phrase))
-        known = scripts.index.get(key)
-        if known is not None and known[0] != keyword:
-            raise ScriptError(
-                f"{where}: '{phrase}' means {keyword.upper()} here but "
-                f"{known[0].upper()} in {origin[key]}"
-            )
-        langs = languages.setdefault(key, [])
-        if language is not None and language not in langs:
-            langs.append(language)
-        scripts.index[key] = (keyword, tuple(langs))
-        origin.setdefault(key, where)
-        scripts.longest_phrase = max(scripts.longest_phrase, len(key.split()))
+        for index, key in (
+            (scripts.index, " ".join(words_of(phrase))),
+            (scripts.exact_index, " ".join(words_of(phrase, strip_accents=False))),
+        ):
+            known = index.get(key)
+            if known is not None and known[0] != keyword:
+                raise ScriptError(
+                    f"{where}: '{phrase}' means {keyword.upper()} here but "
+                    f"{known[0].upper()} in {origin[known[0], key]}"
+                )
+            langs = list(known[1]) if known is not None else []
+            if language is not None and language not in langs:
+                langs.append(language)
+            index[key] = (keyword, tuple(langs))
+            origin.setdefault((keyword, key), where)
+            scripts.longest_phrase = max(scripts.longest_phrase, len(key.split()))
 
     for keyword, words in scripts.carrier.items():
         for word in words:

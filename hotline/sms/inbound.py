@@ -1,0 +1,384 @@
+"""What the hotline does with a text a worker sends: keywords, conversation steps and
+free text to advisers.
+
+Everything here is database work only, so that `/sms/incoming` answers in milliseconds:
+the inbound message is always stored first (nothing a worker writes is ever lost), the
+keyword or conversation step is applied, and at most one reply is recorded through
+`queue_sms` (which checks the opt-out ledger). The view sends that reply as TwiML.
+
+No automatic reply goes to a number that has opted out or that is sending faster than
+HOTLINE_SMS_FLOOD_LIMIT per minute; its messages still reach advisers.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import unicodedata
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from hotline import jobs
+from hotline.callbacks.models import CallbackRequest
+from hotline.callbacks.service import request_callback
+from hotline.callers.models import Caller
+from hotline.callers.service import get_or_create_caller
+from hotline.cases.models import Case
+from hotline.cases.service import is_valid_reference, open_case_for, touch
+from hotline.config import Settings
+from hotline.crypto import normalise_phone, phone_hash
+from hotline.db import utcnow
+from hotline.languages import LANGUAGES, by_calling_code
+from hotline.sms.models import OptOutEvent, SmsConversation, SmsMessage
+from hotline.sms.outbound import queue_sms
+from hotline.sms.script_guess import guess_language
+from hotline.sms.scripts import KeywordMatch, SmsScripts, default_scripts, words_of
+from hotline.sms.segments import count_segments
+
+CONVERSATION_TTL = dt.timedelta(minutes=30)
+FLOOD_WINDOW = dt.timedelta(minutes=1)
+WINDOW_ANSWERS = {"1": "morning", "2": "afternoon", "3": "evening"}
+TRANSLATE_JOB = "sms.translate"
+MAX_MEDIA = 10
+
+
+@dataclass(frozen=True)
+class Inbound:
+    """One text as Twilio delivered it."""
+
+    sid: str
+    sender: str
+    body: str
+    media: list[dict[str, str]] = field(default_factory=list)
+
+
+@dataclass
+class Outcome:
+    """What receiving a text did: the stored message and the reply to give, if any."""
+
+    message: SmsMessage | None  # None: a concurrent delivery of the same MessageSid won
+    reply: SmsMessage | None = None
+    throttled: bool = False
+    deferred: list[str] = field(default_factory=list)
+
+
+def calling_code_choices() -> str:
+    """One calling code per supported language, in the order of languages.csv."""
+    return " ".join(lang.calling_codes[0] for lang in LANGUAGES.values())
+
+
+def translation_job_registered() -> bool:
+    """Whether the language pipeline's `sms.translate` job exists in this process."""
+    from hotline import handlers  # noqa: F401  (registers every domain's jobs)
+
+    return TRANSLATE_JOB in jobs.REGISTRY
+
+
+def receive(
+    session: Session, settings: Settings, inbound: Inbound, scripts: SmsScripts | None = None
+) -> Outcome:
+    """Store the text and act on it; raises InvalidPhoneNumber for a sender we cannot text."""
+    caller, recent, case_language = _sender_state(session, settings, inbound.sender)
+    message = SmsMessage(
+        sid=inbound.sid,
+        direction="in",
+        kind="worker",
+        caller_id=caller.id,
+        body=inbound.body,
+        status="received",
+        segments=count_segments(inbound.body).segments if inbound.body else 0,
+        num_media=len(inbound.media),
+        media=inbound.media or None,
+    )
+    try:
+        with session.begin_nested():
+            session.add(message)
+    except IntegrityError:
+        # The same MessageSid delivered twice at once (a repeat after the first one
+        # committed is replayed by the webhook decorator before we get here).
+        return Outcome(message=None)
+    exchange = _Exchange(session, settings, scripts or default_scripts(), caller, message)
+    exchange.throttled = recent >= settings.sms_flood_limit
+    exchange.case_language = case_language
+    exchange.run(inbound)
+    return Outcome(message, exchange.reply, exchange.throttled, exchange.deferred)
+
+
+def _sender_state(
+    session: Session, settings: Settings, sender: str
+) -> tuple[Caller, int, str | None]:
+    """The sender, how many texts it sent in the flood window, and its open case's
+    language, in one query: the webhook's latency is mostly database round trips."""
+    digest = phone_hash(settings.secret_key, normalise_phone(sender))
+    recent = (
+        select(func.count())
+        .select_from(SmsMessage)
+        .where(
+            SmsMessage.caller_id == Caller.id,
+            SmsMessage.direction == "in",
+            SmsMessage.created_at >= utcnow() - FLOOD_WINDOW,
+        )
+        .scalar_subquery()
+    )
+    case_language = (
+        select(Case.language)
+        .where(Case.caller_id == Caller.id, Case.status == "open")
+        .order_by(Case.created_at.desc())
+        .limit(1)
+        .scalar_subquery()
+    )
+    row = session.execute(
+        select(Caller, recent, case_language).where(Caller.phone_hash == digest)
+    ).first()
+    if row is None:
+        return get_or_create_caller(session, settings.secret_key, sender), 0, None
+    return row[0], int(row[1] or 0), row[2]
+
+
+class _Exchange:
+    """One inbound text and the (at most one) reply it gets."""
+
+    def __init__(
+        self,
+        session: Session,
+        settings: Settings,
+        scripts: SmsScripts,
+        caller: Caller,
+        message: SmsMessage,
+    ) -> None:
+        self.session = session
+        self.settings = settings
+        self.scripts = scripts
+        self.caller = caller
+        self.message = message
+        self.throttled = False
+        self.reply: SmsMessage | None = None
+        self.case: Case | None = None
+        self.deferred: list[str] = []
+        self.case_language: str | None = None
+
+    # --- dispatch ----------------------------------------------------------------------
+
+    def run(self, inbound: Inbound) -> None:
+        match = self.scripts.match(inbound.body) if inbound.body else None
+        # Only a possible answer looks for the question asked: most texts skip the query.
+        words = words_of(inbound.body)
+        could_answer = match is None and len(words) == 1 and words[0] in WINDOW_ANSWERS
+        conversation = self._conversation() if could_answer else None
+        if match is None and conversation is not None and self._answer(conversation):
+            return
+        if match is None:
+            self._free_text()
+            return
+        self.message.kind = "keyword"
+        language = self._language_of(match)
+        self.message.language = language
+        handler = getattr(self, f"_{match.keyword}")
+        handler(match, language)
+        if match.keyword in ("stop", "start", "help", "call") and match.argument:
+            # "HELP my boss kept my passport": the words after the keyword are for advisers.
+            self._attach_to_case(language, acknowledge=False)
+
+    def _language_of(self, match: KeywordMatch) -> str | None:
+        """The sender's language: the keyword's own language when it tells, else known."""
+        known = self._known_language()
+        if known is not None and known in match.languages:
+            return known
+        if match.language_specific:
+            if known is None and len(match.languages) == 1:
+                self.caller.language = match.languages[0]  # remembered, as after 84# by voice
+            return match.languages[0]
+        return known
+
+    # --- keywords ------------------------------------------------------------------
+
+    def _stop(self, match: KeywordMatch, language: str | None) -> None:
+        already = self.caller.sms_opted_out
+        if not already:
+            # The one confirmation is recorded before the ledger closes the number.
+            self._reply(language, "stopped")
+            self.caller.sms_opted_out_at = utcnow()
+        self.session.add(OptOutEvent(caller_id=self.caller.id, action="stop", source="sms"))
+
+    def _start(self, match: KeywordMatch, language: str | None) -> None:
+        if self.caller.sms_opted_out:
+            self.caller.sms_opted_out_at = None
+            self.session.add(OptOutEvent(caller_id=self.caller.id, action="start", source="sms"))
+        self._reply(language, "started")
+
+    def _help(self, match: KeywordMatch, language: str | None) -> None:
+        self._reply(language, "help")
+
+    def _call(self, match: KeywordMatch, language: str | None) -> None:
+        case = self._case(language)
+        self.message.case_id = case.id
+        callback = request_callback(
+            self.session,
+            self.settings.secret_key,
+            case=case,
+            caller=self.caller,
+            language=language or case.language or "en",
+            phone=self._sender(),
+            window="any",
+            may_identify=False,
+            sms_allowed=True,
+            source="sms",
+        )
+        self._remember(
+            "callback_window", {"callback_id": callback.id, "language": language or "en"}
+        )
+        self._reply(language, "callback", reference=case.reference)
+
+    def _lang(self, match: KeywordMatch, language: str | None) -> None:
+        wanted = match.argument.split()[0].strip("+#") if match.argument else ""
+        chosen = by_calling_code(wanted) if wanted.isdigit() else LANGUAGES.get(wanted)
+        if chosen is None:
+            self._reply_common("lang_choices", codes=calling_code_choices())
+            return
+        self.caller.language = chosen.code
+        self._reply(chosen.code, "lang_set", language=chosen.native_name)
+
+    def _status(self, match: KeywordMatch, language: str | None) -> None:
+        # Same answer for a malformed, unknown or someone else's reference: no enumeration.
+        reference = "".join(ch for ch in match.argument if ch.isdigit() and ch.isascii())
+        case = None
+        if is_valid_reference(reference):
+            case = self.session.scalar(
+                select(Case).where(Case.reference == reference, Case.caller_id == self.caller.id)
+            )
+        if case is None:
+            self._reply(language, "status_unknown")
+        elif case.status == "open":
+            self._reply(language, "status_open", reference=case.reference)
+        else:
+            self._reply(language, "status_closed", reference=case.reference)
+
+    # --- conversation steps --------------------------------------------------------
+
+    def _conversation(self) -> SmsConversation | None:
+        row = self.session.scalar(
+            select(SmsConversation).where(SmsConversation.caller_id == self.caller.id)
+        )
+        if row is not None and row.expires_at <= utcnow():
+            self.session.delete(row)
+            return None
+        return row
+
+    def _remember(self, step: str, data: dict[str, Any]) -> None:
+        row = self.session.scalar(
+            select(SmsConversation).where(SmsConversation.caller_id == self.caller.id)
+        )
+        if row is None:
+            row = SmsConversation(caller_id=self.caller.id)
+            self.session.add(row)
+        row.step = step
+        row.data = data
+        row.expires_at = utcnow() + CONVERSATION_TTL
+
+    def _answer(self, conversation: SmsConversation) -> bool:
+        """Apply an answer to the question asked; False when the text is not one."""
+        words = words_of(self.message.body)
+        if conversation.step != "callback_window" or len(words) != 1:
+            return False
+        window = WINDOW_ANSWERS.get(words[0])
+        if window is None:
+            return False
+        callback = self.session.get(CallbackRequest, conversation.data.get("callback_id", 0))
+        self.session.delete(conversation)
+        if callback is None or callback.status == "closed":
+            return False
+        callback.window = window
+        case = self.session.get(Case, callback.case_id)
+        assert case is not None
+        self.case = case
+        self.message.kind = "keyword"
+        self.message.case_id = case.id
+        touch(case)
+        language = conversation.data.get("language") or self.caller.language
+        self._reply(language, f"window_{window}", reference=case.reference)
+        return True
+
+    # --- free text -------------------------------------------------------------------
+
+    def _known_language(self) -> str | None:
+        """The caller's chosen language, else the language of their open case."""
+        if self.caller.language is not None:
+            return self.caller.language
+        if self.case is not None and self.case.language is not None:
+            return self.case.language
+        return self.case_language
+
+    def _free_text(self) -> None:
+        language = self._known_language() or guess_language(self.message.body)
+        self._attach_to_case(language, acknowledge=True)
+
+    def _attach_to_case(self, language: str | None, *, acknowledge: bool) -> None:
+        language = language or guess_language(self.message.body)
+        case = self._case(language)
+        first = (
+            self.session.scalar(
+                select(SmsMessage.id)
+                .where(
+                    SmsMessage.case_id == case.id,
+                    SmsMessage.direction == "in",
+                    SmsMessage.kind == "worker",
+                    SmsMessage.id != self.message.id,
+                )
+                .limit(1)
+            )
+            is None
+        )
+        self.message.kind = "worker"
+        self.message.case_id = case.id
+        self.message.language = language or case.language
+        touch(case)
+        self.session.flush()
+        if self.message.body.strip() and translation_job_registered():
+            jobs.defer(self.session, TRANSLATE_JOB, message_id=self.message.id)
+            self.deferred.append(TRANSLATE_JOB)
+        if not (acknowledge and first):
+            return
+        reply_language = self.message.language
+        if reply_language is None:
+            self._reply_common(
+                "received_neutral", reference=case.reference, codes=calling_code_choices()
+            )
+        else:
+            self._reply(reply_language, "received", reference=case.reference)
+
+    # --- helpers ---------------------------------------------------------------------
+
+    def _case(self, language: str | None) -> Case:
+        if self.case is None:
+            self.case = open_case_for(self.session, self.caller, language=language)
+            self.session.flush()
+        return self.case
+
+    def _sender(self) -> str:
+        from hotline.callers.service import caller_phone
+
+        return caller_phone(self.settings.secret_key, self.caller)
+
+    def _reply(self, language: str | None, key: str, /, **values: str) -> None:
+        code = language if language in self.scripts.languages else "en"
+        assert code is not None
+        self._send(self.scripts.reply(code, key, **values), code)
+
+    def _reply_common(self, key: str, **values: str) -> None:
+        self._send(self.scripts.common(key, **values), None)
+
+    def _send(self, body: str, language: str | None) -> None:
+        if self.reply is not None or self.throttled:
+            return
+        self.reply = queue_sms(
+            self.session,
+            caller=self.caller,
+            body=unicodedata.normalize("NFC", body),
+            case=self.case,
+            kind="system",
+            language=language,
+            deliver="twiml",
+        )
