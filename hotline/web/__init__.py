@@ -1,0 +1,1 @@
+"""The agent web app: server-rendered pages over the same services as the agent API."""
