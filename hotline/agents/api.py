@@ -1,14 +1,85 @@
-"""The agent JSON API (contract in DESIGN.md); OpenAPI document at /api/openapi.json."""
+"""The agent JSON API (contract in DESIGN.md); OpenAPI document at /api/openapi.json.
+
+Views only parse input, call the service functions the web UI shares, commit, and
+shape the answer. Errors are `{"error": code, "message": text}` with a 4xx status;
+a case or callback the agent may not see is a plain 404.
+"""
 
 from __future__ import annotations
 
-from flask import Blueprint, g, jsonify
+from typing import Any, NoReturn
+
+from flask import Blueprint, Response, current_app, g, jsonify, request
 from flask.typing import ResponseReturnValue
 
 from hotline.agents.auth import api_auth_required
+from hotline.agents.cases import (
+    attempt_json,
+    callbacks_json,
+    case_detail,
+    case_for_agent,
+    case_summary_json,
+    iso,
+    visible_cases,
+)
+from hotline.agents.live import LiveError, set_availability, take_next_caller
 from hotline.agents.models import Agent
+from hotline.agents.replies import ReplyError, send_reply
+from hotline.callbacks import queue as callback_queue
+from hotline.callbacks.models import OUTCOMES, CallbackRequest
+from hotline.callbacks.service import (
+    CallbackError,
+    record_outcome,
+    start_dial,
+    visible_callback,
+)
+from hotline.runtime import Runtime
 
 bp = Blueprint("api", __name__, url_prefix="/api")
+
+MAX_ID = 2**31 - 1  # ids are 32-bit integers in the database
+
+
+class ApiError(Exception):
+    def __init__(self, status: int, code: str, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.code = code
+        self.message = message
+
+
+@bp.errorhandler(ApiError)
+def _api_error(exc: ApiError) -> ResponseReturnValue:
+    return jsonify({"error": exc.code, "message": exc.message}), exc.status
+
+
+def _fail(status: int, code: str, message: str) -> NoReturn:
+    raise ApiError(status, code, message)
+
+
+def _runtime() -> Runtime:
+    runtime: Runtime = current_app.extensions["hotline"]
+    return runtime
+
+
+def _json_object(*allowed: str) -> dict[str, Any]:
+    """The request body as a JSON object, or a clear 400/422."""
+    # Parsed whatever the Content-Type says: clients that forget the header still work.
+    body = request.get_json(force=True, silent=True)
+    if body is None:
+        _fail(400, "invalid_json", "the body is not valid JSON")
+    if not isinstance(body, dict):
+        _fail(422, "validation_error", "the body must be a JSON object")
+    unknown = sorted(set(body) - set(allowed))
+    if unknown:
+        _fail(422, "validation_error", f"unknown field(s): {', '.join(unknown)}")
+    return body
+
+
+def _check_id(value: int) -> int:
+    if value > MAX_ID:
+        _fail(404, "not_found", "no such item")
+    return value
 
 
 def agent_json(agent: Agent) -> dict[str, object]:
@@ -21,7 +92,179 @@ def agent_json(agent: Agent) -> dict[str, object]:
     }
 
 
+def _secret() -> str:
+    return _runtime().settings.secret_key
+
+
+def _callback_or_404(callback_id: int) -> CallbackRequest:
+    callback = visible_callback(g.db, g.agent, _check_id(callback_id))
+    if callback is None:
+        _fail(404, "not_found", "no such callback")
+    return callback
+
+
 @bp.get("/agents/me")
 @api_auth_required
 def me() -> ResponseReturnValue:
     return jsonify(agent_json(g.agent))
+
+
+@bp.post("/agents/me/availability")
+@api_auth_required
+def availability() -> ResponseReturnValue:
+    body = _json_object("available")
+    available = body.get("available")
+    if not isinstance(available, bool):
+        _fail(422, "validation_error", "available must be true or false")
+    set_availability(g.db, g.agent, available)
+    g.db.commit()
+    return jsonify(agent_json(g.agent))
+
+
+@bp.get("/queue")
+@api_auth_required
+def queue() -> ResponseReturnValue:
+    """A JSON array: waiting callbacks in queue order, each saying whether (and from
+    when) it can be claimed, since quiet hours and workers' windows hold some back."""
+    settings = _runtime().settings
+    waiting = callback_queue.list_waiting(g.db, g.agent, quiet_hours=settings.quiet_hours)
+    items = callbacks_json(g.db, _secret(), [callback for callback, _, _ in waiting])
+    for item, (_, eligible_now, eligible_at) in zip(items, waiting, strict=True):
+        item["eligible_now"] = eligible_now
+        item["eligible_at"] = iso(eligible_at)
+    g.db.commit()  # expired leases released while listing
+    return jsonify(items)
+
+
+@bp.post("/queue/claim")
+@api_auth_required
+def claim() -> ResponseReturnValue:
+    settings = _runtime().settings
+    callback = callback_queue.claim_next(g.db, g.agent, quiet_hours=settings.quiet_hours)
+    if callback is None:
+        g.db.commit()
+        return Response(status=204)
+    payload = callbacks_json(g.db, _secret(), [callback], with_attempts=True)[0]
+    g.db.commit()
+    return jsonify(payload)
+
+
+@bp.get("/cases")
+@api_auth_required
+def cases() -> ResponseReturnValue:
+    return jsonify([case_summary_json(c) for c in visible_cases(g.db, g.agent)])
+
+
+@bp.get("/cases/<int:case_id>")
+@api_auth_required
+def case(case_id: int) -> ResponseReturnValue:
+    found = case_for_agent(g.db, g.agent, _check_id(case_id))
+    if found is None:
+        _fail(404, "not_found", "no such case")
+    payload = case_detail(g.db, _secret(), g.agent, found)
+    g.db.commit()
+    return jsonify(payload)
+
+
+@bp.post("/cases/<int:case_id>/reply")
+@api_auth_required
+def reply(case_id: int) -> ResponseReturnValue:
+    found = case_for_agent(g.db, g.agent, _check_id(case_id))
+    if found is None:
+        _fail(404, "not_found", "no such case")
+    body = _json_object("text")
+    text = body.get("text")
+    if not isinstance(text, str):
+        _fail(422, "validation_error", "text must be a string")
+    if found.status != "open":
+        _fail(409, "case_closed", "this case is closed")
+    try:
+        sent = send_reply(_runtime(), g.db, case=found, agent=g.agent, text=text)
+    except ValueError as exc:
+        _fail(422, "validation_error", str(exc))
+    except ReplyError as exc:
+        g.db.rollback()
+        _fail(exc.status, exc.code, str(exc))
+    g.db.commit()
+    return jsonify(
+        {
+            "message_id": sent.message_id,
+            "translation_status": sent.status,
+            "text": sent.text,
+            "sent_text": sent.sent_text,
+            "translated_text": sent.translated_text,
+            "translation": sent.translated_text,
+            "back_translation": sent.back_translation,
+            "segments": sent.segments,
+            "language": sent.language,
+        }
+    )
+
+
+@bp.post("/callbacks/<int:callback_id>/dial")
+@api_auth_required
+def dial(callback_id: int) -> ResponseReturnValue:
+    callback = _callback_or_404(callback_id)
+    try:
+        attempt = start_dial(g.db, _runtime().settings, callback=callback, agent=g.agent)
+    except CallbackError as exc:
+        g.db.commit()  # a refusal is audited
+        _fail(exc.status, exc.code, str(exc))
+    payload = {
+        "attempt": attempt_json(attempt),
+        "callback": callbacks_json(g.db, _secret(), [callback])[0],
+    }
+    g.db.commit()
+    return jsonify(payload)
+
+
+@bp.post("/callbacks/<int:callback_id>/outcome")
+@api_auth_required
+def outcome(callback_id: int) -> ResponseReturnValue:
+    callback = _callback_or_404(callback_id)
+    body = _json_object("outcome", "note")
+    value = body.get("outcome")
+    note = body.get("note")
+    if not isinstance(value, str) or value not in OUTCOMES:
+        _fail(422, "validation_error", f"outcome must be one of: {', '.join(OUTCOMES)}")
+    if note is not None and not isinstance(note, str):
+        _fail(422, "validation_error", "note must be a string")
+    try:
+        record_outcome(
+            g.db, _runtime().settings, callback=callback, agent=g.agent, outcome=value, note=note
+        )
+    except ValueError as exc:
+        _fail(422, "validation_error", str(exc))
+    except CallbackError as exc:
+        _fail(exc.status, exc.code, str(exc))
+    payload = callbacks_json(g.db, _secret(), [callback], with_attempts=True)[0]
+    g.db.commit()
+    return jsonify(payload)
+
+
+@bp.post("/live/next")
+@api_auth_required
+def live_next() -> ResponseReturnValue:
+    body = _json_object("language") if request.content_length else {}
+    language = body.get("language")
+    if language is not None and not isinstance(language, str):
+        _fail(422, "validation_error", "language must be a language code")
+    try:
+        call, queue_name = take_next_caller(
+            g.db, _runtime().settings, agent=g.agent, language=language
+        )
+    except ValueError as exc:
+        _fail(422, "validation_error", str(exc))
+    except LiveError as exc:
+        _fail(exc.status, exc.code, str(exc))
+    g.db.commit()
+    return jsonify(
+        {"call_id": call.id, "language": call.language, "queue": queue_name, "status": call.status}
+    )
+
+
+@bp.get("/openapi.json")
+def openapi() -> ResponseReturnValue:
+    from hotline.agents.openapi import document
+
+    return jsonify(document())

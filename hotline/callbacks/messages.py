@@ -99,7 +99,8 @@ GAVE_UP_SMS = {
     "en": "We tried to call you back but could not reach you. Text CALL to this number "
     "when you want us to try again.",
     # Machine-drafted, unreviewed:
-    "ja": "折り返しお電話しましたが、つながりませんでした。もう一度ご希望の場合は、この番号に CALL と送ってください。",
+    "ja": "折り返しお電話しましたが、つながりませんでした。"
+    "もう一度ご希望の場合は、この番号に CALL と送ってください。",
     "vi": "Chúng tôi đã gọi lại nhưng không liên lạc được với bạn. Hãy nhắn CALL đến số này "
     "khi bạn muốn chúng tôi gọi lại.",
     "zh": "我们回电但未能联系到您。如需我们再次致电，请向此号码发送 CALL。",

@@ -74,6 +74,14 @@ Index(
     postgresql_where=_QUEUED,
     sqlite_where=_QUEUED,
 )
+# One open request per case, even when two calls ask at the same moment.
+Index(
+    "uq_callbacks_open_case",
+    CallbackRequest.case_id,
+    unique=True,
+    postgresql_where=text("status <> 'closed'"),
+    sqlite_where=text("status <> 'closed'"),
+)
 Index(
     "ix_callbacks_lease",
     CallbackRequest.lease_expires_at,

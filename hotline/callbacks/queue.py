@@ -18,17 +18,19 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
+from typing import Any, cast
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, select, update
+from sqlalchemy import ColumnElement, Table, bindparam, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from hotline.agents.models import Agent
-from hotline.audit import record
+from hotline.audit import AuditEvent, record
 from hotline.callbacks.models import CallbackRequest
 from hotline.db import utcnow
 
 TOKYO = ZoneInfo("Asia/Tokyo")
+_TABLE = cast(Table, CallbackRequest.__table__)
 LEASE = dt.timedelta(minutes=15)
 
 # The windows a worker can choose, in Japan time: [start, end).
@@ -119,20 +121,26 @@ QUEUE_ORDER = (
 
 
 def release_expired_leases(session: Session, now: dt.datetime | None = None) -> list[int]:
-    """Put requests whose lease ran out back in the queue (and say so in the audit log)."""
+    """Put requests whose lease ran out back in the queue (and say so in the audit log).
+
+    A Core statement: it runs before every claim, so it must cost one cheap round trip
+    (an index probe on the partial lease index) when nothing has expired.
+    """
     now = now or utcnow()
+    table = _TABLE
     expired = (
-        select(CallbackRequest.id)
-        .where(CallbackRequest.status == "claimed", CallbackRequest.lease_expires_at <= now)
+        select(table.c.id)
+        .where(table.c.status == "claimed", table.c.lease_expires_at <= now)
         .with_for_update(skip_locked=True)
     )
-    rows = session.execute(
-        update(CallbackRequest)
-        .where(CallbackRequest.id.in_(expired), CallbackRequest.status == "claimed")
-        .values(status="queued", claimed_by_id=None, claimed_at=None, lease_expires_at=None)
-        .returning(CallbackRequest.id),
-        execution_options={"synchronize_session": False},
-    ).scalars().all()
+    rows = list(
+        session.execute(
+            table.update()
+            .where(table.c.id.in_(expired), table.c.status == "claimed")
+            .values(status="queued", claimed_by_id=None, claimed_at=None, lease_expires_at=None)
+            .returning(table.c.id)
+        ).scalars()
+    )
     released = set(rows)
     for callback_id in rows:
         record(session, "callback.lease_expired", "callback", callback_id)
@@ -141,11 +149,15 @@ def release_expired_leases(session: Session, now: dt.datetime | None = None) -> 
         for obj in list(session.identity_map.values()):
             if isinstance(obj, CallbackRequest) and obj.id in released:
                 session.expire(obj)
-    return list(rows)
+    return rows
 
 
 def list_queue(
-    session: Session, agent: Agent, *, quiet_hours: str, now: dt.datetime | None = None,
+    session: Session,
+    agent: Agent,
+    *,
+    quiet_hours: str,
+    now: dt.datetime | None = None,
     limit: int = 50,
 ) -> list[CallbackRequest]:
     """The requests this agent may work right now, in the order claims take them."""
@@ -162,6 +174,31 @@ def list_queue(
             .limit(limit)
         )
     )
+
+
+def list_waiting(
+    session: Session,
+    agent: Agent,
+    *,
+    quiet_hours: str,
+    now: dt.datetime | None = None,
+    limit: int = 200,
+) -> list[tuple[CallbackRequest, bool, dt.datetime]]:
+    """Every queued request this agent may work, in queue order, each with whether it
+    can be claimed now and when it can next be: a request waiting for the worker's
+    window or for the end of quiet hours is shown, but only claimed when it opens."""
+    now = now or utcnow()
+    release_expired_leases(session, now)
+    query = select(CallbackRequest).where(CallbackRequest.status == "queued")
+    languages = agent_languages(agent)
+    if languages is not None:
+        query = query.where(CallbackRequest.language.in_(languages))
+    waiting = []
+    for request in session.scalars(query.order_by(*QUEUE_ORDER).limit(limit)):
+        due = max(now, request.next_attempt_at)
+        eligible_at = next_open_time(request.window, due, quiet_hours)
+        waiting.append((request, eligible_at <= now, eligible_at))
+    return waiting
 
 
 def held_claim(
@@ -181,6 +218,55 @@ def held_claim(
     )
 
 
+def _claim_statement(*, by_language: bool) -> Any:
+    """The claim, built once: UPDATE the first eligible row, skipping rows that other
+    claimers have locked, and RETURN it. Parameters: now, windows, languages,
+    agent_id, lease_until."""
+    c = _TABLE.c
+    conditions = [
+        c.status == "queued",
+        c.next_attempt_at <= bindparam("now"),
+        c.window.in_(bindparam("windows", expanding=True)),
+    ]
+    if by_language:
+        conditions.append(c.language.in_(bindparam("languages", expanding=True)))
+    candidate = (
+        select(c.id)
+        .where(*conditions)
+        .order_by(c.priority.desc(), c.next_attempt_at, c.id)
+        .limit(1)
+        .with_for_update(skip_locked=True)
+        .scalar_subquery()
+    )
+    return (
+        update(CallbackRequest)
+        .where(CallbackRequest.id == candidate, CallbackRequest.status == "queued")
+        .values(
+            status="claimed",
+            claimed_by_id=bindparam("agent_id"),
+            claimed_at=bindparam("now"),
+            lease_expires_at=bindparam("lease_until"),
+            updated_at=bindparam("now"),
+        )
+        .returning(CallbackRequest)
+    )
+
+
+_CLAIM_IN_LANGUAGES = _claim_statement(by_language=True)
+_CLAIM_ANY_LANGUAGE = _claim_statement(by_language=False)
+# Leases this agent holds or that have run out: one probe through the partial indexes.
+_LEASE_PROBE = select(_TABLE.c.id, _TABLE.c.claimed_by_id, _TABLE.c.lease_expires_at).where(
+    _TABLE.c.status == "claimed",
+    or_(
+        _TABLE.c.claimed_by_id == bindparam("agent_id"),
+        _TABLE.c.lease_expires_at <= bindparam("now"),
+    ),
+)
+_AUDIT_CLAIMED = insert(cast(Table, AuditEvent.__table__)).values(
+    action="callback.claimed", subject_type="callback"
+)
+
+
 def claim_next(
     session: Session,
     agent: Agent,
@@ -191,41 +277,39 @@ def claim_next(
 ) -> CallbackRequest | None:
     """Claim the next request for `agent`, or return the one it already holds.
 
-    The caller commits. None when nothing is eligible (or it is quiet hours).
+    The caller commits. None when nothing is eligible (or it is quiet hours). This is
+    the hot path of every agent's work loop, so its statements are built once and it
+    costs three round trips: the lease probe, the claim, and its audit event.
     """
     now = now or utcnow()
-    release_expired_leases(session, now)
-    held = held_claim(session, agent, now)
-    if held is not None:
-        return held
+    leases = session.execute(_LEASE_PROBE, {"agent_id": agent.id, "now": now}).all()
+    if any(row.lease_expires_at <= now for row in leases):
+        release_expired_leases(session, now)
+    if any(row.claimed_by_id == agent.id and row.lease_expires_at > now for row in leases):
+        return held_claim(session, agent, now)
     windows = open_windows(now, quiet_hours)
     if not windows:
         return None
-    candidate = (
-        select(CallbackRequest.id)
-        .where(*_eligible(agent, now, windows))
-        .order_by(*QUEUE_ORDER)
-        .limit(1)
-        .with_for_update(skip_locked=True)
-        .scalar_subquery()
-    )
-    claimed_id = session.execute(
-        update(CallbackRequest)
-        .where(CallbackRequest.id == candidate, CallbackRequest.status == "queued")
-        .values(
-            status="claimed",
-            claimed_by_id=agent.id,
-            claimed_at=now,
-            lease_expires_at=now + lease,
-            updated_at=now,
-        )
-        .returning(CallbackRequest.id),
-        execution_options={"synchronize_session": False},
-    ).scalar_one_or_none()
-    if claimed_id is None:
+    languages = agent_languages(agent)
+    params: dict[str, Any] = {
+        "now": now,
+        "windows": list(windows),
+        "agent_id": agent.id,
+        "lease_until": now + lease,
+    }
+    if languages is not None:
+        params["languages"] = languages
+    claimed = session.scalars(
+        _CLAIM_IN_LANGUAGES if languages is not None else _CLAIM_ANY_LANGUAGE,
+        params,
+        execution_options={"synchronize_session": False, "populate_existing": True},
+    ).one_or_none()
+    if claimed is None:
         return None
-    record(session, "callback.claimed", "callback", claimed_id, agent_id=agent.id)
-    return session.get(CallbackRequest, claimed_id, populate_existing=True)
+    session.execute(
+        _AUDIT_CLAIMED, {"at": utcnow(), "agent_id": agent.id, "subject_id": claimed.id}
+    )
+    return claimed
 
 
 def renew_lease(

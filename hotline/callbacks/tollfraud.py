@@ -61,7 +61,7 @@ def check_destination(e164: str, configured_countries: tuple[str, ...] = ()) -> 
         raise RefusedDestination("the number is a Japanese special-service number")
     region = phonenumbers.region_code_for_number(number)
     if not region:
-        regions = phonenumbers.region_codes_for_country_code(number.country_code)
+        regions = phonenumbers.region_codes_for_country_code(number.country_code or 0)
         if len(regions) != 1:
             raise RefusedDestination("the number's country cannot be determined")
         region = regions[0]
