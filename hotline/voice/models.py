@@ -1,8 +1,9 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
-from sqlalchemy import ForeignKey, Integer, String, Text
+from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from hotline.db import Base, utcnow
@@ -27,6 +28,8 @@ class Call(Base):
     duration_seconds: Mapped[int | None] = mapped_column(Integer)
     started_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     ended_at: Mapped[dt.datetime | None]
+    # Where the IVR is and the answers given so far (phone numbers only encrypted).
+    ivr_state: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 
 
 class Voicemail(Base):
@@ -47,4 +50,38 @@ class Voicemail(Base):
     transcript_confidence: Mapped[float | None]
     audio_path: Mapped[str | None] = mapped_column(String(512))
     twilio_deleted_at: Mapped[dt.datetime | None]
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class PromptRecording(Base):
+    """A prompt recorded by a staff member over the phone: a language's real voice.
+
+    The audio is kept here (fetched from Twilio by a job) so every web process can
+    serve it; `hotline prompts export` writes kept recordings into `audio/`.
+    """
+
+    __tablename__ = "prompt_recordings"
+    __table_args__ = (Index("ix_prompt_recordings_lookup", "language", "prompt", "status"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    language: Mapped[str] = mapped_column(String(8))
+    prompt: Mapped[str] = mapped_column(String(64))
+    agent_id: Mapped[int] = mapped_column(ForeignKey("agents.id"))
+    recording_sid: Mapped[str] = mapped_column(String(64), unique=True)
+    recording_url: Mapped[str] = mapped_column(String(512))
+    duration_seconds: Mapped[int | None] = mapped_column(Integer)
+    audio: Mapped[bytes | None] = mapped_column(LargeBinary)
+    status: Mapped[str] = mapped_column(String(16), default="kept")  # kept | replaced
+    reviewed: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class RecorderPin(Base):
+    """The PIN a staff member keys, from their registered phone, to record prompts."""
+
+    __tablename__ = "voice_recorder_pins"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    agent_id: Mapped[int] = mapped_column(ForeignKey("agents.id"), unique=True)
+    pin_hash: Mapped[str] = mapped_column(String(255))
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)

@@ -1,0 +1,218 @@
+"""`hotline simulate call` and `hotline prompts check|render`."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from hotline.languages import LANGUAGES
+
+LEGEND = (
+    "T/t Twilio speaks the text (reviewed/unreviewed)   A/a recorded audio "
+    "(reviewed/unreviewed)   p espeak-ng placeholder   - missing"
+)
+
+
+def register(main: click.Group, simulate: click.Group) -> None:
+    simulate.add_command(simulate_call)
+    main.add_command(prompts)
+
+
+@click.command("call")
+@click.option(
+    "--from",
+    "from_number",
+    default="+819000000001",
+    show_default=True,
+    help="The caller's number (made-up numbers only).",
+)
+@click.option(
+    "--digits",
+    default=None,
+    help="Keys to press, e.g. 84#2 ('.' silence, R5 speak 5 s, A adviser answers, "
+    "H hang up). Without it, keys are read from the keyboard.",
+)
+@click.option(
+    "--url",
+    default="http://127.0.0.1:5000",
+    show_default=True,
+    help="Where the hotline is running (`hotline serve`).",
+)
+@click.option("--to", "to_number", default=None, help="The hotline number called.")
+def simulate_call(from_number: str, digits: str | None, url: str, to_number: str | None) -> None:
+    """Call the hotline from the terminal, signed as Twilio signs, and hear the IVR."""
+    from hotline.cli import settings_or_exit
+    from hotline.voice.simulator import (
+        CallSimulator,
+        Heard,
+        HttpTransport,
+        KeyScript,
+        SimulationError,
+        TwimlRejected,
+    )
+
+    settings = settings_or_exit()
+    if not settings.twilio_auth_token:
+        raise click.ClickException("no Twilio auth token: the simulator signs with it")
+
+    def ask(what: str) -> str:
+        try:
+            return click.prompt(f"  your {what}", default="", show_default=False) or "."
+        except (click.Abort, EOFError):
+            return "H"
+
+    def heard(item: Heard) -> None:
+        click.echo(str(item))
+
+    keys = KeyScript(digits or "", ask=None if digits is not None else ask)
+    simulator = CallSimulator(
+        HttpTransport(url, settings.public_url),
+        auth_token=settings.twilio_auth_token,
+        public_url=settings.public_url,
+        from_number=from_number,
+        to_number=to_number or settings.twilio_number or "+81500000000",
+        account_sid=settings.twilio_account_sid or "AC" + "0" * 32,
+        keys=keys,
+        on_heard=heard,
+    )
+    try:
+        result = simulator.run()
+    except (SimulationError, TwimlRejected) as exc:
+        raise click.ClickException(str(exc)) from exc
+    ended = "you hung up" if result.ended_by == "caller" else "the hotline ended the call"
+    click.echo(f"-- call {result.call_sid} over after ~{result.seconds}s: {ended}")
+
+
+@click.group("prompts")
+def prompts() -> None:
+    """IVR prompts: coverage per language, and placeholder audio."""
+
+
+@prompts.command("check")
+def prompts_check() -> None:
+    """Validate ivr_scripts/ and print coverage; exit 1 on a broken reference."""
+    from hotline.voice.scripts import ScriptError, audio_problems, coverage, load_scripts
+
+    try:
+        scripts = load_scripts()
+    except ScriptError as exc:
+        for problem in exc.problems:
+            click.echo(str(problem), err=True)
+        click.echo(f"{len(exc.problems)} broken reference(s)", err=True)
+        sys.exit(1)
+    rows = coverage(scripts)
+    codes = list(LANGUAGES)
+    cells = {(r.language, r.prompt): r for r in rows}
+    width = max(len(p) for p in scripts.menu.prompt_names()) + 1
+    click.echo(" " * width + " ".join(f"{c:>3}" for c in codes))
+    marks = {"tts": "t", "audio": "a", "placeholder": "p", "missing": "-"}
+    for name in scripts.menu.prompt_names():
+        line = []
+        for code in codes:
+            row = cells[(code, name)]
+            mark = marks[row.how]
+            line.append(f"{mark.upper() if row.reviewed else mark:>3}")
+        click.echo(f"{name:<{width}}" + " ".join(line))
+    click.echo(LEGEND)
+    for code in codes:
+        missing = sum(1 for r in rows if r.language == code and r.how == "missing")
+        if missing:
+            lang = LANGUAGES[code]
+            why = "" if lang.espeak_voice else " (no synthetic voice: record them by phone)"
+            click.echo(f"{code}: {missing} prompt(s) without audio{why}")
+    problems = audio_problems(scripts)
+    for problem in problems:
+        click.echo(str(problem), err=True)
+    if problems:
+        click.echo(f"{len(problems)} broken reference(s)", err=True)
+        sys.exit(1)
+    click.echo("all references resolve")
+
+
+@prompts.command("render")
+@click.option("--language", "languages", multiple=True, help="Only these languages.")
+@click.option("--force", is_flag=True, help="Render again even if up to date.")
+def prompts_render(languages: tuple[str, ...], force: bool) -> None:
+    """Make espeak-ng placeholder audio (8 kHz mono) where Twilio has no voice."""
+    from hotline.voice.render import RenderUnavailable, render_placeholders
+    from hotline.voice.scripts import ScriptError, load_scripts, reload_scripts
+
+    try:
+        scripts = load_scripts()
+        done = render_placeholders(scripts, list(languages) or None, force=force)
+    except ScriptError as exc:
+        raise click.ClickException(f"broken scripts:\n{exc}") from exc
+    except RenderUnavailable as exc:
+        raise click.ClickException(str(exc)) from exc
+    reload_scripts()
+    made = [r for r in done if r.skipped is None]
+    for r in made:
+        click.echo(f"rendered {r.path}")
+    click.echo(f"{len(made)} file(s) rendered, {len(done) - len(made)} kept")
+
+
+@prompts.command("pin")
+@click.argument("agent_id", type=int)
+@click.option(
+    "--pin", prompt=True, hide_input=True, confirmation_prompt=True, help="4 to 12 digits."
+)
+def prompts_pin(agent_id: int, pin: str) -> None:
+    """Let AGENT_ID record prompts by phone: calling from their registered phone, with PIN."""
+    from hotline.cli import settings_or_exit
+    from hotline.runtime import Runtime
+    from hotline.voice.recording import set_recorder_pin
+
+    runtime = Runtime(settings_or_exit())
+    try:
+        with runtime.db.session() as session:
+            set_recorder_pin(session, agent_id, pin)
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"agent {agent_id} can now record prompts by calling the hotline")
+
+
+@prompts.command("script")
+@click.option("--language", required=True, type=click.Choice(sorted(LANGUAGES)))
+def prompts_script(language: str) -> None:
+    """Print the texts to read out when recording LANGUAGE by phone, in call order."""
+    from hotline.voice.scripts import load_scripts
+
+    scripts = load_scripts()
+    names = scripts.menu.prompt_names()
+    for i, name in enumerate(names, 1):
+        click.echo(f"{i:>2}/{len(names)} {name}: {scripts.text(language, name)}")
+
+
+@prompts.command("export")
+def prompts_export() -> None:
+    """Write the prompts recorded by phone into audio/ (marked unreviewed)."""
+    import yaml
+    from sqlalchemy import select
+
+    from hotline.cli import settings_or_exit
+    from hotline.runtime import Runtime
+    from hotline.voice.models import PromptRecording
+    from hotline.voice.scripts import audio_dir
+
+    runtime = Runtime(settings_or_exit())
+    written = 0
+    with runtime.db.session() as session:
+        rows = session.scalars(
+            select(PromptRecording)
+            .where(PromptRecording.status == "kept", PromptRecording.audio.is_not(None))
+            .order_by(PromptRecording.id)
+        )
+        for row in rows:
+            folder = audio_dir() / row.language
+            folder.mkdir(parents=True, exist_ok=True)
+            assert row.audio is not None
+            (folder / f"{row.prompt}.wav").write_bytes(row.audio)
+            manifest_path = folder / "manifest.yaml"
+            manifest: dict[str, object] = {}
+            if manifest_path.is_file():
+                manifest = yaml.safe_load(manifest_path.read_text("utf-8")) or {}
+            manifest[row.prompt] = {"source": "recorded-by-phone", "reviewed": row.reviewed}
+            manifest_path.write_text(yaml.safe_dump(manifest, sort_keys=True), "utf-8")
+            written += 1
+    click.echo(f"{written} recording(s) written to {audio_dir()}")

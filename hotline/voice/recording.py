@@ -1,0 +1,269 @@
+"""Recording prompts by phone: how Khmer, Mongolian and every placeholder get real voices.
+
+A staff member calls the hotline from the phone registered on their agent record,
+keys their PIN, picks a language by calling code, and records its prompts one by
+one: listen back, keep or redo. A kept recording is fetched from Twilio by a job and
+from then on is that language's audio for the prompt (unreviewed until checked).
+"""
+
+from __future__ import annotations
+
+import logging
+from functools import lru_cache
+from typing import Any
+
+import yaml
+from flask import Response
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from hotline.agents.models import Agent
+from hotline.crypto import InvalidPhoneNumber, decrypt_phone, normalise_phone
+from hotline.jobs import defer
+from hotline.languages import LANGUAGES, by_calling_code
+from hotline.voice.flow import CallFlow, recorded_prompts
+from hotline.voice.models import PromptRecording, RecorderPin
+from hotline.voice.scripts import ivr_scripts_dir
+
+log = logging.getLogger(__name__)
+
+FETCH_JOB = "voice.fetch_prompt_recording"
+STAFF_PROMPTS = (
+    "pin",
+    "pin_wrong",
+    "choose_language",
+    "language_unknown",
+    "next_prompt",
+    "record",
+    "nothing_recorded",
+    "listen",
+    "review",
+    "kept",
+    "finished",
+    "goodbye",
+)
+MAX_PIN_TRIES = 3
+MAX_SILENT_TAKES = 3  # in a row: the staff member has gone, end the call
+PIN_HASH_METHOD = "pbkdf2:sha256:60000"
+
+
+@lru_cache(maxsize=4)
+def _staff_texts(path: str) -> dict[str, str]:
+    with open(path, encoding="utf-8") as fh:
+        data = yaml.safe_load(fh) or {}
+    prompts = data.get("prompts") or {}
+    missing = [name for name in STAFF_PROMPTS if not str(prompts.get(name, "")).strip()]
+    if missing:
+        raise ValueError(f"{path}: staff prompt(s) missing: {', '.join(missing)}")
+    return {name: str(prompts[name]) for name in STAFF_PROMPTS}
+
+
+def staff_texts() -> dict[str, str]:
+    return _staff_texts(str(ivr_scripts_dir() / "staff.yaml"))
+
+
+def set_recorder_pin(session: Session, agent_id: int, pin: str) -> None:
+    """Give an agent (who has a registered phone) a PIN for the staff line."""
+    if not (pin.isascii() and pin.isdigit() and 4 <= len(pin) <= 12):
+        raise ValueError("the PIN must be 4 to 12 digits")
+    agent = session.get(Agent, agent_id)
+    if agent is None or not agent.phone_encrypted:
+        raise ValueError("the agent needs a registered phone number first")
+    row = session.scalar(select(RecorderPin).where(RecorderPin.agent_id == agent_id))
+    hashed = generate_password_hash(pin, method=PIN_HASH_METHOD)
+    if row is None:
+        session.add(RecorderPin(agent_id=agent_id, pin_hash=hashed))
+    else:
+        row.pin_hash = hashed
+
+
+def staff_member_calling(session: Session, secret: str, raw_number: str) -> int | None:
+    """The agent whose registered phone is calling and who has a PIN, if any."""
+    try:
+        e164 = normalise_phone(raw_number)
+    except InvalidPhoneNumber:
+        return None
+    rows = session.execute(
+        select(Agent.id, Agent.phone_encrypted)
+        .join(RecorderPin, RecorderPin.agent_id == Agent.id)
+        .where(Agent.active.is_(True), Agent.phone_encrypted.is_not(None))
+    )
+    for agent_id, encrypted in rows:
+        if encrypted and decrypt_phone(secret, encrypted) == e164:
+            return int(agent_id)
+    return None
+
+
+class StaffFlow(CallFlow):
+    """The staff line: PIN, language, then record, listen back, keep or redo."""
+
+    def say(self, parent: Any, name: str) -> None:
+        parent.say(staff_texts()[name], language="en-US", voice=LANGUAGES["en"].twilio_say_voice)
+
+    def start(self, agent_id: int) -> Response:
+        self.update_state(phase="staff", staff_agent=agent_id)
+        return self.ask_pin(0)
+
+    def ask_pin(self, failures: int, wrong: bool = False) -> Response:
+        gather = self.response.gather(
+            action=self.url("/voice/staff/pin", f=failures),
+            method="POST",
+            finish_on_key="#",
+            timeout=10,
+            action_on_empty_result=True,
+        )
+        if wrong:
+            self.say(gather, "pin_wrong")
+        self.say(gather, "pin")
+        return self.done()
+
+    def check_pin(self, failures: int, digits: str) -> Response:
+        agent_id = self.state.get("staff_agent")
+        row = self.session.scalar(select(RecorderPin).where(RecorderPin.agent_id == agent_id))
+        if row is not None and digits and check_password_hash(row.pin_hash, digits):
+            self.update_state(staff_ok=True)
+            return self.ask_language(0)
+        if failures + 1 >= MAX_PIN_TRIES:
+            log.warning("staff line: too many wrong PINs for agent %s", agent_id)
+            self.say(self.response, "goodbye")
+            self.response.hangup()
+            return self.done()
+        return self.ask_pin(failures + 1, wrong=True)
+
+    def _require_ok(self) -> None:
+        from hotline.webhooks import BadWebhook
+
+        if not self.state.get("staff_ok"):
+            raise BadWebhook("the staff line needs the PIN first")
+
+    def ask_language(self, failures: int, unknown: bool = False) -> Response:
+        gather = self.response.gather(
+            action=self.url("/voice/staff/language", f=failures),
+            method="POST",
+            finish_on_key="#",
+            timeout=10,
+            action_on_empty_result=True,
+        )
+        if unknown:
+            self.say(gather, "language_unknown")
+        self.say(gather, "choose_language")
+        return self.done()
+
+    def choose_recording_language(self, failures: int, digits: str) -> Response:
+        self._require_ok()
+        lang = by_calling_code(digits) if digits else None
+        if lang is None:
+            if failures + 1 >= MAX_PIN_TRIES:
+                self.say(self.response, "goodbye")
+                self.response.hangup()
+                return self.done()
+            return self.ask_language(failures + 1, unknown=True)
+        self.update_state(staff_language=lang.code)
+        done = recorded_prompts(self.session).get(lang.code, {})
+        names = self.scripts.menu.prompt_names()
+        first = next((i for i, name in enumerate(names) if name not in done), 0)
+        return self.ask_recording(first)
+
+    def ask_recording(self, index: int, cue: str | None = None) -> Response:
+        names = self.scripts.menu.prompt_names()
+        if index >= len(names):
+            self.say(self.response, "finished")
+            self.response.hangup()
+            return self.done()
+        if cue:
+            self.say(self.response, cue)
+        self.say(self.response, "next_prompt")
+        self.response.say(
+            f"{index + 1} of {len(names)}: {names[index].replace('_', ' ')}.",
+            language="en-US",
+            voice=LANGUAGES["en"].twilio_say_voice,
+        )
+        self.say(self.response, "record")
+        self.response.record(
+            action=self.url("/voice/staff/recorded", i=index),
+            method="POST",
+            timeout=5,
+            finish_on_key="#",
+            max_length=90,
+            play_beep=True,
+            trim="trim-silence",
+        )
+        self.response.redirect(self.url("/voice/staff/recorded", i=index, empty=1), method="POST")
+        return self.done()
+
+    def recorded(self, index: int, empty: bool) -> Response:
+        self._require_ok()
+        url = self.form.get("RecordingUrl", "")
+        sid = self.form.get("RecordingSid", "")
+        raw = self.form.get("RecordingDuration", "")
+        duration = int(raw) if raw.isascii() and raw.isdigit() else 0
+        if empty or not url or not sid or duration < 1:
+            silent = int(self.state.get("staff_silent") or 0) + 1
+            self.update_state(staff_silent=silent)
+            if silent >= MAX_SILENT_TAKES:
+                self.say(self.response, "goodbye")
+                self.response.hangup()
+                return self.done()
+            return self.ask_recording(index, cue="nothing_recorded")
+        self.update_state(staff_silent=0)
+        self.update_state(staff_pending={"sid": sid, "url": url, "duration": duration})
+        return self.review(index)
+
+    def review(self, index: int) -> Response:
+        pending = self.state.get("staff_pending") or {}
+        gather = self.response.gather(
+            action=self.url("/voice/staff/review", i=index),
+            method="POST",
+            num_digits=1,
+            finish_on_key="",
+            timeout=8,
+            action_on_empty_result=True,
+        )
+        self.say(gather, "listen")
+        gather.play(str(pending.get("url", "")))
+        self.say(gather, "review")
+        return self.done()
+
+    def reviewed(self, index: int, digits: str) -> Response:
+        self._require_ok()
+        pending = self.state.get("staff_pending")
+        if digits == "1" and pending:
+            self.keep(index, pending)
+            self.update_state(staff_pending=None)
+            return self.ask_recording(index + 1, cue="kept")
+        if digits == "2":
+            return self.ask_recording(index)
+        if digits == "3":
+            return self.ask_recording(index + 1)
+        if digits == "*":
+            self.say(self.response, "goodbye")
+            self.response.hangup()
+            return self.done()
+        return self.review(index)
+
+    def keep(self, index: int, pending: dict[str, Any]) -> None:
+        language = str(self.state["staff_language"])
+        prompt = self.scripts.menu.prompt_names()[index]
+        self.session.execute(
+            update(PromptRecording)
+            .where(
+                PromptRecording.language == language,
+                PromptRecording.prompt == prompt,
+                PromptRecording.status == "kept",
+            )
+            .values(status="replaced")
+        )
+        row = PromptRecording(
+            language=language,
+            prompt=prompt,
+            agent_id=int(self.state["staff_agent"]),
+            recording_sid=str(pending["sid"]),
+            recording_url=str(pending["url"]),
+            duration_seconds=int(pending.get("duration") or 0),
+            status="kept",
+            reviewed=False,
+        )
+        self.session.add(row)
+        self.session.flush()
+        defer(self.session, FETCH_JOB, prompt_recording_id=row.id)

@@ -1,0 +1,61 @@
+"""Walking whole calls through the simulator against the Flask test client."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+
+from hotline.agents.models import Agent
+from hotline.callers.models import Caller
+from hotline.voice.models import Call
+from hotline.voice.simulator import CallResult, CallSimulator, FlaskTransport, KeyScript
+from tests.helpers import ACCOUNT_SID, AUTH_TOKEN, HOTLINE_NUMBER, PUBLIC_URL, WORKER_NUMBER
+
+
+def place_call(
+    client: Any,
+    digits: str,
+    *,
+    from_number: str = WORKER_NUMBER,
+    deliver_twice: bool = False,
+    call_sid: str | None = None,
+) -> CallResult:
+    """A whole call, signed as Twilio signs, with the keys in `digits`."""
+    simulator = CallSimulator(
+        FlaskTransport(client, PUBLIC_URL),
+        auth_token=AUTH_TOKEN,
+        public_url=PUBLIC_URL,
+        from_number=from_number,
+        to_number=HOTLINE_NUMBER,
+        account_sid=ACCOUNT_SID,
+        keys=KeyScript(digits),
+        deliver_twice=deliver_twice,
+        call_sid=call_sid,
+    )
+    return simulator.run()
+
+
+def call_row(runtime: Any, call_sid: str) -> Call:
+    with runtime.db.session() as s:
+        call = s.scalar(select(Call).where(Call.sid == call_sid))
+        assert call is not None
+        return call
+
+
+def caller_rows(runtime: Any) -> list[Caller]:
+    with runtime.db.session() as s:
+        return list(s.scalars(select(Caller)))
+
+
+def make_agent(runtime: Any, *, languages: list[str], available: bool = True) -> int:
+    with runtime.db.session() as s:
+        agent = Agent(
+            name="Test adviser",
+            languages=languages,
+            token_hash="t" * 60 + str(len(languages)) + ("1" if available else "0") + "xx",
+            available=available,
+        )
+        s.add(agent)
+        s.flush()
+        return agent.id
