@@ -38,13 +38,14 @@ def seed(settings: Settings) -> list[tuple[str, str]]:
     from hotline.callbacks.service import request_callback
     from hotline.callers.service import get_or_create_caller
     from hotline.cases.service import open_case_for, touch
+    from hotline.jobs import defer
     from hotline.runtime import Runtime
     from hotline.sms.models import SmsMessage
 
     runtime = Runtime(settings)
     tokens: list[tuple[str, str]] = []
     try:
-        with runtime.db.session() as session:
+        with runtime.session() as session:
             if session.scalar(select(func.count()).select_from(Agent)):
                 return []
             for name, languages, phone, role in DEMO_AGENTS:
@@ -61,17 +62,18 @@ def seed(settings: Settings) -> list[tuple[str, str]]:
                 caller = get_or_create_caller(session, settings.secret_key, number)
                 caller.language = language
                 case = open_case_for(session, caller, language)
-                session.add(
-                    SmsMessage(
-                        direction="in",
-                        kind="worker",
-                        caller_id=caller.id,
-                        case_id=case.id,
-                        body=text,
-                        language=language,
-                        status="received",
-                    )
+                message = SmsMessage(
+                    direction="in",
+                    kind="worker",
+                    caller_id=caller.id,
+                    case_id=case.id,
+                    body=text,
+                    language=language,
+                    status="received",
                 )
+                session.add(message)
+                session.flush()
+                defer(session, "sms.translate", message_id=message.id)
                 touch(case)
                 request_callback(
                     session,

@@ -106,8 +106,8 @@ def _load_handlers() -> None:
 
 def defer(session: Session, name: str, **args: Any) -> OutboxJob:
     """Record a job in the session's transaction; it is pushed to Redis after commit."""
-    if not REGISTRY:
-        _load_handlers()
+    if name not in REGISTRY:
+        _load_handlers()  # the job's module may simply not be imported yet
     if name not in REGISTRY:
         raise KeyError(f"no job handler named {name!r}")
     row = OutboxJob(name=name, args=args)
@@ -183,8 +183,7 @@ def execute(outbox_id: int) -> str:
 
 
 def run_outbox_job(runtime: Runtime, outbox_id: int) -> str:
-    if not REGISTRY:
-        _load_handlers()
+    _load_handlers()
     now = utcnow()
     with runtime.db.session() as session:
         claimed = session.execute(
