@@ -31,6 +31,9 @@ class Translation(Base):
     text: Mapped[str | None] = mapped_column(Text)
     provider: Mapped[str | None] = mapped_column(String(32))
     error: Mapped[str | None] = mapped_column(String(255))
+    # Set while a worker is translating the pending rows of this text; a claim older
+    # than a minute was abandoned and may be taken over.
+    claimed_at: Mapped[dt.datetime | None]
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 

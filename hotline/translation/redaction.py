@@ -25,7 +25,10 @@ from hotline.translation.glossary import find_terms
 PII_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("email", re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}")),
     # Residence card (在留カード): two letters, eight digits, two letters.
-    ("residence_card", re.compile(r"(?<![A-Za-z0-9])[A-Za-z]{2} ?\d{8} ?[A-Za-z]{2}(?![A-Za-z0-9])")),
+    (
+        "residence_card",
+        re.compile(r"(?<![A-Za-z0-9])[A-Za-z]{2} ?\d{8} ?[A-Za-z]{2}(?![A-Za-z0-9])"),
+    ),
     # Passports of the workers' countries: one or two letters, six to eight digits, and
     # sometimes a trailing letter (VN C1234567, PH P1234567A, CN E12345678, ...).
     ("passport", re.compile(r"(?<![A-Za-z0-9])[A-Z]{1,2}\d{6,8}[A-Z]?(?![A-Za-z0-9])")),
@@ -33,8 +36,8 @@ PII_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("postal_code", re.compile(r"(?:〒\s?)?(?<!\d)\d{3}-\d{4}(?![\d-])")),
     # Phone numbers in any country's format, and other long digit runs that identify a
     # person (My Number, bank accounts, card numbers): 9 to 18 digits, with or without
-    # separators.
-    ("number", re.compile(r"(?<![\w+])\+?\d(?:[ .()\-]{0,2}\d){8,17}(?!\w)")),
+    # separators. Boundaries are ASCII: Japanese text puts letters right next to digits.
+    ("number", re.compile(r"(?<![A-Za-z0-9+])\+?\d(?:[ .()\-]{0,2}\d){8,17}(?![A-Za-z0-9])")),
 )
 
 _PLACEHOLDER_SPAN = re.compile(
@@ -97,12 +100,12 @@ def _escape(text: str) -> str:
 
 def protect(text: str, *, source: str | None = None, target: str | None = None) -> Protected:
     """Redact personal data and, when both languages are known, glossary terms."""
-    spans = [(s, e, kind, None) for s, e, kind in find_pii(text)]
+    spans: list[tuple[int, int, str, str]] = [(s, e, kind, "") for s, e, kind in find_pii(text)]
     if source and target:
         for match in find_terms(text, source, target):
             if any(match.start < e and s < match.end for s, e, _, _ in spans):
                 continue
-            spans.append((match.start, match.end, "term", match.term.target(target)))
+            spans.append((match.start, match.end, "term", match.term.target(target) or ""))
     spans.sort()
     pieces: list[str] = []
     placeholders: list[Placeholder] = []
@@ -132,9 +135,7 @@ def restore(translated_html: str, protected: Protected) -> str:
         return m.group(0)
 
     text = _TOKEN.sub(put_back, text)
-    missing = [
-        p.value for i, p in enumerate(protected.placeholders, start=1) if i not in used
-    ]
+    missing = [p.value for i, p in enumerate(protected.placeholders, start=1) if i not in used]
     if missing:
         text = text.rstrip() + " (" + ", ".join(missing) + ")"
     return "\n".join(_SPACES.sub(" ", line).strip() for line in text.split("\n")).strip()

@@ -1,0 +1,119 @@
+"""An agent's reply, translated into the worker's language and back again.
+
+The back-translation lets an agent check the meaning before a worker reads it. It runs
+synchronously (the agent is waiting, this is no Twilio webhook) through the same
+redaction, glossary and cache as every other translation. When translation is not
+configured or fails, `status` says so and `translated_text` is None: nothing is ever
+presented as a translation that is not one. Cache and usage rows are written in the
+caller's session and commit with it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from sqlalchemy.orm import Session
+
+from hotline.agents.models import Agent
+from hotline.callers.models import Caller
+from hotline.cases.models import Case
+from hotline.clients import NotConfigured
+from hotline.sms.segments import count_segments
+from hotline.translation.google import ProviderError
+from hotline.translation.redaction import normalise
+from hotline.translation.service import detect_language, translate_text
+
+if TYPE_CHECKING:
+    from hotline.runtime import Runtime
+
+REPLY_STATUSES = ("translated", "same_language", "not_configured", "failed")
+
+
+@dataclass(frozen=True)
+class ReplyPreview:
+    text: str  # what the agent wrote
+    source_language: str | None  # the agent's language
+    target_language: str | None  # the worker's language
+    status: str  # translated | same_language | not_configured | failed
+    translated_text: str | None  # what the worker would receive; None if not translated
+    back_translation: str | None  # translated_text rendered back into the agent's language
+    segments: int  # SMS segments of what would be sent
+    encoding: str  # GSM-7 | UCS-2
+    error: str | None = None
+
+    @property
+    def body_to_send(self) -> str | None:
+        """The SMS body for the worker, or None when there is no honest one to send."""
+        if self.status in ("translated", "same_language"):
+            return self.translated_text
+        return None
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "text": self.text,
+            "source_language": self.source_language,
+            "target_language": self.target_language,
+            "status": self.status,
+            "translated_text": self.translated_text,
+            "back_translation": self.back_translation,
+            "segments": self.segments,
+            "encoding": self.encoding,
+            "error": self.error,
+        }
+
+
+def _agent_language(runtime: Runtime, session: Session, agent: Agent, text: str) -> str | None:
+    """The language the agent wrote in: their only one, or the one Google recognises."""
+    languages = list(agent.languages or [])
+    if len(languages) <= 1 or not runtime.settings.google_configured:
+        return languages[0] if languages else None
+    try:
+        found = detect_language(runtime, text, session=session)
+    except (ProviderError, NotConfigured):
+        return languages[0]
+    return found.language if found.language in languages else languages[0]
+
+
+def prepare_reply(
+    runtime: Runtime, session: Session, *, case: Case, agent: Agent, text: str
+) -> ReplyPreview:
+    """Translate an agent's reply for the worker of `case`, with a back-translation."""
+    clean = normalise(text)
+    caller = session.get(Caller, case.caller_id)
+    target = case.language or (caller.language if caller else None)
+    source = _agent_language(runtime, session, agent, clean)
+
+    def preview(
+        status: str,
+        translated: str | None,
+        back: str | None = None,
+        error: str | None = None,
+    ) -> ReplyPreview:
+        count = count_segments(translated if translated is not None else clean)
+        return ReplyPreview(
+            text=clean,
+            source_language=source,
+            target_language=target,
+            status=status,
+            translated_text=translated,
+            back_translation=back,
+            segments=count.segments,
+            encoding=count.encoding,
+            error=error,
+        )
+
+    if target is None or source is None:
+        return preview("failed", None, error="the worker's language is not known")
+    if target == source:
+        return preview("same_language", clean)
+    if not runtime.settings.google_configured:
+        return preview("not_configured", None, error="machine translation is not configured")
+    try:
+        forward = translate_text(runtime, clean, source=source, target=target, session=session)
+        back = translate_text(runtime, forward.text, source=target, target=source, session=session)
+    except NotConfigured:
+        return preview("not_configured", None, error="machine translation is not configured")
+    except ProviderError as exc:
+        return preview("failed", None, error=f"translation failed: {exc}")
+    return preview("translated", forward.text, back.text)

@@ -1,0 +1,226 @@
+"""Fixtures for the language pipeline: local fakes of Google Translate and Speech at the
+network edge, a runtime configured to use them (and the fake Twilio), and builders."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import math
+import wave
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import redis
+from rq import SimpleWorker
+
+import hotline.handlers  # noqa: F401  (every job handler registered, as in a worker)
+from hotline.agents.auth import create_agent
+from hotline.agents.models import Agent
+from hotline.callers.models import Caller
+from hotline.callers.service import get_or_create_caller
+from hotline.cases.models import Case
+from hotline.cases.service import open_case_for
+from hotline.db import utcnow
+from hotline.jobs import defer, queue, relay
+from hotline.runtime import Runtime, set_current
+from hotline.sms.models import SmsMessage
+from hotline.voice.models import Voicemail
+from tests.conftest import make_settings
+from tests.fakes.google_speech import FakeGoogleSpeech, start_fake_google_speech
+from tests.fakes.google_translate import FakeGoogleTranslate, start_fake_google_translate
+from tests.helpers import WORKER_NUMBER
+
+PROJECT = "hotline-test-project"
+CLOSED_PORT_URL = "http://127.0.0.1:9"
+
+
+@pytest.fixture(scope="session")
+def _translate_server() -> Iterator[FakeGoogleTranslate]:
+    fake = start_fake_google_translate(PROJECT)
+    yield fake
+    assert fake.server is not None
+    fake.server.stop()
+
+
+@pytest.fixture(scope="session")
+def _speech_server() -> Iterator[FakeGoogleSpeech]:
+    fake = start_fake_google_speech()
+    yield fake
+    assert fake.server is not None
+    fake.server.stop()
+
+
+@pytest.fixture
+def fake_translate(_translate_server: FakeGoogleTranslate) -> FakeGoogleTranslate:
+    """The fake Translation API, with no requests, failures or latency from other tests."""
+    _translate_server.reset()
+    return _translate_server
+
+
+@pytest.fixture
+def fake_speech(_speech_server: FakeGoogleSpeech) -> FakeGoogleSpeech:
+    _speech_server.reset()
+    return _speech_server
+
+
+@pytest.fixture
+def google_settings(
+    fake_translate: FakeGoogleTranslate, fake_speech: FakeGoogleSpeech
+) -> dict[str, Any]:
+    return {
+        "google_cloud_project": PROJECT,
+        "google_translate_endpoint": fake_translate.url,
+        "google_speech_endpoint": fake_speech.url,
+    }
+
+
+def _runtime(settings: Any, redis_url: str) -> Iterator[Runtime]:
+    client = redis.Redis.from_url(redis_url)
+    client.flushdb()
+    rt = Runtime(settings, redis_client=client)
+    set_current(rt)
+    yield rt
+    set_current(None)
+    rt.close()
+
+
+@pytest.fixture
+def pipeline_runtime(
+    tmp_path: Path,
+    database_url: str,
+    redis_url: str,
+    fake_twilio: Any,
+    google_settings: dict[str, Any],
+) -> Iterator[Runtime]:
+    """Twilio and Google both configured, both answered by local fakes."""
+    settings = make_settings(
+        tmp_path, database_url, redis_url, twilio_api_url=fake_twilio.url, **google_settings
+    )
+    yield from _runtime(settings, redis_url)
+
+
+@pytest.fixture
+def google_runtime(
+    tmp_path: Path, database_url: str, redis_url: str, google_settings: dict[str, Any]
+) -> Iterator[Runtime]:
+    """Google answered by the local fakes; Twilio REST points at a closed local port, so
+    a test that sends by accident fails loudly instead of reaching Twilio."""
+    settings = make_settings(
+        tmp_path, database_url, redis_url, twilio_api_url=CLOSED_PORT_URL, **google_settings
+    )
+    yield from _runtime(settings, redis_url)
+
+
+@pytest.fixture
+def unconfigured_runtime(
+    tmp_path: Path, database_url: str, redis_url: str, fake_twilio: Any
+) -> Iterator[Runtime]:
+    """Twilio answered by the fake; Google not configured at all."""
+    settings = make_settings(tmp_path, database_url, redis_url, twilio_api_url=fake_twilio.url)
+    yield from _runtime(settings, redis_url)
+
+
+# --- Builders ------------------------------------------------------------------------
+
+
+def make_case(
+    runtime: Runtime,
+    *,
+    language: str | None = "vi",
+    number: str = WORKER_NUMBER,
+    caller_language: str | None = "same",
+) -> Case:
+    with runtime.db.session() as session:
+        caller = get_or_create_caller(session, runtime.settings.secret_key, number)
+        caller.language = language if caller_language == "same" else caller_language
+        case = open_case_for(session, caller, language)
+        session.flush()
+        return case
+
+
+def make_sms(
+    runtime: Runtime, case: Case, body: str, *, language: str | None = "same"
+) -> SmsMessage:
+    """An incoming SMS on `case` with `sms.translate` deferred, as the SMS webhook does."""
+    with runtime.session() as session:
+        message = SmsMessage(
+            direction="in",
+            kind="worker",
+            caller_id=case.caller_id,
+            case_id=case.id,
+            body=body,
+            language=case.language if language == "same" else language,
+            status="received",
+        )
+        session.add(message)
+        session.flush()
+        defer(session, "sms.translate", message_id=message.id)
+        return message
+
+
+def make_voicemail(
+    runtime: Runtime, case: Case, fake_twilio: Any, audio: bytes, *, sid: str = "RE" + "1" * 32
+) -> Voicemail:
+    """A voicemail row whose recording is held by the fake Twilio, transcription deferred."""
+    url = fake_twilio.add_recording(sid, audio)
+    with runtime.session() as session:
+        voicemail = Voicemail(
+            case_id=case.id,
+            recording_sid=sid,
+            recording_url=url,
+            duration_seconds=round(wav_length(audio)),
+            language=case.language,
+        )
+        session.add(voicemail)
+        session.flush()
+        defer(session, "voicemail.transcribe", voicemail_id=voicemail.id)
+        return voicemail
+
+
+def make_agent(runtime: Runtime, languages: str, *, role: str = "agent") -> tuple[Agent, str]:
+    with runtime.db.session() as session:
+        return create_agent(
+            session,
+            runtime.settings.secret_key,
+            name=f"Agent {languages}",
+            languages=languages,
+            phone=None,
+            role=role,
+        )
+
+
+def tone_wav(seconds: float, *, pitch: float = 440.0, rate: int = 8000) -> bytes:
+    """A mono 16-bit 8 kHz WAV like Twilio's recordings; pitch makes recordings distinct."""
+    out = io.BytesIO()
+    with wave.open(out, "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(rate)
+        samples = bytearray()
+        for i in range(int(seconds * rate)):
+            # Speech-like bursts with pauses, so quiet moments exist to cut at.
+            envelope = 1.0 if (i // (rate // 2)) % 3 else 0.0
+            value = int(8000 * envelope * math.sin(2 * math.pi * pitch * i / rate))
+            samples += value.to_bytes(2, "little", signed=True)
+        w.writeframes(bytes(samples))
+    return out.getvalue()
+
+
+def wav_length(data: bytes) -> float:
+    with wave.open(io.BytesIO(data), "rb") as w:
+        return w.getnframes() / w.getframerate()
+
+
+def run_jobs_later(runtime: Runtime, *, after: dt.timedelta) -> None:
+    """Run the jobs that will be due `after` from now (retries waiting for their backoff)."""
+    relay(runtime, now=utcnow() + after)
+    SimpleWorker([queue(runtime)], connection=runtime.redis).work(burst=True)
+
+
+def caller_of(runtime: Runtime, case: Case) -> Caller:
+    with runtime.db.session() as session:
+        caller = session.get(Caller, case.caller_id)
+        assert caller is not None
+        return caller

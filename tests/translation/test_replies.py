@@ -1,0 +1,138 @@
+"""Agents' replies: translated into the worker's language, with a back-translation."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+
+from hotline import create_app
+from hotline.agents.models import Agent
+from hotline.cases.models import Case
+from hotline.runtime import Runtime
+from hotline.sms.models import SmsMessage
+from hotline.translation.replies import prepare_reply
+from tests.fakes.google_translate import FakeGoogleTranslate
+from tests.helpers import WORKER_NUMBER, run_jobs
+from tests.translation.conftest import make_agent, make_case
+
+REPLY = "We will call you tomorrow morning."
+REPLY_VI = "Chúng tôi sẽ gọi cho bạn vào sáng mai."
+
+
+def prepare(runtime: Runtime, case: Case, agent: Agent, text: str) -> Any:
+    with runtime.db.session() as session:
+        return prepare_reply(
+            runtime, session, case=session.get(Case, case.id), agent=agent, text=text
+        )
+
+
+def test_reply_is_translated_into_the_workers_language_with_a_back_translation(
+    google_runtime: Runtime,
+) -> None:
+    case = make_case(google_runtime, language="vi")
+    agent, _ = make_agent(google_runtime, "en")
+
+    preview = prepare(google_runtime, case, agent, REPLY)
+
+    assert preview.status == "translated"
+    assert (preview.source_language, preview.target_language) == ("en", "vi")
+    assert preview.translated_text == REPLY_VI
+    assert preview.back_translation == REPLY
+    assert preview.segments == 1
+    assert preview.encoding == "UCS-2"
+
+
+def test_reply_keeps_glossary_terms_and_personal_data_out_of_google(
+    google_runtime: Runtime, fake_translate: FakeGoogleTranslate
+) -> None:
+    case = make_case(google_runtime, language="vi")
+    agent, _ = make_agent(google_runtime, "en")
+
+    preview = prepare(google_runtime, case, agent, "Please bring your residence card AB12345678CD")
+
+    assert preview.translated_text == "Vui lòng mang theo thẻ cư trú AB12345678CD"
+    assert preview.back_translation == "Please bring your residence card AB12345678CD"
+    assert "AB12345678CD" not in fake_translate.sent_text()
+
+
+def test_a_reply_in_the_workers_own_language_is_not_translated(
+    google_runtime: Runtime, fake_translate: FakeGoogleTranslate
+) -> None:
+    case = make_case(google_runtime, language="vi")
+    agent, _ = make_agent(google_runtime, "vi")
+
+    preview = prepare(google_runtime, case, agent, REPLY_VI)
+
+    assert preview.status == "same_language"
+    assert preview.translated_text == REPLY_VI
+    assert preview.back_translation is None
+    assert fake_translate.requests == []
+
+
+def test_an_agent_with_several_languages_is_translated_from_the_one_they_wrote(
+    google_runtime: Runtime,
+) -> None:
+    case = make_case(google_runtime, language="vi")
+    agent, _ = make_agent(google_runtime, "en,ja")
+
+    preview = prepare(google_runtime, case, agent, "明日の朝お電話します。")
+
+    assert preview.source_language == "ja"
+    assert preview.translated_text == REPLY_VI
+    assert preview.back_translation == "明日の朝お電話します。"
+
+
+def test_without_google_a_reply_is_marked_not_configured_and_not_translated(
+    unconfigured_runtime: Runtime,
+) -> None:
+    case = make_case(unconfigured_runtime, language="vi")
+    agent, _ = make_agent(unconfigured_runtime, "en")
+
+    preview = prepare(unconfigured_runtime, case, agent, REPLY)
+
+    assert preview.status == "not_configured"
+    assert preview.translated_text is None
+    assert preview.body_to_send is None
+
+
+def test_a_failing_translation_says_so_and_offers_nothing_to_send(
+    google_runtime: Runtime, fake_translate: FakeGoogleTranslate
+) -> None:
+    fake_translate.fail(503)
+    case = make_case(google_runtime, language="vi")
+    agent, _ = make_agent(google_runtime, "en")
+
+    preview = prepare(google_runtime, case, agent, REPLY)
+
+    assert preview.status == "failed"
+    assert preview.translated_text is None and preview.back_translation is None
+    assert "translation failed" in (preview.error or "")
+
+
+def test_reply_through_the_api_reaches_the_worker_in_vietnamese(
+    pipeline_runtime: Runtime, fake_twilio: Any
+) -> None:
+    case = make_case(pipeline_runtime, language="vi")
+    agent, token = make_agent(pipeline_runtime, "en")
+    with pipeline_runtime.db.session() as session:
+        session.get(Case, case.id).assigned_agent_id = agent.id  # type: ignore[union-attr]
+    client = create_app(runtime=pipeline_runtime).test_client()
+
+    response = client.post(
+        f"/api/cases/{case.id}/reply",
+        json={"text": REPLY},
+        headers={"Authorization": f"Bearer {token}"},
+    )
+    run_jobs(pipeline_runtime)
+
+    assert response.status_code == 200, response.get_json()
+    body = response.get_json()
+    assert body["translated_text"] == REPLY_VI
+    assert body["back_translation"] == REPLY
+    assert body["segments"] == 1
+    (sms,) = fake_twilio.sms_to(WORKER_NUMBER)
+    assert sms["Body"] == REPLY_VI
+    with pipeline_runtime.db.session() as session:
+        stored = session.scalars(select(SmsMessage).where(SmsMessage.kind == "agent")).one()
+    assert stored.language == "vi"
