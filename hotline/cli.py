@@ -21,6 +21,7 @@ DOMAIN_CLIS = (
     "hotline.translation.cli",
     "hotline.agents.cli",
     "hotline.demo",
+    "hotline.web.cli",
 )
 
 

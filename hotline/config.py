@@ -46,6 +46,11 @@ class Settings:
     quiet_hours: str = "21:00-08:00"
     agent_languages: tuple[str, ...] = ("en", "ja")
     max_request_bytes: int = 64 * 1024
+    # Per-language opening hours for "talk now" (Asia/Tokyo), e.g. (("vi", "10:00-20:00"),);
+    # languages not listed use `opening_hours`.
+    language_opening_hours: tuple[tuple[str, str], ...] = ()
+    # Hours Twilio keeps a voicemail recording after the hotline has its own copy.
+    recording_retention_hours: int = 24
     sms_flood_limit: int = 20  # inbound SMS per number per minute before auto-replies stop
     # Countries (ISO 3166 regions) callbacks may dial; empty means Japan plus the home
     # countries of the supported languages (see hotline.callbacks.tollfraud).
@@ -228,6 +233,21 @@ def load_settings(
     if not flood_raw.isascii() or not flood_raw.isdigit() or int(flood_raw) < 1:
         raise ConfigError("HOTLINE_SMS_FLOOD_LIMIT must be a whole number of messages, at least 1")
 
+    language_hours: list[tuple[str, str]] = []
+    for item in (get("HOTLINE_LANGUAGE_OPENING_HOURS") or "").split(","):
+        if not item.strip():
+            continue
+        code, _, hours = item.strip().partition("=")
+        if code.strip() not in LANGUAGES or not _HOURS.match(hours.strip()):
+            raise ConfigError(
+                "HOTLINE_LANGUAGE_OPENING_HOURS must look like vi=10:00-20:00,ne=09:00-17:00"
+            )
+        language_hours.append((code.strip(), hours.strip()))
+
+    retention_raw = get("HOTLINE_RECORDING_RETENTION_HOURS") or "24"
+    if not retention_raw.isdigit() or not 0 <= int(retention_raw) <= 24 * 365:
+        raise ConfigError("HOTLINE_RECORDING_RETENTION_HOURS must be a whole number of hours")
+
     return Settings(
         instance_path=instance,
         database_url=database_url,
@@ -248,6 +268,8 @@ def load_settings(
         opening_hours=opening,
         quiet_hours=quiet,
         agent_languages=agent_langs,
+        language_opening_hours=tuple(language_hours),
+        recording_retention_hours=int(retention_raw),
         sms_flood_limit=int(flood_raw),
         callback_countries=countries,
         callback_max_attempts=int(max_attempts_raw),

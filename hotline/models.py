@@ -12,7 +12,8 @@ from hotline.db import Base
 from hotline.jobs.models import OutboxJob
 from hotline.sms.models import OptOutEvent, SmsConversation, SmsMessage
 from hotline.translation.models import Translation, TranslationCacheEntry, TranslationUsage
-from hotline.voice.models import Call, Voicemail
+from hotline.voice.models import Call, PromptRecording, RecorderPin, Voicemail
+from hotline.web.models import SignInFailure, WebSession
 from hotline.webhooks import WebhookReceipt
 
 metadata = Base.metadata
@@ -27,12 +28,16 @@ __all__ = [
     "Case",
     "OptOutEvent",
     "OutboxJob",
+    "PromptRecording",
+    "RecorderPin",
+    "SignInFailure",
     "SmsConversation",
     "SmsMessage",
     "Translation",
     "TranslationCacheEntry",
     "TranslationUsage",
     "Voicemail",
+    "WebSession",
     "WebhookReceipt",
     "metadata",
 ]

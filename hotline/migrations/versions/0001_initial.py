@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-27 13:07:11.873542
+Create Date: 2026-11-27 13:24:14.929277
 """
 
 from __future__ import annotations
@@ -114,6 +114,7 @@ def upgrade() -> None:
         sa.Column("text", sa.Text(), nullable=True),
         sa.Column("provider", sa.String(length=32), nullable=True),
         sa.Column("error", sa.String(length=255), nullable=True),
+        sa.Column("claimed_at", hotline.db.UTCDateTime(), nullable=True),
         sa.Column("created_at", hotline.db.UTCDateTime(), nullable=False),
         sa.Column("updated_at", hotline.db.UTCDateTime(), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_translations")),
@@ -121,6 +122,16 @@ def upgrade() -> None:
             "source_kind", "source_id", "target_language", name=op.f("uq_translations_source_kind")
         ),
     )
+    op.create_table(
+        "web_sign_in_failures",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("key", sa.String(length=64), nullable=False),
+        sa.Column("at", hotline.db.UTCDateTime(), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_web_sign_in_failures")),
+    )
+    with op.batch_alter_table("web_sign_in_failures", schema=None) as batch_op:
+        batch_op.create_index("ix_web_sign_in_failures_key_at", ["key", "at"], unique=False)
+
     op.create_table(
         "webhook_receipts",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -196,6 +207,30 @@ def upgrade() -> None:
         )
 
     op.create_table(
+        "prompt_recordings",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("language", sa.String(length=8), nullable=False),
+        sa.Column("prompt", sa.String(length=64), nullable=False),
+        sa.Column("agent_id", sa.Integer(), nullable=False),
+        sa.Column("recording_sid", sa.String(length=64), nullable=False),
+        sa.Column("recording_url", sa.String(length=512), nullable=False),
+        sa.Column("duration_seconds", sa.Integer(), nullable=True),
+        sa.Column("audio", sa.LargeBinary(), nullable=True),
+        sa.Column("status", sa.String(length=16), nullable=False),
+        sa.Column("reviewed", sa.Boolean(), nullable=False),
+        sa.Column("created_at", hotline.db.UTCDateTime(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["agent_id"], ["agents.id"], name=op.f("fk_prompt_recordings_agent_id_agents")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_prompt_recordings")),
+        sa.UniqueConstraint("recording_sid", name=op.f("uq_prompt_recordings_recording_sid")),
+    )
+    with op.batch_alter_table("prompt_recordings", schema=None) as batch_op:
+        batch_op.create_index(
+            "ix_prompt_recordings_lookup", ["language", "prompt", "status"], unique=False
+        )
+
+    op.create_table(
         "sms_conversations",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("caller_id", sa.Integer(), nullable=False),
@@ -209,6 +244,35 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_sms_conversations")),
         sa.UniqueConstraint("caller_id", name=op.f("uq_sms_conversations_caller_id")),
     )
+    op.create_table(
+        "voice_recorder_pins",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("agent_id", sa.Integer(), nullable=False),
+        sa.Column("pin_hash", sa.String(length=255), nullable=False),
+        sa.Column("created_at", hotline.db.UTCDateTime(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["agent_id"], ["agents.id"], name=op.f("fk_voice_recorder_pins_agent_id_agents")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_voice_recorder_pins")),
+        sa.UniqueConstraint("agent_id", name=op.f("uq_voice_recorder_pins_agent_id")),
+    )
+    op.create_table(
+        "web_sessions",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("token_hash", sa.String(length=64), nullable=False),
+        sa.Column("agent_id", sa.Integer(), nullable=False),
+        sa.Column("created_at", hotline.db.UTCDateTime(), nullable=False),
+        sa.Column("last_seen_at", hotline.db.UTCDateTime(), nullable=False),
+        sa.Column("expires_at", hotline.db.UTCDateTime(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["agent_id"], ["agents.id"], name=op.f("fk_web_sessions_agent_id_agents")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_web_sessions")),
+        sa.UniqueConstraint("token_hash", name=op.f("uq_web_sessions_token_hash")),
+    )
+    with op.batch_alter_table("web_sessions", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_web_sessions_agent_id"), ["agent_id"], unique=False)
+
     op.create_table(
         "callback_requests",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -275,6 +339,13 @@ def upgrade() -> None:
             unique=False,
             postgresql_where=sa.text("status = 'claimed'"),
             sqlite_where=sa.text("status = 'claimed'"),
+        )
+        batch_op.create_index(
+            "uq_callbacks_open_case",
+            ["case_id"],
+            unique=True,
+            postgresql_where=sa.text("status <> 'closed'"),
+            sqlite_where=sa.text("status <> 'closed'"),
         )
 
     op.create_table(
@@ -362,6 +433,7 @@ def upgrade() -> None:
         sa.Column("duration_seconds", sa.Integer(), nullable=True),
         sa.Column("started_at", hotline.db.UTCDateTime(), nullable=False),
         sa.Column("ended_at", hotline.db.UTCDateTime(), nullable=True),
+        sa.Column("ivr_state", sa.JSON(), nullable=True),
         sa.ForeignKeyConstraint(["agent_id"], ["agents.id"], name=op.f("fk_calls_agent_id_agents")),
         sa.ForeignKeyConstraint(
             ["callback_id"],
@@ -429,6 +501,11 @@ def downgrade() -> None:
     op.drop_table("sms_messages")
     with op.batch_alter_table("callback_requests", schema=None) as batch_op:
         batch_op.drop_index(
+            "uq_callbacks_open_case",
+            postgresql_where=sa.text("status <> 'closed'"),
+            sqlite_where=sa.text("status <> 'closed'"),
+        )
+        batch_op.drop_index(
             "ix_callbacks_lease",
             postgresql_where=sa.text("status = 'claimed'"),
             sqlite_where=sa.text("status = 'claimed'"),
@@ -451,7 +528,16 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_callback_requests_case_id"))
 
     op.drop_table("callback_requests")
+    with op.batch_alter_table("web_sessions", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_web_sessions_agent_id"))
+
+    op.drop_table("web_sessions")
+    op.drop_table("voice_recorder_pins")
     op.drop_table("sms_conversations")
+    with op.batch_alter_table("prompt_recordings", schema=None) as batch_op:
+        batch_op.drop_index("ix_prompt_recordings_lookup")
+
+    op.drop_table("prompt_recordings")
     with op.batch_alter_table("opt_out_events", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_opt_out_events_caller_id"))
 
@@ -467,6 +553,10 @@ def downgrade() -> None:
 
     op.drop_table("audit_events")
     op.drop_table("webhook_receipts")
+    with op.batch_alter_table("web_sign_in_failures", schema=None) as batch_op:
+        batch_op.drop_index("ix_web_sign_in_failures_key_at")
+
+    op.drop_table("web_sign_in_failures")
     op.drop_table("translations")
     with op.batch_alter_table("translation_usage", schema=None) as batch_op:
         batch_op.drop_index("ix_translation_usage_day_language")
