@@ -72,7 +72,8 @@ def get(code: str) -> Language:
 
 def by_calling_code(calling_code: str) -> Language | None:
     """The language a caller selects by keying this country calling code, if any."""
-    return BY_CALLING_CODE.get(calling_code.strip().lstrip("+"))
+    # Twilio strips the finishing '#', but keys typed around it are tolerated too.
+    return BY_CALLING_CODE.get(calling_code.strip().strip("#*").lstrip("+"))
 
 
 def parse_codes(value: str) -> list[str]:

@@ -86,7 +86,11 @@ def _translation_json(row: Translation) -> dict[str, Any]:
         "language": row.target_language,
         "source_language": row.source_language,
         "status": row.status,
-        "label": TRANSLATION_LABELS.get(row.status, row.status),
+        "label": (
+            "back-translation"
+            if row.provider == "back-translation"
+            else TRANSLATION_LABELS.get(row.status, row.status)
+        ),
         "text": row.text if row.status == "done" else None,
     }
 

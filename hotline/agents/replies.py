@@ -1,17 +1,15 @@
 """An agent's SMS reply to a worker: translated by the language pipeline, then sent
 through the opt-out-checked outbox.
 
-The translation comes from `hotline.translation.replies.prepare_reply`. Where that is
-not installed, the text is sent unchanged only when no translation is needed (the
-worker's language is one the agent writes) or translation is not configured at all,
-and it is marked "not_translated": nothing is ever presented as a translation that
-is not one.
+Untranslated text goes out only when no translation is needed (the agent wrote in the
+worker's language) or translation is not configured at all, and then it is marked
+"not_translated": nothing is ever presented as a translation that is not one. The
+back-translation the agent checked is kept on the sent message.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
@@ -22,6 +20,8 @@ from hotline.cases.models import Case
 from hotline.cases.service import touch
 from hotline.runtime import Runtime
 from hotline.sms.segments import count_segments
+from hotline.translation.models import Translation
+from hotline.translation.replies import ReplyPreview, prepare_reply
 
 MAX_REPLY = 1600  # Twilio's limit for one message body
 
@@ -45,18 +45,6 @@ class CannotTranslate(ReplyError):
 
 
 @dataclass
-class PreparedReply:
-    """The shape `prepare_reply` returns, for the fallback below."""
-
-    translated_text: str
-    back_translation: str | None
-    segments: int
-    status: str
-    language: str | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
-
-
-@dataclass
 class SentReply:
     message_id: int
     status: str
@@ -68,34 +56,14 @@ class SentReply:
     language: str | None
 
 
-def _fallback_prepare(runtime: Runtime, *, case: Case, agent: Agent, text: str) -> PreparedReply:
-    worker_language = case.language
-    if worker_language is not None and worker_language in agent.languages:
-        status = "same_language"
-    elif not runtime.settings.google_configured:
-        status = "not_configured"
-    else:
-        raise CannotTranslate(
-            "this reply needs a translation and the translation service is not available"
-        )
-    return PreparedReply(
-        translated_text=text,
-        back_translation=None,
-        segments=count_segments(text).segments,
-        status=status,
-        language=worker_language,
-    )
-
-
-def prepare(runtime: Runtime, session: Session, *, case: Case, agent: Agent, text: str) -> Any:
-    try:
-        from hotline.translation.replies import prepare_reply
-    except ImportError:
-        return _fallback_prepare(runtime, case=case, agent=agent, text=text)
+def prepare(
+    runtime: Runtime, session: Session, *, case: Case, agent: Agent, text: str
+) -> ReplyPreview:
+    """The preview an agent sees before sending: translation, back-translation, segments."""
     return prepare_reply(runtime, session, case=case, agent=agent, text=text)
 
 
-def _body_and_status(prepared: Any, text: str) -> tuple[str, str]:
+def _body_and_status(prepared: ReplyPreview, text: str) -> tuple[str, str]:
     """What to send and how to label it. Untranslated text goes out only when no
     translation is needed or none is configured, labelled "not_translated"."""
     status = str(prepared.status)
@@ -103,7 +71,7 @@ def _body_and_status(prepared: Any, text: str) -> tuple[str, str]:
         return str(prepared.translated_text), status
     if status == "not_configured":
         return text, "not_translated"
-    if getattr(prepared, "target_language", "") is None:
+    if prepared.target_language is None:
         raise LanguageUnknown("the worker's language is not known: set it before replying")
     raise CannotTranslate("the reply could not be translated; nothing was sent")
 
@@ -124,11 +92,7 @@ def send_reply(
     body, status = _body_and_status(prepared, text)
     from hotline.sms.outbound import queue_sms
 
-    language = (
-        getattr(prepared, "target_language", None)
-        or getattr(prepared, "language", None)
-        or case.language
-    )
+    language = prepared.target_language or case.language
     message = queue_sms(
         session,
         caller=caller,
@@ -140,6 +104,19 @@ def send_reply(
     )
     if message is None:
         raise WorkerOptedOut("the worker has opted out of SMS (STOP): no message can be sent")
+    if status == "translated" and prepared.back_translation is not None:
+        # What the agent checked before sending, kept beside the message the worker got.
+        session.add(
+            Translation(
+                source_kind="sms",
+                source_id=message.id,
+                source_language=language,
+                target_language=prepared.source_language or agent.languages[0],
+                status="done",
+                text=prepared.back_translation,
+                provider="back-translation",
+            )
+        )
     touch(case)
     record(
         session,
