@@ -33,6 +33,20 @@ def _keys(secret: str) -> tuple[Fernet, bytes]:
     return fernet, _derive(secret, b"phone-lookup")
 
 
+@lru_cache(maxsize=8)
+def _record_key(secret: str) -> Fernet:
+    return Fernet(base64.urlsafe_b64encode(_derive(secret, b"record-encryption")))
+
+
+def encrypt_text(secret: str, text: str) -> str:
+    """Encrypt a stored document that may quote a number (e.g. replayed TwiML)."""
+    return _record_key(secret).encrypt(text.encode("utf-8")).decode("ascii")
+
+
+def decrypt_text(secret: str, token: str) -> str:
+    return _record_key(secret).decrypt(token.encode("ascii")).decode("utf-8")
+
+
 def normalise_phone(raw: str, default_region: str = "JP") -> str:
     """E.164 form of a number; raise InvalidPhoneNumber for anything else."""
     try:

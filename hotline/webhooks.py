@@ -16,7 +16,7 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 from flask import Response, abort, current_app, g, request
-from sqlalchemy import String, Text, select
+from sqlalchemy import String, Text, delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, Session, mapped_column
 from twilio.request_validator import (
@@ -26,13 +26,21 @@ from twilio.request_validator import (
 )
 from werkzeug.datastructures import MultiDict
 
+from hotline.crypto import decrypt_text, encrypt_text
 from hotline.db import Base, utcnow
 
 TWIML = "text/xml; charset=utf-8"
 
 
+RECEIPT_RETENTION = dt.timedelta(days=7)  # Twilio retries for minutes, not days
+
+
 class WebhookReceipt(Base):
-    """The answer given to one Twilio delivery, replayed if Twilio delivers it again."""
+    """The answer given to one Twilio delivery, replayed if Twilio delivers it again.
+
+    The body is stored encrypted: TwiML can carry a worker's number (a bridged `<Dial>`)
+    or words of their messages. Receipts older than a week are pruned by the worker.
+    """
 
     __tablename__ = "webhook_receipts"
 
@@ -122,9 +130,7 @@ def twilio_webhook(
                 previous = session.scalar(select(WebhookReceipt).where(WebhookReceipt.key == key))
                 if previous is not None:
                     session.rollback()
-                    return Response(
-                        previous.body, previous.status_code, content_type=previous.content_type
-                    )
+                    return _replay(previous)
             try:
                 response = view(*args, **kwargs)
             except BadWebhook as exc:
@@ -136,7 +142,7 @@ def twilio_webhook(
                         key=key,
                         status_code=response.status_code,
                         content_type=response.content_type or TWIML,
-                        body=response.get_data(as_text=True),
+                        body=encrypt_text(_secret(), response.get_data(as_text=True)),
                     )
                 )
             try:
@@ -148,14 +154,28 @@ def twilio_webhook(
                     raise
                 previous = session.scalar(select(WebhookReceipt).where(WebhookReceipt.key == key))
                 assert previous is not None
-                return Response(
-                    previous.body, previous.status_code, content_type=previous.content_type
-                )
+                return _replay(previous)
             return response
 
         return wrapper
 
     return decorate
+
+
+def _secret() -> str:
+    return str(current_app.extensions["hotline"].settings.secret_key)
+
+
+def _replay(receipt: WebhookReceipt) -> Response:
+    body = decrypt_text(_secret(), receipt.body)
+    return Response(body, receipt.status_code, content_type=receipt.content_type)
+
+
+def prune_receipts(session: Session, now: dt.datetime | None = None) -> int:
+    """Forget answers to deliveries too old for Twilio to repeat."""
+    cutoff = (now or utcnow()) - RECEIPT_RETENTION
+    result = session.execute(delete(WebhookReceipt).where(WebhookReceipt.created_at < cutoff))
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
 
 def _bad_request(message: str) -> Response:

@@ -233,8 +233,8 @@ def settings(
     return make_settings(tmp_path, database_url, redis_url, **settings_overrides)
 
 
-@pytest.fixture
-def runtime(settings: Settings) -> Iterator[Runtime]:
+def open_runtime(settings: Settings) -> Iterator[Runtime]:
+    """A runtime on an emptied Redis database, current for the test, closed after it."""
     assert settings.redis_url is not None
     client = redis.Redis.from_url(settings.redis_url)
     client.flushdb()
@@ -243,6 +243,11 @@ def runtime(settings: Settings) -> Iterator[Runtime]:
     yield rt
     set_current(None)
     rt.close()
+
+
+@pytest.fixture
+def runtime(settings: Settings) -> Iterator[Runtime]:
+    yield from open_runtime(settings)
 
 
 @pytest.fixture
@@ -273,13 +278,45 @@ def twilio_runtime(
 ) -> Iterator[Runtime]:
     """A runtime whose Twilio REST calls go to the local fake."""
     settings = make_settings(tmp_path, database_url, redis_url, twilio_api_url=fake_twilio.url)
-    client = redis.Redis.from_url(redis_url)
-    client.flushdb()
-    rt = Runtime(settings, redis_client=client)
-    set_current(rt)
-    yield rt
-    set_current(None)
-    rt.close()
+    yield from open_runtime(settings)
+
+
+# --- Google, at the network edge -----------------------------------------------------
+
+GOOGLE_PROJECT = "hotline-test-project"
+
+
+@pytest.fixture(scope="session")
+def _translate_server() -> Iterator[Any]:
+    from tests.fakes.google_translate import start_fake_google_translate
+
+    fake = start_fake_google_translate(GOOGLE_PROJECT)
+    yield fake
+    assert fake.server is not None
+    fake.server.stop()
+
+
+@pytest.fixture(scope="session")
+def _speech_server() -> Iterator[Any]:
+    from tests.fakes.google_speech import start_fake_google_speech
+
+    fake = start_fake_google_speech()
+    yield fake
+    assert fake.server is not None
+    fake.server.stop()
+
+
+@pytest.fixture
+def fake_translate(_translate_server: Any) -> Any:
+    """The fake Translation API, with no requests, failures or latency from other tests."""
+    _translate_server.reset()
+    return _translate_server
+
+
+@pytest.fixture
+def fake_speech(_speech_server: Any) -> Any:
+    _speech_server.reset()
+    return _speech_server
 
 
 both_backends = pytest.mark.parametrize("backend", ["sqlite", "postgres"], indirect=True)

@@ -169,3 +169,17 @@ def test_health_reports_database_and_redis(client: Any) -> None:
     assert response.status_code == 200
     assert response.get_json() == {"status": "ok", "database": "ok", "redis": "ok"}
     assert isinstance(redis.Redis, type)
+
+
+def test_stored_answers_are_encrypted_and_pruned_after_a_week(
+    event_app: Any, runtime: Runtime
+) -> None:
+    from hotline.webhooks import WebhookReceipt, prune_receipts
+
+    answer = twilio_post(event_app.test_client(), "/sms/test-event", EVENT)
+    with runtime.db.session() as s:
+        receipt = s.scalars(select(WebhookReceipt)).one()
+        assert answer.get_data(as_text=True) not in receipt.body
+        assert "caller" not in receipt.body
+        assert prune_receipts(s, now=utcnow() + dt.timedelta(days=6)) == 0
+        assert prune_receipts(s, now=utcnow() + dt.timedelta(days=8)) == 1

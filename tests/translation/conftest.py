@@ -12,7 +12,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import redis
 from rq import SimpleWorker
 
 import hotline.handlers  # noqa: F401  (every job handler registered, as in a worker)
@@ -24,45 +23,16 @@ from hotline.cases.models import Case
 from hotline.cases.service import open_case_for
 from hotline.db import utcnow
 from hotline.jobs import defer, queue, relay
-from hotline.runtime import Runtime, set_current
+from hotline.runtime import Runtime
 from hotline.sms.models import SmsMessage
 from hotline.voice.models import Voicemail
-from tests.conftest import make_settings
-from tests.fakes.google_speech import FakeGoogleSpeech, start_fake_google_speech
-from tests.fakes.google_translate import FakeGoogleTranslate, start_fake_google_translate
+from tests.conftest import GOOGLE_PROJECT, make_settings, open_runtime
+from tests.fakes.google_speech import FakeGoogleSpeech
+from tests.fakes.google_translate import FakeGoogleTranslate
 from tests.helpers import WORKER_NUMBER
 
-PROJECT = "hotline-test-project"
+PROJECT = GOOGLE_PROJECT
 CLOSED_PORT_URL = "http://127.0.0.1:9"
-
-
-@pytest.fixture(scope="session")
-def _translate_server() -> Iterator[FakeGoogleTranslate]:
-    fake = start_fake_google_translate(PROJECT)
-    yield fake
-    assert fake.server is not None
-    fake.server.stop()
-
-
-@pytest.fixture(scope="session")
-def _speech_server() -> Iterator[FakeGoogleSpeech]:
-    fake = start_fake_google_speech()
-    yield fake
-    assert fake.server is not None
-    fake.server.stop()
-
-
-@pytest.fixture
-def fake_translate(_translate_server: FakeGoogleTranslate) -> FakeGoogleTranslate:
-    """The fake Translation API, with no requests, failures or latency from other tests."""
-    _translate_server.reset()
-    return _translate_server
-
-
-@pytest.fixture
-def fake_speech(_speech_server: FakeGoogleSpeech) -> FakeGoogleSpeech:
-    _speech_server.reset()
-    return _speech_server
 
 
 @pytest.fixture
@@ -74,16 +44,6 @@ def google_settings(
         "google_translate_endpoint": fake_translate.url,
         "google_speech_endpoint": fake_speech.url,
     }
-
-
-def _runtime(settings: Any, redis_url: str) -> Iterator[Runtime]:
-    client = redis.Redis.from_url(redis_url)
-    client.flushdb()
-    rt = Runtime(settings, redis_client=client)
-    set_current(rt)
-    yield rt
-    set_current(None)
-    rt.close()
 
 
 @pytest.fixture
@@ -98,7 +58,7 @@ def pipeline_runtime(
     settings = make_settings(
         tmp_path, database_url, redis_url, twilio_api_url=fake_twilio.url, **google_settings
     )
-    yield from _runtime(settings, redis_url)
+    yield from open_runtime(settings)
 
 
 @pytest.fixture
@@ -110,7 +70,7 @@ def google_runtime(
     settings = make_settings(
         tmp_path, database_url, redis_url, twilio_api_url=CLOSED_PORT_URL, **google_settings
     )
-    yield from _runtime(settings, redis_url)
+    yield from open_runtime(settings)
 
 
 @pytest.fixture
@@ -119,7 +79,7 @@ def unconfigured_runtime(
 ) -> Iterator[Runtime]:
     """Twilio answered by the fake; Google not configured at all."""
     settings = make_settings(tmp_path, database_url, redis_url, twilio_api_url=fake_twilio.url)
-    yield from _runtime(settings, redis_url)
+    yield from open_runtime(settings)
 
 
 # --- Builders ------------------------------------------------------------------------

@@ -7,7 +7,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from hotline.agents.auth import create_agent
+from hotline.agents.models import Agent
 from hotline.callbacks.service import request_callback
 from hotline.callers.service import get_or_create_caller
 from hotline.cases.service import open_case_for, touch
@@ -15,6 +15,7 @@ from hotline.jobs import defer
 from hotline.runtime import Runtime
 from hotline.sms.models import SmsMessage
 from hotline.web.security import set_password
+from tests.callbacks.builders import make_agent as make_api_agent
 from tests.helpers import WORKER_NUMBER, run_jobs
 
 PASSWORD = "correct horse battery staple"
@@ -42,19 +43,15 @@ def make_agent(
     ui_language: str | None = None,
     password: str = PASSWORD,
 ) -> AgentInfo:
+    """An agent as the API builders make one, with a password for the web sign-in."""
+    agent_id, _token = make_api_agent(
+        runtime, name=name, languages=languages, phone=phone, role=role, ui_language=ui_language
+    )
     with runtime.db.session() as session:
-        agent, _token = create_agent(
-            session,
-            runtime.settings.secret_key,
-            name=name,
-            languages=languages,
-            phone=phone,
-            role=role,
-        )
-        if ui_language:
-            agent.ui_language = ui_language
+        agent = session.get(Agent, agent_id)
+        assert agent is not None
         set_password(session, agent, password)
-        return AgentInfo(agent.id, name, password)
+    return AgentInfo(agent_id, name, password)
 
 
 @dataclass(frozen=True)

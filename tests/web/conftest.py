@@ -11,11 +11,11 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import UNDER_CI
-from tests.fakes.google_translate import FakeGoogleTranslate, start_fake_google_translate
+from tests.conftest import GOOGLE_PROJECT, UNDER_CI
+from tests.fakes.google_translate import FakeGoogleTranslate
 from tests.fakes.server import ThreadedServer
 
-PROJECT = "hotline-test-project"
+PROJECT = GOOGLE_PROJECT
 CHROMIUM = os.environ.get("HOTLINE_TEST_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -29,20 +29,6 @@ CHROMIUM_ARGS = [
 REPO = Path(__file__).resolve().parents[2]
 SCREENSHOTS = REPO / "docs" / "screenshots"
 ARTIFACTS = REPO / "test-artifacts" / "web"
-
-
-@pytest.fixture(scope="session")
-def _translate_server() -> Iterator[FakeGoogleTranslate]:
-    fake = start_fake_google_translate(PROJECT)
-    yield fake
-    assert fake.server is not None
-    fake.server.stop()
-
-
-@pytest.fixture
-def fake_translate(_translate_server: FakeGoogleTranslate) -> FakeGoogleTranslate:
-    _translate_server.reset()
-    return _translate_server
 
 
 @pytest.fixture
