@@ -44,10 +44,10 @@ def run_gunicorn(
 ) -> None:
     from hotline.migrate import upgrade
 
-    if settings.database_url.startswith("sqlite"):
-        # The embedded install migrates itself; production runs `hotline db upgrade`.
-        settings.instance_path.mkdir(parents=True, exist_ok=True)
-        upgrade(settings.database_url)
+    # Production runs `hotline db upgrade` as its release step, so this is a no-op there;
+    # a laptop or a fresh database gets its schema before the first request, not a 500.
+    settings.instance_path.mkdir(parents=True, exist_ok=True)
+    upgrade(settings.database_url)
     runtime = runtime or Runtime(settings)
     set_current(runtime)
     runtime.redis.ping()  # start (or find) the embedded Redis before forking
