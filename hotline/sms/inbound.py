@@ -70,13 +70,6 @@ def calling_code_choices() -> str:
     return " ".join(lang.calling_codes[0] for lang in LANGUAGES.values())
 
 
-def translation_job_registered() -> bool:
-    """Whether the language pipeline's `sms.translate` job exists in this process."""
-    from hotline import handlers  # noqa: F401  (registers every domain's jobs)
-
-    return TRANSLATE_JOB in jobs.REGISTRY
-
-
 def receive(
     session: Session, settings: Settings, inbound: Inbound, scripts: SmsScripts | None = None
 ) -> Outcome:
@@ -336,7 +329,7 @@ class _Exchange:
         self.message.language = language or case.language
         touch(case)
         self.session.flush()
-        if self.message.body.strip() and translation_job_registered():
+        if self.message.body.strip():
             jobs.defer(self.session, TRANSLATE_JOB, message_id=self.message.id)
             self.deferred.append(TRANSLATE_JOB)
         if not (acknowledge and first):

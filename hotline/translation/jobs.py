@@ -55,6 +55,10 @@ CLAIM_STALE = dt.timedelta(seconds=60)  # a claim on rows older than this was ab
 WAIT_FOR_CLAIM_SECONDS = 20.0
 
 
+RECORDING_NOT_FOUND = 20404
+RECORDING_GRACE = dt.timedelta(minutes=15)
+
+
 def _retry_for(error: ProviderError | TelephonyError) -> RetryLater:
     if isinstance(error, ProviderError) and error.quota:
         return RetryLater(str(error), delay=QUOTA_DELAY)
@@ -497,6 +501,7 @@ def transcribe_voicemail(runtime: Runtime, *, voicemail_id: int) -> None:
         )
         audio_path, url = voicemail.audio_path, voicemail.recording_url
         status = voicemail.transcription_status
+        created_at = voicemail.created_at
 
     audio = _local_audio(runtime, audio_path)
     if audio is None:
@@ -505,6 +510,9 @@ def transcribe_voicemail(runtime: Runtime, *, voicemail_id: int) -> None:
         except TelephonyError as exc:
             if not exc.permanent:
                 raise _retry_for(exc) from exc
+            if exc.code == RECORDING_NOT_FOUND and utcnow() - created_at < RECORDING_GRACE:
+                # The Record action can arrive before Twilio has finished the file.
+                raise RetryLater("recording not available yet", delay=30) from exc
             log.warning("voicemail %s: recording unavailable (%s)", voicemail_id, exc)
             _set_voicemail(runtime, voicemail_id, transcription_status="failed")
             return

@@ -564,6 +564,10 @@ class CallFlow:
             self.update_state(phase="menu")
             return self.render_node("main", cue=["voicemail_not_saved"])
         self.update_state(phase="voicemail_left")
+        if self.form.get("RecordingSid"):
+            # The action carries the recording too; whichever of it and the recording
+            # status callback arrives first stores the voicemail, the other finds it.
+            save_recording(self.session, {**self.form, "RecordingStatus": "completed"})
         case = self._case()
         self.speaker.add(self.response, "voicemail_saved")
         self._read_reference(case)
@@ -616,14 +620,9 @@ def save_recording(session: Session, form: Mapping[str, str]) -> Voicemail | Non
     )
     session.add(voicemail)
     session.flush()
-    from hotline.jobs import REGISTRY, _load_handlers, defer
+    from hotline.jobs import defer
 
-    if not REGISTRY:
-        _load_handlers()
-    # The language pipeline registers the transcription job; until it does, the
-    # voicemail stays `pending` and nothing is lost.
-    if TRANSCRIBE_JOB in REGISTRY:
-        defer(session, TRANSCRIBE_JOB, voicemail_id=voicemail.id)
+    defer(session, TRANSCRIBE_JOB, voicemail_id=voicemail.id)
     return voicemail
 
 
