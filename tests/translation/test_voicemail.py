@@ -64,6 +64,25 @@ def voicemail_translations(runtime: Runtime, voicemail_id: int) -> dict[str, Tra
         return {row.target_language: row for row in rows}
 
 
+def test_a_recording_twilio_has_not_finished_yet_is_fetched_again_later(
+    pipeline_runtime: Runtime, fake_twilio: Any, fake_speech: FakeGoogleSpeech
+) -> None:
+    audio = tone_wav(4)
+    fake_speech.add_transcript(audio, SPOKEN, 0.9)
+    case = make_case(pipeline_runtime, language="vi")
+    voicemail = make_voicemail(pipeline_runtime, case, fake_twilio, audio)
+    held = fake_twilio.recordings.pop(voicemail.recording_sid)  # not ready at Twilio yet
+
+    run_jobs(pipeline_runtime)
+    assert voicemail_row(pipeline_runtime, voicemail.id).transcription_status == "pending"
+
+    fake_twilio.recordings[voicemail.recording_sid] = held
+    run_jobs_later(pipeline_runtime, after=dt.timedelta(seconds=31))
+    row = voicemail_row(pipeline_runtime, voicemail.id)
+    assert row.transcription_status == "done"
+    assert row.transcript == SPOKEN
+
+
 def test_voicemail_is_fetched_transcribed_in_the_callers_language_and_translated(
     pipeline_runtime: Runtime, fake_twilio: Any, fake_speech: FakeGoogleSpeech
 ) -> None:

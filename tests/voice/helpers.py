@@ -20,6 +20,7 @@ def place_call(
     from_number: str = WORKER_NUMBER,
     deliver_twice: bool = False,
     call_sid: str | None = None,
+    recording_callbacks: bool = True,
 ) -> CallResult:
     """A whole call, signed as Twilio signs, with the keys in `digits`."""
     simulator = CallSimulator(
@@ -32,6 +33,7 @@ def place_call(
         keys=KeyScript(digits),
         deliver_twice=deliver_twice,
         call_sid=call_sid,
+        recording_callbacks=recording_callbacks,
     )
     return simulator.run()
 

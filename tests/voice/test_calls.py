@@ -124,11 +124,19 @@ def test_a_voice_message_joins_the_case_and_queues_its_transcription(
     assert voicemail.language == "vi" and voicemail.transcription_status == "pending"
     with runtime.db.session() as s:
         jobs = list(s.scalars(select(OutboxJob).where(OutboxJob.name == "voicemail.transcribe")))
-    from hotline.jobs import REGISTRY
-
-    if "voicemail.transcribe" in REGISTRY:
-        assert [j.args for j in jobs] == [{"voicemail_id": voicemail.id}]
+    assert [j.args for j in jobs] == [{"voicemail_id": voicemail.id}]
     assert ", ".join(case.reference) in says
+
+
+def test_a_voice_message_is_kept_even_if_the_recording_callback_never_comes(
+    client: Any, runtime: Any
+) -> None:
+    place_call(client, "84#3 R12#", recording_callbacks=False)
+    voicemail = only(runtime, Voicemail)
+    assert voicemail.duration_seconds == 12
+    with runtime.db.session() as s:
+        jobs = list(s.scalars(select(OutboxJob).where(OutboxJob.name == "voicemail.transcribe")))
+    assert [j.args for j in jobs] == [{"voicemail_id": voicemail.id}]
 
 
 def test_a_too_short_voice_message_is_asked_for_once_more_then_the_menu_returns(
