@@ -17,14 +17,15 @@ import argparse
 import datetime as dt
 import multiprocessing as mp
 import statistics
+import sys
 import threading
 import time
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import bindparam, create_engine, text
-from sqlalchemy.engine import make_url
 
 from hotline.agents.models import Agent
 from hotline.callbacks.models import CallbackRequest
@@ -32,9 +33,11 @@ from hotline.callbacks.queue import claim_next
 from hotline.crypto import encrypt_phone
 from hotline.db import Database
 from hotline.languages import LANGUAGES
-from hotline.migrate import upgrade
 
-SECRET = "benchmark-secret-key-not-for-production"
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from common import SECRET, prepare_database
+
 NOW = dt.datetime(2030, 1, 15, 10, 0, tzinfo=ZoneInfo("Asia/Tokyo")).astimezone(dt.UTC)
 QUIET = "21:00-08:00"
 CODES = list(LANGUAGES)
@@ -44,22 +47,6 @@ REQUEUE = (
     .where(_TABLE.c.id == bindparam("b_id"))
     .values(status="queued", claimed_by_id=None, lease_expires_at=None, next_attempt_at=NOW)
 )
-
-
-def prepare_database(server_url: str, name: str) -> str:
-    admin = create_engine(server_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        if not conn.scalar(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}):
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-    admin.dispose()
-    url = make_url(server_url).set(database=name).render_as_string(hide_password=False)
-    engine = create_engine(url, isolation_level="AUTOCOMMIT")
-    with engine.connect() as conn:
-        conn.execute(text("DROP SCHEMA public CASCADE"))
-        conn.execute(text("CREATE SCHEMA public"))
-    engine.dispose()
-    upgrade(url)
-    return url
 
 
 def load_queue(url: str, size: int, agents: int) -> list[int]:

@@ -26,7 +26,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import redis
-from sqlalchemy import create_engine, func, select, text
+from sqlalchemy import func, select
 from sqlalchemy.engine import make_url
 
 from hotline.callers.service import get_or_create_caller
@@ -34,13 +34,16 @@ from hotline.cases.service import open_case_for
 from hotline.config import Settings
 from hotline.jobs import defer, relay
 from hotline.jobs.models import OutboxJob
-from hotline.migrate import upgrade
 from hotline.runtime import Runtime
 from hotline.sms.models import SmsMessage
 from hotline.translation.models import Translation
 from hotline.translation.redaction import normalise, protect
 from hotline.translation.service import usage_summary
 from tests.fakes.google_translate import start_fake_google_translate
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from common import prepare_database
 
 PROJECT = "hotline-bench-project"
 LANGUAGE_MIX = {
@@ -106,22 +109,11 @@ def _worker(settings: Settings) -> None:
 
 
 def fresh_database(url: str) -> str:
+    """Empty and migrate the database named in `url`, created through the server's
+    `postgres` database if missing."""
     base = make_url(url)
-    admin = create_engine(base.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        if not conn.scalar(
-            text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": base.database}
-        ):
-            conn.execute(text(f'CREATE DATABASE "{base.database}"'))
-    admin.dispose()
-    engine = create_engine(base, isolation_level="AUTOCOMMIT")
-    with engine.connect() as conn:
-        conn.execute(text("DROP SCHEMA public CASCADE"))
-        conn.execute(text("CREATE SCHEMA public"))
-    engine.dispose()
-    rendered = base.render_as_string(hide_password=False)
-    upgrade(rendered)
-    return rendered
+    server = base.set(database="postgres").render_as_string(hide_password=False)
+    return prepare_database(server, base.database)
 
 
 def main() -> None:

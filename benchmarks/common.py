@@ -1,0 +1,287 @@
+"""What the benchmark scripts share: a database of their own, and for the gunicorn
+benchmarks (`sms_bench`, `voice_bench`) the servers, the load client and the result line.
+
+A plain module, imported as `common`: the scripts put this directory on `sys.path`
+first, because gunicorn imports them as `benchmarks.<name>` (for their `bare_app()`)
+rather than running them as scripts.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import redis
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+ROOT = Path(__file__).resolve().parents[1]
+BIN = Path(sys.executable).parent
+TOKEN = "benchmark-auth-token-0000"
+SECRET = "benchmark-secret-key-not-for-production"
+PUBLIC_URL = "https://hotline.example.org"
+
+Request = tuple[str, bytes, str]  # path, body, signature
+
+
+def prepare_database(server_url: str, name: str) -> str:
+    """Create database `name` on the server if missing, empty its schema and migrate it;
+    returns its URL. Every run starts from the same empty, current schema."""
+    from hotline.migrate import upgrade
+
+    admin = create_engine(server_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        if not conn.scalar(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}):
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    url = make_url(server_url).set(database=name).render_as_string(hide_password=False)
+    engine = create_engine(url, isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        conn.execute(text("DROP SCHEMA public CASCADE"))
+        conn.execute(text("CREATE SCHEMA public"))
+    engine.dispose()
+    upgrade(url)
+    return url
+
+
+@dataclass
+class Result:
+    name: str
+    requests: int
+    seconds: float
+    latencies: list[float]
+    errors: int
+
+    @property
+    def rps(self) -> float:
+        return self.requests / self.seconds
+
+    def pct(self, p: float) -> float:
+        ordered = sorted(self.latencies)
+        return ordered[min(len(ordered) - 1, int(p * len(ordered)))] * 1000
+
+    def line(self) -> str:
+        return (
+            f"{self.name:<22} {self.rps:8.0f} req/s   p50 {self.pct(0.50):6.1f} ms   "
+            f"p99 {self.pct(0.99):6.1f} ms   mean {statistics.mean(self.latencies) * 1000:6.1f} ms"
+            f"   errors {self.errors}"
+        )
+
+
+def bare_flask() -> Any:
+    """The ceiling's start: a Flask app with only `/healthz` (what `serving` waits for);
+    each script adds its routes."""
+    from flask import Flask
+
+    app = Flask("bare")
+
+    @app.get("/healthz")
+    def healthz() -> str:
+        return "ok"
+
+    return app
+
+
+def add_server_options(parser: argparse.ArgumentParser, database: str, redis_db: int) -> None:
+    """The options after the script's own: gunicorn settings, PostgreSQL and Redis."""
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--threads", type=int, default=8)
+    parser.add_argument(
+        "--postgres", default="postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+    )
+    parser.add_argument("--database", default=database)
+    parser.add_argument("--redis", default=f"redis://127.0.0.1:6379/{redis_db}")
+
+
+def hotline_env(database_url: str, redis_url: str, instance_prefix: str) -> dict[str, str]:
+    """The hotline's settings for the run: Twilio signatures checked with TOKEN, and no
+    Twilio account or Google project, so nothing leaves the machine."""
+    instance = tempfile.mkdtemp(prefix=instance_prefix)
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "REDIS_URL": redis_url,
+        "HOTLINE_PUBLIC_URL": PUBLIC_URL,
+        "TWILIO_AUTH_TOKEN": TOKEN,
+        "HOTLINE_SECRET_KEY": SECRET,
+        "HOTLINE_INSTANCE_PATH": instance,
+    }
+    for key in ("TWILIO_ACCOUNT_SID", "TWILIO_NUMBER", "GOOGLE_CLOUD_PROJECT"):
+        env.pop(key, None)
+    return env
+
+
+def hotline_command(port: int, args: argparse.Namespace) -> list[str]:
+    return [
+        str(BIN / "hotline"),
+        "serve",
+        "--port",
+        str(port),
+        "--workers",
+        str(args.workers),
+        "--threads",
+        str(args.threads),
+    ]
+
+
+def ceiling_command(port: int, args: argparse.Namespace, app: str) -> list[str]:
+    """gunicorn with the settings `hotline serve` uses, serving `app` (module:factory())."""
+    return [
+        str(BIN / "gunicorn"),
+        "-w",
+        str(args.workers),
+        "--threads",
+        str(args.threads),
+        "-k",
+        "gthread",
+        "-b",
+        f"127.0.0.1:{port}",
+        app,
+    ]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def wait_healthy(base: str, proc: subprocess.Popen[bytes]) -> None:
+    import requests
+
+    for _ in range(200):
+        if proc.poll() is not None:
+            raise RuntimeError("server exited during start-up")
+        try:
+            if requests.get(base + "/healthz", timeout=1).status_code == 200:
+                return
+        except requests.RequestException:
+            pass
+        time.sleep(0.1)
+    raise RuntimeError("server did not become healthy")
+
+
+def stop(proc: subprocess.Popen[bytes]) -> None:
+    proc.terminate()
+    try:
+        proc.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
+@contextmanager
+def serving(argv: list[str], env: dict[str, str], port: int) -> Iterator[str]:
+    """Run the server in `argv` until the block ends; yields its base URL once healthy."""
+    base = f"http://127.0.0.1:{port}"
+    proc = subprocess.Popen(
+        argv, env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    try:
+        wait_healthy(base, proc)
+        yield base
+    finally:
+        stop(proc)
+
+
+async def drive(
+    name: str,
+    base: str,
+    sequences: list[list[Request]],
+    conc: int,
+    ok: Callable[[int, bytes], bool],
+) -> Result:
+    """`conc` clients take the next sequence (an SMS, or the steps of one call) until none
+    is left, posting its requests in order; each request is timed, and counts as an error
+    unless `ok(status, body)`."""
+    latencies: list[float] = []
+    errors = 0
+    pending = list(reversed(sequences))
+    connector = aiohttp.TCPConnector(limit=conc)
+    timeout = aiohttp.ClientTimeout(total=30)
+    async with aiohttp.ClientSession(connector=connector, timeout=timeout) as session:
+
+        async def client() -> None:
+            nonlocal errors
+            while pending:
+                for path, body, signature in pending.pop():
+                    headers = {
+                        "X-Twilio-Signature": signature,
+                        "Content-Type": "application/x-www-form-urlencoded",
+                    }
+                    started = time.perf_counter()
+                    try:
+                        async with session.post(base + path, data=body, headers=headers) as r:
+                            answer = await r.read()
+                            good = ok(r.status, answer)
+                    except (aiohttp.ClientError, TimeoutError):
+                        good = False
+                    latencies.append(time.perf_counter() - started)
+                    errors += 0 if good else 1
+
+        started = time.perf_counter()
+        await asyncio.gather(*(client() for _ in range(conc)))
+        seconds = time.perf_counter() - started
+    return Result(name, len(latencies), seconds, latencies, errors)
+
+
+def measure(
+    name: str,
+    argv: list[str],
+    env: dict[str, str],
+    port: int,
+    concurrency: int,
+    warmup: Callable[[], list[list[Request]]],
+    load: Callable[[], list[list[Request]]],
+    ok: Callable[[int, bytes], bool],
+) -> Result:
+    """Start the server, warm it up, and time the load; the requests are signed before
+    their clock starts."""
+    with serving(argv, env, port) as base:
+        asyncio.run(drive("warm-up", base, warmup(), concurrency, ok))
+        return asyncio.run(drive(name, base, load(), concurrency, ok))
+
+
+def compare(
+    args: argparse.Namespace,
+    env: dict[str, str],
+    name: str,
+    ceiling_app: str,
+    warmup: Callable[[], list[list[Request]]],
+    load: Callable[[], list[list[Request]]],
+    ok: Callable[[int, bytes], bool],
+) -> None:
+    """The same load against `hotline serve`, then against the bare-Flask `ceiling_app`
+    under gunicorn with the same settings; flushes the Redis database and prints both."""
+    port = free_port()
+    hotline = measure(
+        name, hotline_command(port, args), env, port, args.concurrency, warmup, load, ok
+    )
+    port = free_port()
+    ceiling = measure(
+        "bare Flask ceiling",
+        ceiling_command(port, args, ceiling_app),
+        env,
+        port,
+        args.concurrency,
+        warmup,
+        load,
+        ok,
+    )
+    redis.Redis.from_url(args.redis).flushdb()
+    print(hotline.line())
+    print(ceiling.line())
+    print(f"hotline / ceiling: {hotline.rps / ceiling.rps:.0%} of the ceiling's throughput")
