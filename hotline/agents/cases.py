@@ -170,6 +170,7 @@ def callbacks_json(
             "id": cb.id,
             "case_id": cb.case_id,
             "case_reference": references.get(cb.case_id),
+            "reference": references.get(cb.case_id),
             "language": cb.language,
             "status": cb.status,
             "phone_masked": _masked(secret, cb.phone_encrypted),
@@ -219,6 +220,49 @@ def case_detail(session: Session, secret: str, agent: Agent, case: Case) -> dict
     sms_translations = _translations(session, "sms", (m.id for m in messages))
     vm_translations = _translations(session, "voicemail", (v.id for v in voicemails))
     record(session, "case.read", "case", case.id, agent_id=agent.id)
+    message_items = [
+        {
+            "id": m.id,
+            "direction": m.direction,
+            "kind": m.kind,
+            "text": m.body,
+            "language": m.language,
+            "status": m.status,
+            "agent_id": m.agent_id,
+            "segments": m.segments,
+            "created_at": iso(m.created_at),
+            "translations": sms_translations.get(m.id, []),
+            "translation": _done_texts(sms_translations.get(m.id, [])),
+        }
+        for m in messages
+    ]
+    voicemail_items = [
+        {
+            "id": v.id,
+            "language": v.language,
+            "duration_seconds": v.duration_seconds,
+            "transcription_status": v.transcription_status,
+            "transcript": v.transcript if v.transcription_status == "done" else None,
+            "transcript_confidence": v.transcript_confidence,
+            "created_at": iso(v.created_at),
+            "translations": vm_translations.get(v.id, []),
+            "translation": _done_texts(vm_translations.get(v.id, [])),
+        }
+        for v in voicemails
+    ]
+    callback_items = callbacks_json(session, secret, callbacks, with_attempts=True)
+    timeline = sorted(
+        [{"type": "message", "at": item["created_at"], "id": item["id"]} for item in message_items]
+        + [
+            {"type": "voicemail", "at": item["created_at"], "id": item["id"]}
+            for item in voicemail_items
+        ]
+        + [
+            {"type": "callback", "at": item["created_at"], "id": item["id"]}
+            for item in callback_items
+        ],
+        key=lambda entry: (entry["at"] or "", entry["type"], entry["id"]),
+    )
     return {
         **case_summary_json(case),
         "topic": case.topic,
@@ -227,33 +271,13 @@ def case_detail(session: Session, secret: str, agent: Agent, case: Case) -> dict
         "phone_masked": _masked(secret, caller.phone_encrypted) if caller else None,
         "masked_number": _masked(secret, caller.phone_encrypted) if caller else None,
         "sms_opted_out": bool(caller and caller.sms_opted_out),
-        "messages": [
-            {
-                "id": m.id,
-                "direction": m.direction,
-                "kind": m.kind,
-                "text": m.body,
-                "language": m.language,
-                "status": m.status,
-                "agent_id": m.agent_id,
-                "segments": m.segments,
-                "created_at": iso(m.created_at),
-                "translations": sms_translations.get(m.id, []),
-            }
-            for m in messages
-        ],
-        "voicemails": [
-            {
-                "id": v.id,
-                "language": v.language,
-                "duration_seconds": v.duration_seconds,
-                "transcription_status": v.transcription_status,
-                "transcript": v.transcript if v.transcription_status == "done" else None,
-                "transcript_confidence": v.transcript_confidence,
-                "created_at": iso(v.created_at),
-                "translations": vm_translations.get(v.id, []),
-            }
-            for v in voicemails
-        ],
-        "callbacks": callbacks_json(session, secret, callbacks, with_attempts=True),
+        "timeline": timeline,
+        "messages": message_items,
+        "voicemails": voicemail_items,
+        "callbacks": callback_items,
     }
+
+
+def _done_texts(translations: list[dict[str, Any]]) -> dict[str, str]:
+    """Finished machine translations by language: nothing else is shown as one."""
+    return {t["language"]: t["text"] for t in translations if t["status"] == "done" and t["text"]}

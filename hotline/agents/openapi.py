@@ -21,6 +21,8 @@ INT = {"type": "integer"}
 BOOL = {"type": "boolean"}
 TIME = {"type": "string", "format": "date-time"}
 LANGUAGE = {"type": "string", "enum": sorted(LANGUAGES)}
+# Finished translations by target language; the `translations` list says what else is pending.
+TRANSLATION_MAP = {"type": "object", "additionalProperties": {"type": "string"}}
 
 
 def _obj(properties: dict[str, Any], *, optional: tuple[str, ...] = ()) -> dict[str, Any]:
@@ -80,6 +82,7 @@ SCHEMAS: dict[str, Any] = {
             "id": INT,
             "case_id": INT,
             "case_reference": _nullable(STRING),
+            "reference": _nullable(STRING),
             "language": STRING,
             "status": {"type": "string", "enum": list(STATUSES)},
             "phone_masked": _nullable(STRING),
@@ -126,6 +129,7 @@ SCHEMAS: dict[str, Any] = {
             "segments": _nullable(INT),
             "created_at": _nullable(TIME),
             "translations": {"type": "array", "items": _ref("Translation")},
+            "translation": TRANSLATION_MAP,
         }
     ),
     "Voicemail": _obj(
@@ -138,6 +142,14 @@ SCHEMAS: dict[str, Any] = {
             "transcript_confidence": _nullable({"type": "number"}),
             "created_at": _nullable(TIME),
             "translations": {"type": "array", "items": _ref("Translation")},
+            "translation": TRANSLATION_MAP,
+        }
+    ),
+    "TimelineEntry": _obj(
+        {
+            "type": {"type": "string", "enum": ["message", "voicemail", "callback"]},
+            "at": _nullable(TIME),
+            "id": INT,
         }
     ),
     "Case": _obj(
@@ -155,6 +167,7 @@ SCHEMAS: dict[str, Any] = {
             "phone_masked": _nullable(STRING),
             "masked_number": _nullable(STRING),
             "sms_opted_out": BOOL,
+            "timeline": {"type": "array", "items": _ref("TimelineEntry")},
             "messages": {"type": "array", "items": _ref("Message")},
             "voicemails": {"type": "array", "items": _ref("Voicemail")},
             "callbacks": {"type": "array", "items": _ref("Callback")},

@@ -155,6 +155,17 @@ def test_the_case_shows_a_masked_number_and_an_honest_timeline(
     assert callback["id"] == callback_id
     assert callback["discretion"] == {"may_identify": True, "sms_allowed": False}
     assert callback["phone_masked"] == "+81 •••• ••23"
+    # Finished translations by language: the failed Japanese one is not among them.
+    assert seen["messages"][0]["translation"] == {"en": "The company keeps my passport"}
+    assert vm["translation"] == {}
+    # One chronological timeline over messages, voicemails and callbacks.
+    kinds = [(entry["type"], entry["id"]) for entry in seen["timeline"]]
+    assert sorted(kinds) == sorted(
+        [("message", m["id"]) for m in seen["messages"]]
+        + [("voicemail", vm["id"]), ("callback", callback_id)]
+    )
+    moments = [entry["at"] for entry in seen["timeline"]]
+    assert moments == sorted(moments)
 
 
 def test_open_cases_are_listed_latest_activity_first(client: Any, runtime: Runtime) -> None:
