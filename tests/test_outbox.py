@@ -183,3 +183,18 @@ def test_stored_answers_are_encrypted_and_pruned_after_a_week(
         assert "caller" not in receipt.body
         assert prune_receipts(s, now=utcnow() + dt.timedelta(days=6)) == 0
         assert prune_receipts(s, now=utcnow() + dt.timedelta(days=8)) == 1
+
+
+def test_pushing_a_job_already_in_redis_does_not_hold_up_the_others(runtime: Runtime) -> None:
+    from hotline.jobs import push
+
+    with runtime.session() as session:
+        caller = get_or_create_caller(session, runtime.settings.secret_key, WORKER_NUMBER)
+        first = defer(session, "tests.audit", caller_id=caller.id, label="first")
+    # The relay thinks the first was lost and pushes it again, together with a new one.
+    with runtime.db.session() as session:
+        session.get(OutboxJob, first.id).pushed_at = None  # type: ignore[union-attr]
+        second = defer(session, "tests.audit", caller_id=caller.id, label="second")
+    assert push(runtime, [first.id, second.id]) == 2
+    assert run_jobs(runtime) == 2
+    assert count(runtime, AuditEvent, AuditEvent.action.in_(["first", "second"])) == 2

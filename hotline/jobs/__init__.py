@@ -10,6 +10,7 @@ not reach Redis during an outage. The database loses nothing; Redis can.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import logging
 from collections.abc import Callable, Iterable
@@ -17,6 +18,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from rq import Queue
+from rq.exceptions import DuplicateJobError
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
@@ -134,14 +136,16 @@ def push(runtime: Runtime, outbox_ids: Iterable[int]) -> int:
             rows = session.scalars(select(OutboxJob).where(OutboxJob.id.in_(list(outbox_ids))))
             attempts = {row.id: row.attempts for row in rows}
         for outbox_id, attempt in attempts.items():
-            q.enqueue_call(
-                "hotline.jobs.execute",
-                args=(outbox_id,),
-                job_id=rq_job_id(outbox_id, attempt),
-                unique=True,
-                result_ttl=3600,
-                failure_ttl=7 * 24 * 3600,
-            )
+            # An attempt already in Redis raises DuplicateJobError: nothing to add.
+            with contextlib.suppress(DuplicateJobError):
+                q.enqueue_call(
+                    "hotline.jobs.execute",
+                    args=(outbox_id,),
+                    job_id=rq_job_id(outbox_id, attempt),
+                    unique=True,
+                    result_ttl=3600,
+                    failure_ttl=7 * 24 * 3600,
+                )
             pushed.append(outbox_id)
     except Exception as exc:  # Redis down or slow: the relay will push these later.
         log.warning("outbox push deferred to relay: %s", type(exc).__name__)
