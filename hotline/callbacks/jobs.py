@@ -10,7 +10,7 @@ from __future__ import annotations
 from hotline.agents.models import Agent
 from hotline.callbacks.models import CallbackAttempt
 from hotline.crypto import decrypt_phone
-from hotline.jobs import RetryLater, job
+from hotline.jobs import RetryLater, job, periodic
 from hotline.runtime import Runtime
 from hotline.telephony import TelephonyError, telephony
 
@@ -63,3 +63,13 @@ def place_call(runtime: Runtime, *, attempt_id: int) -> None:
         if attempt.state == "dial_requested":
             attempt.state = "calling_agent"
             attempt.call_status = sent.status
+
+
+@periodic("callbacks.release_expired_leases", every_seconds=60)
+def release_leases(runtime: Runtime) -> None:
+    """Return requests whose agent disappeared to the queue even when nobody is claiming,
+    so the queue, the dashboard and the audit log show them as waiting again."""
+    from hotline.callbacks.queue import release_expired_leases
+
+    with runtime.db.session() as session:
+        release_expired_leases(session)

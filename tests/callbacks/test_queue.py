@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import threading
 from typing import Any
 
 import time_machine
 from sqlalchemy import select
 
+from hotline.agents.models import Agent
 from hotline.audit import AuditEvent
 from hotline.callbacks.models import CallbackRequest
 from hotline.callbacks.queue import claim_next
@@ -193,3 +195,21 @@ def test_quiet_hours_can_be_switched_off_by_configuration() -> None:
 
     assert open_windows(tokyo(2030, 1, 15, 23), "00:00-00:00") == ("any",)
     assert open_windows(tokyo(2030, 1, 15, 23), "21:00-08:00") == ()
+
+
+def test_the_worker_returns_an_abandoned_claim_to_the_queue_on_its_own(runtime: Runtime) -> None:
+    from hotline.callbacks.jobs import release_leases
+
+    callback_id, _ = make_callback(runtime)
+    agent_id, _ = make_agent(runtime)
+    with time_machine.travel(MORNING, tick=False), runtime.db.session() as session:
+        agent = session.get(Agent, agent_id)
+        assert agent is not None
+        claimed = claim_next(session, agent, quiet_hours="21:00-08:00", now=MORNING)
+        assert claimed is not None and claimed.id == callback_id
+    with time_machine.travel(MORNING + dt.timedelta(minutes=16), tick=False):
+        release_leases(runtime)
+    with runtime.db.session() as session:
+        row = session.get(CallbackRequest, callback_id)
+        assert row is not None
+        assert (row.status, row.claimed_by_id) == ("queued", None)
