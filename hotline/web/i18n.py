@@ -54,6 +54,12 @@ MESSAGES: dict[str, dict[str, str]] = {
         "queue.make_unavailable": "Stop taking live calls",
         "queue.available_now": "You are now available for live calls.",
         "queue.unavailable_now": "You are no longer taking live calls.",
+        "queue.take_live": "Take the next live caller",
+        "queue.live_language": "Language queue",
+        "queue.live_ringing": (
+            "Your phone will ring: answer to be connected to the next {language} caller."
+        ),
+        "queue.live_failed": "Could not connect you to a live caller: {reason}",
         "queue.window": "Window",
         "queue.attempts": "Attempts",
         "queue.urgent": "Urgent",
@@ -204,6 +210,12 @@ MESSAGES: dict[str, dict[str, str]] = {
         "queue.make_unavailable": "ライブ通話の受付をやめる",
         "queue.available_now": "ライブ通話を受けられる状態にしました。",
         "queue.unavailable_now": "ライブ通話の受付をやめました。",
+        "queue.take_live": "次の待機中の相談者につなぐ",
+        "queue.live_language": "言語のキュー",
+        "queue.live_ringing": (
+            "あなたの電話が鳴ります。出ると次の{language}の相談者につながります。"
+        ),
+        "queue.live_failed": "ライブ通話につなげませんでした：{reason}",
         "queue.window": "時間帯",
         "queue.attempts": "試行回数",
         "queue.urgent": "緊急",

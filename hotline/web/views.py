@@ -260,6 +260,22 @@ def availability() -> ResponseReturnValue:
     return redirect(url_for("web.queue"))
 
 
+@bp.post("/live/next")
+@sign_in_required
+def live_next() -> ResponseReturnValue:
+    """Ring my phone and connect me to the next caller waiting in a language queue."""
+    language = request.form.get("language") or None
+    try:
+        live.take_next_caller(g.db, runtime().settings, agent=g.agent, language=language)
+    except (live.LiveError, ValueError) as exc:
+        g.db.rollback()
+        _say("queue.live_failed", "error", reason=str(exc))
+        return redirect(url_for("web.queue"))
+    g.db.commit()
+    _say("queue.live_ringing", language=language_name(language or g.agent.languages[0]))
+    return redirect(url_for("web.queue"))
+
+
 # --- Case ---------------------------------------------------------------------------
 
 

@@ -329,3 +329,29 @@ def test_availability_toggle_and_a_missed_call_puts_the_callback_back_in_the_que
         follow_redirects=True,
     )
     assert "claim this callback first" in again.get_data(as_text=True)
+
+
+def test_an_available_agent_takes_the_next_live_caller_from_the_queue_page(
+    client: Any, runtime: Any, fake_twilio: Any
+) -> None:
+    lan = make_agent(runtime, "Lan", "vi,en", phone="+819000000150")
+    sign_in(client, lan)
+    refused = client.post(
+        "/live/next",
+        data={"csrf_token": page_csrf(client), "language": "vi"},
+        follow_redirects=True,
+    )
+    assert "Could not connect you to a live caller" in refused.get_data(as_text=True)
+    assert fake_twilio.calls == []
+
+    client.post("/availability", data={"csrf_token": page_csrf(client), "available": "1"})
+    assert "Take the next live caller" in client.get("/queue").get_data(as_text=True)
+    rung = client.post(
+        "/live/next",
+        data={"csrf_token": page_csrf(client), "language": "vi"},
+        follow_redirects=True,
+    )
+    assert "Your phone will ring" in rung.get_data(as_text=True)
+    [call] = fake_twilio.calls
+    assert call["To"] == "+819000000150"
+    assert "hotline-vi" in call["Url"] or "lang=vi" in call["Url"]
