@@ -105,18 +105,22 @@ class StaffFlow(CallFlow):
         self.update_state(phase="staff", staff_agent=agent_id)
         return self.ask_pin(0)
 
-    def ask_pin(self, failures: int, wrong: bool = False) -> Response:
+    def _ask(self, path: str, failures: int, prompt: str, retry_prompt: str | None) -> Response:
+        """A keypad question ending in #; `retry_prompt` says why it is asked again."""
         gather = self.response.gather(
-            action=self.url("/voice/staff/pin", f=failures),
+            action=self.url(path, f=failures),
             method="POST",
             finish_on_key="#",
             timeout=10,
             action_on_empty_result=True,
         )
-        if wrong:
-            self.say(gather, "pin_wrong")
-        self.say(gather, "pin")
+        if retry_prompt:
+            self.say(gather, retry_prompt)
+        self.say(gather, prompt)
         return self.done()
+
+    def ask_pin(self, failures: int, wrong: bool = False) -> Response:
+        return self._ask("/voice/staff/pin", failures, "pin", "pin_wrong" if wrong else None)
 
     def check_pin(self, failures: int, digits: str) -> Response:
         agent_id = self.state.get("staff_agent")
@@ -138,17 +142,12 @@ class StaffFlow(CallFlow):
             raise BadWebhook("the staff line needs the PIN first")
 
     def ask_language(self, failures: int, unknown: bool = False) -> Response:
-        gather = self.response.gather(
-            action=self.url("/voice/staff/language", f=failures),
-            method="POST",
-            finish_on_key="#",
-            timeout=10,
-            action_on_empty_result=True,
+        return self._ask(
+            "/voice/staff/language",
+            failures,
+            "choose_language",
+            "language_unknown" if unknown else None,
         )
-        if unknown:
-            self.say(gather, "language_unknown")
-        self.say(gather, "choose_language")
-        return self.done()
 
     def choose_recording_language(self, failures: int, digits: str) -> Response:
         self._require_ok()
