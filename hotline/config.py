@@ -6,6 +6,7 @@ Secrets are kept out of `repr()` so they never reach a log or a traceback.
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 import secrets
@@ -17,6 +18,8 @@ from urllib.parse import urlsplit
 import phonenumbers
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
+
+log = logging.getLogger(__name__)
 
 SECRET_FIELDS = frozenset({"twilio_auth_token", "secret_key"})
 
@@ -85,8 +88,11 @@ class Settings:
         return out
 
 
-_SID = re.compile(r"^AC[0-9a-fA-F]{32}$")
-_PROJECT = re.compile(r"^[a-z][a-z0-9-]{4,61}[a-z0-9]$")
+# Real SIDs are AC + 32 hex digits; test accounts and emulators use other letters.
+_SID = re.compile(r"^AC[0-9A-Za-z]{1,64}$")
+# A project id, a project number, or a domain-scoped id (example.com:my-project).
+_PROJECT = re.compile(r"^[A-Za-z0-9][A-Za-z0-9.:_-]{0,99}$")
+_TOKEN = re.compile(r"^\S+$")
 _HOURS = re.compile(r"^([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-3]):[0-5]\d$")
 
 
@@ -115,8 +121,8 @@ def _database_url(value: str) -> str:
     if backend == "postgres":
         url = url.set(drivername="postgresql+psycopg")
     elif backend == "postgresql":
-        if url.drivername == "postgresql":
-            url = url.set(drivername="postgresql+psycopg")
+        # psycopg 3 is the driver this project installs, whatever the URL names.
+        url = url.set(drivername="postgresql+psycopg")
     elif backend != "sqlite":
         raise ConfigError("DATABASE_URL must be a postgresql:// or sqlite:// URL")
     return url.render_as_string(hide_password=False)
@@ -180,17 +186,19 @@ def load_settings(
     )
 
     secret_key = get("HOTLINE_SECRET_KEY")
+    if secret_key is not None and not _TOKEN.match(secret_key):
+        raise ConfigError("HOTLINE_SECRET_KEY must not contain spaces")
     if secret_key is not None and len(secret_key) < 16:
-        raise ConfigError("HOTLINE_SECRET_KEY must be at least 16 characters long")
+        log.warning("HOTLINE_SECRET_KEY is shorter than 16 characters: use a long random value")
     if secret_key is None:
         secret_key = _instance_secret(instance, "secret_key")
 
     sid = get("TWILIO_ACCOUNT_SID")
     if sid is not None and not _SID.match(sid):
-        raise ConfigError("TWILIO_ACCOUNT_SID must be 'AC' followed by 32 hexadecimal digits")
+        raise ConfigError("TWILIO_ACCOUNT_SID must be an account SID ('AC' and letters or digits)")
     token = get("TWILIO_AUTH_TOKEN")
-    if token is not None and len(token) < 8:
-        raise ConfigError("TWILIO_AUTH_TOKEN is too short to be a Twilio auth token")
+    if token is not None and not _TOKEN.match(token):
+        raise ConfigError("TWILIO_AUTH_TOKEN must not contain spaces")
     if token is None:
         # Embedded development: webhooks are still signed, with a token kept locally
         # so that `hotline simulate` and the server agree.
@@ -202,7 +210,7 @@ def load_settings(
 
     project = get("GOOGLE_CLOUD_PROJECT")
     if project is not None and not _PROJECT.match(project):
-        raise ConfigError("GOOGLE_CLOUD_PROJECT must be a Google Cloud project id")
+        raise ConfigError("GOOGLE_CLOUD_PROJECT must be a Google Cloud project id or number")
     translate_ep = get("GOOGLE_TRANSLATE_ENDPOINT")
     speech_ep = get("GOOGLE_SPEECH_ENDPOINT")
 

@@ -29,14 +29,16 @@ def test_embedded_defaults_need_no_configuration(tmp_path: Path) -> None:
         ("DATABASE_URL", "mysql://root@localhost/hotline"),
         ("DATABASE_URL", "not a url"),
         ("REDIS_URL", "http://127.0.0.1:6379"),
-        ("TWILIO_ACCOUNT_SID", "AC123"),
-        ("TWILIO_AUTH_TOKEN", "short"),
+        ("TWILIO_ACCOUNT_SID", "SK123"),
+        ("TWILIO_ACCOUNT_SID", "AC 123"),
+        ("TWILIO_AUTH_TOKEN", "two words"),
         ("TWILIO_NUMBER", "hotline"),
         ("TWILIO_API_URL", "ftp://twilio.example"),
         ("HOTLINE_PUBLIC_URL", "hotline.example.org"),
         ("HOTLINE_PUBLIC_URL", "https://hotline.example.org/?x=1"),
-        ("HOTLINE_SECRET_KEY", "tooshort"),
+        ("HOTLINE_SECRET_KEY", "has spaces in it"),
         ("GOOGLE_CLOUD_PROJECT", "Bad Project!"),
+        ("GOOGLE_CLOUD_PROJECT", "projects/x"),
         ("GOOGLE_TRANSLATE_ENDPOINT", "127.0.0.1:9000"),
         ("GOOGLE_SPEECH_ENDPOINT", "localhost"),
         ("HOTLINE_QUIET_HOURS", "9pm-8am"),
@@ -87,3 +89,18 @@ def test_cli_reports_a_bad_variable_without_a_traceback(tmp_path: Path) -> None:
     assert result.exit_code != 0
     assert "REDIS_URL" in result.output
     assert "Traceback" not in result.output
+
+
+def test_test_accounts_and_emulator_values_are_accepted(tmp_path: Path) -> None:
+    settings = load_settings(
+        {
+            "TWILIO_ACCOUNT_SID": "AC" + "x" * 32,
+            "TWILIO_AUTH_TOKEN": "secret",
+            "HOTLINE_SECRET_KEY": "short-key",
+            "GOOGLE_CLOUD_PROJECT": "test",
+            "DATABASE_URL": "postgresql+psycopg2://u@db/hotline",
+        },
+        instance_path=tmp_path,
+    )
+    assert settings.twilio_configured and settings.google_configured
+    assert settings.database_url.startswith("postgresql+psycopg://")
