@@ -56,7 +56,12 @@ class Base(DeclarativeBase):
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
-    """An engine with the settings each backend needs for a multi-process service."""
+    """An engine with the settings each backend needs for a multi-process service.
+
+    `hide_parameters` keeps bound values (message texts, encrypted numbers) out of the
+    text of database errors, which end up in logs and in the outbox's `last_error`.
+    """
+    kwargs.setdefault("hide_parameters", True)
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"timeout": 30}, **kwargs)
         _configure_sqlite(engine)

@@ -19,11 +19,22 @@ _configured = False
 
 
 class RedactPhoneNumbers(logging.Filter):
+    """Masks numbers in the message and in any traceback: an outside library's exception
+    (Twilio's "The 'To' number +81... is not valid") can quote one."""
+
+    _formatter = logging.Formatter()
+
     def filter(self, record: logging.LogRecord) -> bool:
         message = record.getMessage()
         redacted = _PHONE.sub("[number]", message)
         if redacted != message:
             record.msg, record.args = redacted, None
+        if record.exc_info and not record.exc_text:
+            record.exc_text = self._formatter.formatException(record.exc_info)
+        if record.exc_text:
+            record.exc_text = _PHONE.sub("[number]", record.exc_text)
+        if record.stack_info:
+            record.stack_info = _PHONE.sub("[number]", record.stack_info)
         return True
 
 

@@ -80,3 +80,29 @@ def test_the_log_filter_masks_a_number_that_slips_through(
     record = logging.LogRecord("x", logging.INFO, __file__, 1, "to %s", (WORKER_NUMBER,), None)
     RedactPhoneNumbers().filter(record)
     assert WORKER_NUMBER not in record.getMessage()
+
+
+def test_a_traceback_quoting_a_number_is_masked_too() -> None:
+    from hotline.logs import RedactPhoneNumbers
+
+    try:
+        raise ValueError(f"The 'To' number {WORKER_NUMBER} is not a valid phone number")
+    except ValueError:
+        import sys
+
+        record = logging.LogRecord("x", logging.ERROR, __file__, 1, "failed", None, sys.exc_info())
+    RedactPhoneNumbers().filter(record)
+    formatted = logging.Formatter().format(record)
+    assert "is not a valid phone number" in formatted
+    assert WORKER_NUMBER not in formatted
+
+
+def test_database_errors_do_not_quote_the_values(runtime: Runtime) -> None:
+    from sqlalchemy.exc import IntegrityError
+
+    from hotline.sms.models import SmsMessage
+
+    with pytest.raises(IntegrityError) as failure, runtime.db.session() as session:
+        session.add(SmsMessage(direction="in", caller_id=999_999, body=SECRET_BODY))
+        session.flush()
+    assert SECRET_BODY[:20] not in str(failure.value)
