@@ -12,7 +12,7 @@ from hotline.agents.models import Agent
 from hotline.audit import record
 from hotline.callbacks.messages import gave_up_sms
 from hotline.callbacks.models import OUTCOMES, WINDOWS, CallbackAttempt, CallbackRequest
-from hotline.callbacks.queue import next_open_time, renew_lease
+from hotline.callbacks.queue import next_open_time, renew_lease, window_is_open
 from hotline.callbacks.tollfraud import RefusedDestination, check_destination
 from hotline.callers.models import Caller
 from hotline.cases.models import Case
@@ -139,6 +139,11 @@ class CannotDial(CallbackError):
     code = "cannot_dial"
 
 
+class OutsideWindow(CallbackError):
+    status = 409
+    code = "outside_window"
+
+
 def visible_callback(session: Session, agent: Agent, callback_id: int) -> CallbackRequest | None:
     """The callback if this agent may see it: their language, held by them, their case."""
     callback = session.get(CallbackRequest, callback_id)
@@ -174,6 +179,12 @@ def start_dial(
     """
     now = now or utcnow()
     _require_holder(callback, agent)
+    if not window_is_open(callback.window, now, settings.quiet_hours):
+        # A claim made just before the window closed must not ring the worker after it.
+        raise OutsideWindow(
+            "the worker asked to be called only in their chosen window, outside quiet hours;"
+            f" next possible at {next_open_time(callback.window, now, settings.quiet_hours)}"
+        )
     if not agent.phone_encrypted:
         raise CannotDial("you have no phone number on file: ask an administrator to add one")
     agent_phone = decrypt_phone(settings.secret_key, agent.phone_encrypted)

@@ -232,3 +232,17 @@ def test_dialling_needs_the_claim(client: Any, runtime: Runtime) -> None:
     with time_machine.travel(MORNING, tick=False):
         answer = client.post(f"/api/callbacks/{callback_id}/dial", headers=auth(token))
     assert (answer.status_code, answer.json["error"]) == (409, "not_claimed")
+
+
+def test_a_claim_made_before_the_window_closed_cannot_ring_the_worker_after_it(
+    client: Any, runtime: Runtime
+) -> None:
+    callback_id, _ = make_callback(runtime, phone=WORKER, window="morning")
+    _, token = make_agent(runtime)
+    with time_machine.travel(tokyo(2030, 1, 15, 11, 58), tick=False):
+        assert client.post("/api/queue/claim", headers=auth(token)).status_code == 200
+    with time_machine.travel(tokyo(2030, 1, 15, 12, 5), tick=False):
+        answer = client.post(f"/api/callbacks/{callback_id}/dial", headers=auth(token))
+    assert (answer.status_code, answer.json["error"]) == (409, "outside_window")
+    with runtime.db.session() as session:
+        assert session.scalars(select(OutboxJob)).all() == []
