@@ -6,6 +6,7 @@ from typing import Any
 
 from flask import Flask, Response, g, jsonify, request
 from werkzeug.exceptions import HTTPException
+from werkzeug.routing import IntegerConverter
 
 from hotline.config import Settings, load_settings
 from hotline.logs import configure_logging
@@ -33,11 +34,21 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
         JSON_SORT_KEYS=False,
     )
     app.extensions["hotline"] = runtime
+    app.url_map.converters["int"] = DatabaseId
 
     _register_request_session(app, runtime)
     _register_error_handlers(app)
     _register_blueprints(app)
     return app
+
+
+class DatabaseId(IntegerConverter):
+    """`<int:...>` in every route: an id no database row can have is a 404, not an
+    OverflowError deep in the driver."""
+
+    def __init__(self, url_map: Any, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("max", 2**31 - 1)
+        super().__init__(url_map, *args, **kwargs)
 
 
 def _register_request_session(app: Flask, runtime: Runtime) -> None:

@@ -102,3 +102,14 @@ def test_unknown_paths_and_methods_are_4xx(client: Any) -> None:
     assert client.post("/voice/nowhere").status_code in (403, 404)
     assert client.get("/api/nowhere").status_code == 404
     assert client.get("/api/nowhere").is_json
+
+
+def test_ids_no_row_can_have_are_404_not_500(client: Any) -> None:
+    huge = "9" * 25
+    for path in (f"/api/cases/{huge}", f"/api/voicemails/{huge}/audio", f"/cases/{huge}"):
+        assert client.get(path).status_code in (401, 404, 302), path
+    from tests.callbacks.builders import auth, make_agent
+
+    _, token = make_agent(client.application.extensions["hotline"])
+    for path in (f"/api/cases/{huge}", f"/api/voicemails/{huge}/audio"):
+        assert client.get(path, headers=auth(token)).status_code == 404, path
