@@ -44,15 +44,20 @@ def _google_kwargs(settings: Settings, endpoint: str | None) -> dict[str, Any]:
 
 
 def _credentials_or_anonymous() -> Any:
+    """Explicitly configured credentials (GOOGLE_APPLICATION_CREDENTIALS), else anonymous.
+
+    With an endpoint set (an emulator, the tests' fakes) we do not go looking for
+    ambient credentials: that probe would reach out to the GCE metadata server.
+    """
+    import os
+
     import google.auth
     from google.auth.credentials import AnonymousCredentials
-    from google.auth.exceptions import DefaultCredentialsError
 
-    try:
+    if os.environ.get("GOOGLE_APPLICATION_CREDENTIALS"):
         credentials, _project = google.auth.default()
-    except DefaultCredentialsError:
-        return AnonymousCredentials()
-    return credentials
+        return credentials
+    return AnonymousCredentials()
 
 
 def translate_client(settings: Settings) -> Any:

@@ -59,6 +59,8 @@ _clients_lock = threading.Lock()
 
 
 def _cached_client(kind: str, settings: Settings) -> Any:
+    from google.auth.exceptions import GoogleAuthError
+
     from hotline.clients import speech_client, translate_client
 
     endpoint = (
@@ -71,7 +73,14 @@ def _cached_client(kind: str, settings: Settings) -> Any:
         client = _clients.get(key)
         if client is None:
             factory = translate_client if kind == "translate" else speech_client
-            client = _clients[key] = factory(settings)
+            try:
+                client = _clients[key] = factory(settings)
+            except GoogleAuthError as exc:
+                # GOOGLE_CLOUD_PROJECT set but no credentials: say so, do not crash.
+                raise ProviderError(
+                    f"Google credentials are not available: {type(exc).__name__}",
+                    permanent=True,
+                ) from exc
         return client
 
 

@@ -136,3 +136,26 @@ def test_reply_through_the_api_reaches_the_worker_in_vietnamese(
     with pipeline_runtime.db.session() as session:
         stored = session.scalars(select(SmsMessage).where(SmsMessage.kind == "agent")).one()
     assert stored.language == "vi"
+
+
+def test_a_project_without_credentials_fails_the_translation_not_the_request(
+    tmp_path: Any, database_url: str, redis_url: str, monkeypatch: Any
+) -> None:
+    from google.auth.compute_engine import _metadata
+
+    from hotline.translation import google
+    from tests.conftest import make_settings, open_runtime
+
+    monkeypatch.delenv("GOOGLE_APPLICATION_CREDENTIALS", raising=False)
+    monkeypatch.setenv("HOME", str(tmp_path))  # no gcloud default credentials either
+    monkeypatch.setattr(_metadata, "_NO_GCE_CHECK", True)  # never probe the metadata server
+    monkeypatch.setattr(google, "_clients", {})
+    settings = make_settings(
+        tmp_path, database_url, redis_url, google_cloud_project="hotline-no-credentials"
+    )
+    for runtime in open_runtime(settings):
+        case = make_case(runtime, language="vi")
+        agent, _ = make_agent(runtime, "en")
+        preview = prepare(runtime, case, agent, REPLY)
+        assert preview.status == "failed"
+        assert "credentials" in (preview.error or "")
