@@ -83,6 +83,7 @@ def take_next_caller(
     except RefusedDestination as exc:
         raise CannotCallAgent(f"your phone number cannot be called: {exc}") from exc
     base = f"{settings.public_url}/voice/live"
+    session.commit()  # hold no database lock (SQLite's is global) while Twilio answers
     try:
         sent: Sent = telephony(settings).place_call(
             phone,

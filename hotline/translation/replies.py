@@ -4,8 +4,8 @@ The back-translation lets an agent check the meaning before a worker reads it. I
 synchronously (the agent is waiting, this is no Twilio webhook) through the same
 redaction, glossary and cache as every other translation. When translation is not
 configured or fails, `status` says so and `translated_text` is None: nothing is ever
-presented as a translation that is not one. Cache and usage rows are written in the
-caller's session and commit with it.
+presented as a translation that is not one. Cache and usage rows are written in short
+transactions of their own, never while the caller holds one open.
 """
 
 from __future__ import annotations
@@ -63,13 +63,13 @@ class ReplyPreview:
         }
 
 
-def _agent_language(runtime: Runtime, session: Session, agent: Agent, text: str) -> str | None:
+def _agent_language(runtime: Runtime, agent: Agent, text: str) -> str | None:
     """The language the agent wrote in: their only one, or the one Google recognises."""
     languages = list(agent.languages or [])
     if len(languages) <= 1 or not runtime.settings.google_configured:
         return languages[0] if languages else None
     try:
-        found = detect_language(runtime, text, session=session)
+        found = detect_language(runtime, text)
     except (ProviderError, NotConfigured):
         return languages[0]
     return found.language if found.language in languages else languages[0]
@@ -78,11 +78,17 @@ def _agent_language(runtime: Runtime, session: Session, agent: Agent, text: str)
 def prepare_reply(
     runtime: Runtime, session: Session, *, case: Case, agent: Agent, text: str
 ) -> ReplyPreview:
-    """Translate an agent's reply for the worker of `case`, with a back-translation."""
+    """Translate an agent's reply for the worker of `case`, with a back-translation.
+
+    Commits `session` first: Google may take seconds to answer, and on SQLite an open
+    transaction holds the database's one write lock, which every webhook needs. The
+    cache and usage rows are written in short transactions of their own.
+    """
     clean = normalise(text)
     caller = session.get(Caller, case.caller_id)
     target = case.language or (caller.language if caller else None)
-    source = _agent_language(runtime, session, agent, clean)
+    session.commit()
+    source = _agent_language(runtime, agent, clean)
 
     def preview(
         status: str,
@@ -110,8 +116,8 @@ def prepare_reply(
     if not runtime.settings.google_configured:
         return preview("not_configured", None, error="machine translation is not configured")
     try:
-        forward = translate_text(runtime, clean, source=source, target=target, session=session)
-        back = translate_text(runtime, forward.text, source=target, target=source, session=session)
+        forward = translate_text(runtime, clean, source=source, target=target)
+        back = translate_text(runtime, forward.text, source=target, target=source)
     except NotConfigured:
         return preview("not_configured", None, error="machine translation is not configured")
     except ProviderError as exc:

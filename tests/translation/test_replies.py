@@ -159,3 +159,41 @@ def test_a_project_without_credentials_fails_the_translation_not_the_request(
         preview = prepare(runtime, case, agent, REPLY)
         assert preview.status == "failed"
         assert "credentials" in (preview.error or "")
+
+
+def test_webhooks_are_not_held_up_while_a_reply_waits_for_google(
+    pipeline_runtime: Runtime, fake_translate: FakeGoogleTranslate
+) -> None:
+    import threading
+
+    from tests.helpers import OTHER_WORKER_NUMBER, twilio_post
+
+    case = make_case(pipeline_runtime, language="vi")
+    agent, token = make_agent(pipeline_runtime, "en")
+    with pipeline_runtime.db.session() as session:
+        session.get(Case, case.id).assigned_agent_id = agent.id  # type: ignore[union-attr]
+    app = create_app(runtime=pipeline_runtime)
+    fake_translate.latency = 1.5
+    reply_done = threading.Event()
+
+    def reply() -> None:
+        app.test_client().post(
+            f"/api/cases/{case.id}/reply",
+            json={"text": REPLY},
+            headers={"Authorization": f"Bearer {token}"},
+        )
+        reply_done.set()
+
+    thread = threading.Thread(target=reply)
+    thread.start()
+    while not fake_translate.translate_requests and not reply_done.is_set():
+        reply_done.wait(0.01)  # until the reply is waiting on Google
+    answer = twilio_post(
+        app.test_client(),
+        "/sms/incoming",
+        {"MessageSid": "SM" + "b" * 32, "From": OTHER_WORKER_NUMBER, "Body": "HELP"},
+    )
+    webhook_finished_first = not reply_done.is_set()
+    thread.join(timeout=30)
+    assert answer.status_code == 200
+    assert webhook_finished_first
