@@ -191,6 +191,12 @@ def load_settings(
     if secret_key is not None and len(secret_key) < 16:
         log.warning("HOTLINE_SECRET_KEY is shorter than 16 characters: use a long random value")
     if secret_key is None:
+        if not database_url.startswith("sqlite"):
+            log.warning(
+                "HOTLINE_SECRET_KEY is not set: using a key generated in %s; every web and"
+                " worker host must share it, or stored numbers cannot be read",
+                instance,
+            )
         secret_key = _instance_secret(instance, "secret_key")
 
     sid = get("TWILIO_ACCOUNT_SID")
@@ -199,6 +205,8 @@ def load_settings(
     token = get("TWILIO_AUTH_TOKEN")
     if token is not None and not _TOKEN.match(token):
         raise ConfigError("TWILIO_AUTH_TOKEN must not contain spaces")
+    if token is None and sid is not None:
+        raise ConfigError("TWILIO_AUTH_TOKEN must be set when TWILIO_ACCOUNT_SID is")
     if token is None:
         # Embedded development: webhooks are still signed, with a token kept locally
         # so that `hotline simulate` and the server agree.

@@ -104,3 +104,8 @@ def test_test_accounts_and_emulator_values_are_accepted(tmp_path: Path) -> None:
     )
     assert settings.twilio_configured and settings.google_configured
     assert settings.database_url.startswith("postgresql+psycopg://")
+
+
+def test_an_account_sid_without_its_auth_token_stops_start_up(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="TWILIO_AUTH_TOKEN"):
+        load_settings({"TWILIO_ACCOUNT_SID": "AC" + "a" * 32}, instance_path=tmp_path)

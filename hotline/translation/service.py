@@ -23,7 +23,7 @@ from sqlalchemy import delete, func, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from hotline.db import utcnow
+from hotline.db import TOKYO, utcnow
 from hotline.languages import LANGUAGES
 from hotline.translation.google import GoogleTranslate, ProviderError
 from hotline.translation.models import Translation, TranslationCacheEntry, TranslationUsage
@@ -82,7 +82,7 @@ def _record_usage(
     now = utcnow()
     session.add(
         TranslationUsage(
-            day=now.date(),
+            day=japan_day(now),
             kind=kind,
             language=language,
             characters=characters,
@@ -281,7 +281,7 @@ def record_transcription(runtime: Runtime, *, language: str, audio_seconds: int)
         now = utcnow()
         session.add(
             TranslationUsage(
-                day=now.date(),
+                day=japan_day(now),
                 kind="transcribe",
                 language=language,
                 audio_seconds=audio_seconds,
@@ -396,6 +396,11 @@ class UsageSummary:
         }
 
 
+def japan_day(moment: dt.datetime) -> dt.date:
+    """Usage is counted per day in Japan, like every other figure on the dashboard."""
+    return moment.astimezone(TOKYO).date()
+
+
 def usage_summary(
     session: Session, days: int = 30, *, today: dt.date | None = None
 ) -> UsageSummary:
@@ -405,7 +410,7 @@ def usage_summary(
     character, Speech-to-Text per second of audio; `language` is the target language
     (translations), "detect", or the spoken language (transcriptions).
     """
-    today = today or utcnow().date()
+    today = today or japan_day(utcnow())
     since = today - dt.timedelta(days=max(1, days) - 1)
     U = TranslationUsage
     rows = session.execute(
