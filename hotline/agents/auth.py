@@ -7,7 +7,7 @@ import secrets
 from collections.abc import Callable
 from typing import Any
 
-from flask import current_app, g, jsonify, request
+from flask import g, jsonify, request
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -74,7 +74,3 @@ def api_auth_required(view: Callable[..., Any]) -> Callable[..., Any]:
         return view(*args, **kwargs)
 
     return wrapper
-
-
-def secret_key() -> str:
-    return str(current_app.extensions["hotline"].settings.secret_key)

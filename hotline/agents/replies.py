@@ -66,9 +66,9 @@ def prepare(
 def _body_and_status(prepared: ReplyPreview, text: str) -> tuple[str, str]:
     """What to send and how to label it. Untranslated text goes out only when no
     translation is needed or none is configured, labelled "not_translated"."""
-    status = str(prepared.status)
-    if status in ("translated", "same_language") and prepared.translated_text:
-        return str(prepared.translated_text), status
+    status = prepared.status
+    if prepared.body_to_send:
+        return prepared.body_to_send, status
     if status == "not_configured":
         return text, "not_translated"
     if prepared.target_language is None:

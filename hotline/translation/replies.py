@@ -49,19 +49,6 @@ class ReplyPreview:
             return self.translated_text
         return None
 
-    def as_dict(self) -> dict[str, object]:
-        return {
-            "text": self.text,
-            "source_language": self.source_language,
-            "target_language": self.target_language,
-            "status": self.status,
-            "translated_text": self.translated_text,
-            "back_translation": self.back_translation,
-            "segments": self.segments,
-            "encoding": self.encoding,
-            "error": self.error,
-        }
-
 
 def _agent_language(runtime: Runtime, agent: Agent, text: str) -> str | None:
     """The language the agent wrote in: their only one, or the one Google recognises."""

@@ -13,7 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session
 from hotline.db import TOKYO, utcnow
 from hotline.languages import LANGUAGES
 from hotline.translation.google import GoogleTranslate, ProviderError
-from hotline.translation.models import Translation, TranslationCacheEntry, TranslationUsage
+from hotline.translation.models import TranslationCacheEntry, TranslationUsage
 from hotline.translation.redaction import normalise, protect, restore
 
 if TYPE_CHECKING:
@@ -288,49 +288,6 @@ def record_transcription(runtime: Runtime, *, language: str, audio_seconds: int)
                 at=now,
             )
         )
-
-
-# --- Reading translations back -----------------------------------------------------
-
-
-def translations_for(
-    session: Session, source_kind: str, source_ids: Iterable[int]
-) -> dict[int, list[dict[str, Any]]]:
-    """Translations per source id, as agents see them: only `done` rows carry text.
-
-    For the agent API: `{"language", "status", "text", "label"}` where `label` is what
-    the UI shows next to the original ("translated", "translation failed", ...).
-    """
-    ids = list(source_ids)
-    out: dict[int, list[dict[str, Any]]] = {i: [] for i in ids}
-    if not ids:
-        return out
-    rows = session.scalars(
-        select(Translation)
-        .where(Translation.source_kind == source_kind, Translation.source_id.in_(ids))
-        .order_by(Translation.source_id, Translation.target_language)
-    )
-    for row in rows:
-        out[row.source_id].append(translation_json(row))
-    return out
-
-
-STATUS_LABELS = {
-    "pending": "translating",
-    "done": "machine translation",
-    "failed": "translation failed",
-    "not_configured": "not translated",
-}
-
-
-def translation_json(row: Translation) -> dict[str, Any]:
-    return {
-        "language": row.target_language,
-        "source_language": row.source_language,
-        "status": row.status,
-        "label": STATUS_LABELS.get(row.status, row.status),
-        "text": row.text if row.status == "done" else None,
-    }
 
 
 # --- Cost --------------------------------------------------------------------------
