@@ -133,27 +133,30 @@ def twilio_webhook(
                     return _replay(previous)
             try:
                 response = view(*args, **kwargs)
+                if key is not None and response.status_code < 400:
+                    session.add(
+                        WebhookReceipt(
+                            key=key,
+                            status_code=response.status_code,
+                            content_type=response.content_type or TWIML,
+                            body=encrypt_text(_secret(), response.get_data(as_text=True)),
+                        )
+                    )
+                session.commit()
             except BadWebhook as exc:
                 session.rollback()
                 return _bad_request(str(exc))
-            if key is not None and response.status_code < 400:
-                session.add(
-                    WebhookReceipt(
-                        key=key,
-                        status_code=response.status_code,
-                        content_type=response.content_type or TWIML,
-                        body=encrypt_text(_secret(), response.get_data(as_text=True)),
-                    )
-                )
-            try:
-                session.commit()
             except IntegrityError:
-                # A concurrent delivery of the same step won the race; answer as it did.
+                # A concurrent delivery of the same step got there first (its rows or its
+                # receipt): answer exactly as it did.
                 session.rollback()
-                if key is None:
+                previous = (
+                    session.scalar(select(WebhookReceipt).where(WebhookReceipt.key == key))
+                    if key is not None
+                    else None
+                )
+                if previous is None:
                     raise
-                previous = session.scalar(select(WebhookReceipt).where(WebhookReceipt.key == key))
-                assert previous is not None
                 return _replay(previous)
             return response
 

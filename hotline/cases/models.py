@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import Boolean, ForeignKey, Index, String
+from sqlalchemy import Boolean, ForeignKey, Index, String, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from hotline.db import Base, utcnow
@@ -14,7 +14,17 @@ class Case(Base):
     """A worker's request for help, across calls, texts, voicemails and callbacks."""
 
     __tablename__ = "cases"
-    __table_args__ = (Index("ix_cases_status_activity", "status", "last_activity_at"),)
+    __table_args__ = (
+        Index("ix_cases_status_activity", "status", "last_activity_at"),
+        # One open case per caller, even when two texts arrive at the same moment.
+        Index(
+            "uq_cases_one_open_per_caller",
+            "caller_id",
+            unique=True,
+            postgresql_where=text("status = 'open'"),
+            sqlite_where=text("status = 'open'"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     reference: Mapped[str] = mapped_column(String(12), unique=True)

@@ -45,12 +45,7 @@ def is_valid_reference(text: str) -> bool:
 
 def open_case_for(session: Session, caller: Caller, language: str | None = None) -> Case:
     """The caller's open case, or a new one with a fresh unique reference."""
-    case = session.scalar(
-        select(Case)
-        .where(Case.caller_id == caller.id, Case.status == "open")
-        .order_by(Case.created_at.desc())
-        .limit(1)
-    )
+    case = _open_case(session, caller)
     if case is not None:
         if case.language is None and language is not None:
             case.language = language
@@ -62,8 +57,18 @@ def open_case_for(session: Session, caller: Caller, language: str | None = None)
                 session.add(case)
             return case
         except IntegrityError:
-            continue
+            # Either a concurrent request opened this caller's case first (one open case
+            # per caller is a unique index), or the reference was taken: look, then retry.
+            existing = _open_case(session, caller)
+            if existing is not None:
+                return existing
     raise RuntimeError("could not allocate a unique case reference")
+
+
+def _open_case(session: Session, caller: Caller) -> Case | None:
+    return session.scalar(
+        select(Case).where(Case.caller_id == caller.id, Case.status == "open").limit(1)
+    )
 
 
 def touch(case: Case) -> None:

@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 import phonenumbers
 from flask import Response
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from twilio.twiml.voice_response import Gather, VoiceResponse
 
@@ -618,8 +619,14 @@ def save_recording(session: Session, form: Mapping[str, str]) -> Voicemail | Non
         duration_seconds=duration,
         language=call.language or case.language,
     )
-    session.add(voicemail)
-    session.flush()
+    try:
+        with session.begin_nested():
+            session.add(voicemail)
+    except IntegrityError:
+        # The Record action and the status callback raced; the other one stored it.
+        return session.scalars(
+            select(Voicemail).where(Voicemail.recording_sid == form["RecordingSid"])
+        ).one()
     from hotline.jobs import defer
 
     defer(session, TRANSCRIBE_JOB, voicemail_id=voicemail.id)
