@@ -17,6 +17,7 @@ import unicodedata
 from dataclasses import dataclass, field
 from typing import Any
 
+import phonenumbers
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -43,6 +44,7 @@ FLOOD_WINDOW = dt.timedelta(minutes=1)
 WINDOW_ANSWERS = {"1": "morning", "2": "afternoon", "3": "evening"}
 TRANSLATE_JOB = "sms.translate"
 MAX_MEDIA = 10
+JAPAN_CALLING_CODE = 81
 
 
 @dataclass(frozen=True)
@@ -184,7 +186,20 @@ class _Exchange:
             if known is None and len(match.languages) == 1:
                 self.caller.language = match.languages[0]  # remembered, as after 84# by voice
             return match.languages[0]
-        return known
+        return known or self._home_country_language()
+
+    def _home_country_language(self) -> str | None:
+        """A guess for an English keyword from a number of unknown language: the language
+        of the SIM's country (+84 → Vietnamese). Not for Japanese numbers, which most
+        workers here have whatever their language, and never stored as their choice."""
+        try:
+            number = phonenumbers.parse(self._sender(), None)
+        except phonenumbers.NumberParseException:
+            return None
+        if number.country_code == JAPAN_CALLING_CODE:
+            return None
+        language = by_calling_code(str(number.country_code))
+        return language.code if language is not None else None
 
     # --- keywords ------------------------------------------------------------------
 
@@ -213,7 +228,7 @@ class _Exchange:
             self.settings.secret_key,
             case=case,
             caller=self.caller,
-            language=language or case.language or "en",
+            language=language or case.language or self._home_country_language() or "en",
             phone=self._sender(),
             window="any",
             may_identify=False,
@@ -221,7 +236,8 @@ class _Exchange:
             source="sms",
         )
         self._remember(
-            "callback_window", {"callback_id": callback.id, "language": language or "en"}
+            "callback_window",
+            {"callback_id": callback.id, "language": language or callback.language},
         )
         self._reply(language, "callback", reference=case.reference)
 

@@ -283,3 +283,17 @@ def test_an_unanswerable_sender_is_a_clear_400(client: Any, runtime: Any) -> Non
 
 def test_worker_number_fixture_is_a_made_up_number() -> None:
     assert WORKER_NUMBER.startswith("+8190000")
+
+
+def test_an_english_keyword_from_a_home_country_number_is_answered_in_its_language(
+    client: Any, runtime: Any
+) -> None:
+    vietnamese_sim = "+84900000001"  # made-up Vietnamese mobile number
+    assert reply_of(text_in(client, "HELP", sender=vietnamese_sim)) == expected("vi", "help")
+    text_in(client, "CALL", sender=vietnamese_sim)
+    # A Japanese SIM says nothing about its owner's language.
+    text_in(client, "CALL", sender=OTHER_WORKER_NUMBER)
+    with runtime.db.session() as session:
+        languages = sorted(c.language for c in session.scalars(select(CallbackRequest)))
+    assert languages == ["en", "vi"]
+    assert caller_for(runtime, vietnamese_sim).language is None  # a guess, not their choice
