@@ -155,10 +155,13 @@ def prompts_render(languages: tuple[str, ...], force: bool) -> None:
 @prompts.command("pin")
 @click.argument("agent_id", type=int)
 @click.option(
-    "--pin", prompt=True, hide_input=True, confirmation_prompt=True, help="4 to 12 digits."
+    "--pin", prompt=True, hide_input=True, confirmation_prompt=True, help="6 to 12 digits."
 )
 def prompts_pin(agent_id: int, pin: str) -> None:
-    """Let AGENT_ID record prompts by phone: calling from their registered phone, with PIN."""
+    """Let AGENT_ID record prompts by phone: calling from their registered phone, with PIN.
+
+    Issuing a PIN again lifts the lock that wrong PINs put on the old one.
+    """
     from hotline.cli import settings_or_exit
     from hotline.runtime import Runtime
     from hotline.voice.recording import set_recorder_pin
@@ -169,7 +172,10 @@ def prompts_pin(agent_id: int, pin: str) -> None:
             set_recorder_pin(session, agent_id, pin)
     except ValueError as exc:
         raise click.ClickException(str(exc)) from exc
-    click.echo(f"agent {agent_id} can now record prompts by calling the hotline")
+    click.echo(
+        f"agent {agent_id} can now record prompts by calling the hotline "
+        "(any lock on an earlier PIN is lifted)"
+    )
 
 
 @prompts.command("script")

@@ -4,10 +4,14 @@ A staff member calls the hotline from the phone registered on their agent record
 keys their PIN, picks a language by calling code, and records its prompts one by
 one: listen back, keep or redo. A kept recording is fetched from Twilio by a job and
 from then on is that language's audio for the prompt (unreviewed until checked).
+
+Caller ID can be spoofed, so the PIN is the real lock: wrong PINs are counted across
+calls and enough of them lock it (longer each time, or until it is issued again).
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 from functools import lru_cache
 from typing import Any
@@ -18,8 +22,10 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from hotline import audit
 from hotline.agents.models import Agent
 from hotline.crypto import InvalidPhoneNumber, decrypt_phone, normalise_phone
+from hotline.db import utcnow
 from hotline.jobs import defer
 from hotline.languages import LANGUAGES, by_calling_code
 from hotline.voice.flow import CallFlow, recorded_prompts
@@ -43,9 +49,16 @@ STAFF_PROMPTS = (
     "finished",
     "goodbye",
 )
-MAX_PIN_TRIES = 3
+MAX_PIN_TRIES = 3  # in one call
+MAX_PIN_FAILURES = 5  # across calls, then the PIN is locked
+PIN_LOCK = dt.timedelta(hours=1)  # doubled for each lockout since the PIN was issued
+MAX_PIN_LOCK = dt.timedelta(days=1)
+MIN_PIN_DIGITS = 6
+MAX_PIN_DIGITS = 12
 MAX_SILENT_TAKES = 3  # in a row: the staff member has gone, end the call
 PIN_HASH_METHOD = "pbkdf2:sha256:60000"
+# Hashed against while a PIN is locked, so a refusal takes as long as a real check.
+_DECOY_HASH = generate_password_hash("0" * MIN_PIN_DIGITS, method=PIN_HASH_METHOD)
 
 
 @lru_cache(maxsize=4)
@@ -64,9 +77,12 @@ def staff_texts() -> dict[str, str]:
 
 
 def set_recorder_pin(session: Session, agent_id: int, pin: str) -> None:
-    """Give an agent (who has a registered phone) a PIN for the staff line."""
-    if not (pin.isascii() and pin.isdigit() and 4 <= len(pin) <= 12):
-        raise ValueError("the PIN must be 4 to 12 digits")
+    """Give an agent (who has a registered phone) a PIN for the staff line.
+
+    Issuing a PIN again also lifts any lock and forgets earlier wrong tries.
+    """
+    if not (pin.isascii() and pin.isdigit() and MIN_PIN_DIGITS <= len(pin) <= MAX_PIN_DIGITS):
+        raise ValueError(f"the PIN must be {MIN_PIN_DIGITS} to {MAX_PIN_DIGITS} digits")
     agent = session.get(Agent, agent_id)
     if agent is None or not agent.phone_encrypted:
         raise ValueError("the agent needs a registered phone number first")
@@ -76,6 +92,64 @@ def set_recorder_pin(session: Session, agent_id: int, pin: str) -> None:
         session.add(RecorderPin(agent_id=agent_id, pin_hash=hashed))
     else:
         row.pin_hash = hashed
+        row.failed_attempts = 0
+        row.lockouts = 0
+        row.locked_until = None
+    audit.record(session, "recorder_pin.issued", "agent", agent_id)
+
+
+def recorder_pin_accepted(session: Session, row: RecorderPin, digits: str) -> bool:
+    """Check a keyed PIN, counting wrong ones across calls and locking the PIN after
+    `MAX_PIN_FAILURES`. A locked PIN is refused without being checked."""
+    now = utcnow()
+    if row.locked_until is not None and row.locked_until > now:
+        check_password_hash(_DECOY_HASH, digits)
+        return False
+    if check_password_hash(row.pin_hash, digits):
+        if row.failed_attempts:
+            row.failed_attempts = 0
+        return True
+    # Counted in the database, not from the row read earlier: calls run concurrently.
+    session.execute(
+        update(RecorderPin)
+        .where(RecorderPin.id == row.id)
+        .values(failed_attempts=RecorderPin.failed_attempts + 1)
+    )
+    session.refresh(row)
+    if row.failed_attempts >= MAX_PIN_FAILURES:
+        _lock(session, row, now)
+    return False
+
+
+def _lock(session: Session, row: RecorderPin, now: dt.datetime) -> None:
+    lockouts = row.lockouts
+    until = now + min(PIN_LOCK * 2 ** min(lockouts, 16), MAX_PIN_LOCK)
+    locked = session.execute(
+        update(RecorderPin)
+        .where(
+            RecorderPin.id == row.id,
+            RecorderPin.lockouts == lockouts,
+            RecorderPin.failed_attempts >= MAX_PIN_FAILURES,
+        )
+        .values(failed_attempts=0, lockouts=lockouts + 1, locked_until=until)
+    ).rowcount  # type: ignore[attr-defined]
+    session.refresh(row)
+    if locked != 1:
+        return  # another call locked it at the same moment
+    log.warning(
+        "staff line: PIN of agent %s locked until %s after %s wrong tries",
+        row.agent_id,
+        until.isoformat(timespec="seconds"),
+        MAX_PIN_FAILURES,
+    )
+    audit.record(
+        session,
+        "recorder_pin.locked",
+        "agent",
+        row.agent_id,
+        locked_until=until.isoformat(timespec="seconds"),
+        lockout=lockouts + 1,
+    )
 
 
 def staff_member_calling(session: Session, secret: str, raw_number: str) -> int | None:
@@ -125,7 +199,8 @@ class StaffFlow(CallFlow):
     def check_pin(self, failures: int, digits: str) -> Response:
         agent_id = self.state.get("staff_agent")
         row = self.session.scalar(select(RecorderPin).where(RecorderPin.agent_id == agent_id))
-        if row is not None and digits and check_password_hash(row.pin_hash, digits):
+        # A locked PIN sounds exactly like a wrong one: no hint that guessing is futile.
+        if row is not None and digits and recorder_pin_accepted(self.session, row, digits):
             self.update_state(staff_ok=True)
             return self.ask_language(0)
         if failures + 1 >= MAX_PIN_TRIES:
