@@ -12,7 +12,7 @@ from hotline.db import Base
 from hotline.jobs.models import OutboxJob
 from hotline.sms.models import OptOutEvent, SmsConversation, SmsMessage
 from hotline.translation.models import Translation, TranslationCacheEntry, TranslationUsage
-from hotline.voice.models import Call, PromptRecording, RecorderPin, Voicemail
+from hotline.voice.models import Call, PromptRecording, RecorderPin, Voicemail, VoicemailAudio
 from hotline.web.models import SignInFailure, WebSession
 from hotline.webhooks import WebhookReceipt
 
@@ -37,6 +37,7 @@ __all__ = [
     "TranslationCacheEntry",
     "TranslationUsage",
     "Voicemail",
+    "VoicemailAudio",
     "WebSession",
     "WebhookReceipt",
     "metadata",

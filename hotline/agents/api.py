@@ -37,8 +37,6 @@ from hotline.runtime import Runtime
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 
-MAX_ID = 2**31 - 1  # ids are 32-bit integers in the database
-
 
 class ApiError(Exception):
     def __init__(self, status: int, code: str, message: str) -> None:
@@ -76,12 +74,6 @@ def _json_object(*allowed: str) -> dict[str, Any]:
     return body
 
 
-def _check_id(value: int) -> int:
-    if value > MAX_ID:
-        _fail(404, "not_found", "no such item")
-    return value
-
-
 def agent_json(agent: Agent) -> dict[str, object]:
     return {
         "id": agent.id,
@@ -97,7 +89,7 @@ def _secret() -> str:
 
 
 def _callback_or_404(callback_id: int) -> CallbackRequest:
-    callback = visible_callback(g.db, g.agent, _check_id(callback_id))
+    callback = visible_callback(g.db, g.agent, callback_id)
     if callback is None:
         _fail(404, "not_found", "no such callback")
     return callback
@@ -158,7 +150,7 @@ def cases() -> ResponseReturnValue:
 @bp.get("/cases/<int:case_id>")
 @api_auth_required
 def case(case_id: int) -> ResponseReturnValue:
-    found = case_for_agent(g.db, g.agent, _check_id(case_id))
+    found = case_for_agent(g.db, g.agent, case_id)
     if found is None:
         _fail(404, "not_found", "no such case")
     payload = case_detail(g.db, _secret(), g.agent, found)
@@ -169,7 +161,7 @@ def case(case_id: int) -> ResponseReturnValue:
 @bp.post("/cases/<int:case_id>/reply")
 @api_auth_required
 def reply(case_id: int) -> ResponseReturnValue:
-    found = case_for_agent(g.db, g.agent, _check_id(case_id))
+    found = case_for_agent(g.db, g.agent, case_id)
     if found is None:
         _fail(404, "not_found", "no such case")
     body = _json_object("text")

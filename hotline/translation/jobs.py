@@ -1,5 +1,5 @@
 """Jobs of the language pipeline: translate incoming texts, transcribe voicemails, and
-delete recordings at Twilio once the hotline holds its own copy.
+delete recordings at Twilio once the hotline holds its own copy (in the database).
 
 All take ids, re-read their rows and skip finished work, so a repeated or retried job
 changes nothing that is already done. Transient Google errors are retried with backoff,
@@ -11,10 +11,8 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import os
 import time
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 
 from sqlalchemy import or_, select, update
 from sqlalchemy.exc import IntegrityError
@@ -30,6 +28,7 @@ from hotline.runtime import Runtime
 from hotline.sms.models import SmsMessage
 from hotline.telephony import TelephonyError, telephony
 from hotline.translation import speech
+from hotline.translation.audio import store_audio, stored_audio
 from hotline.translation.google import GoogleSpeech, ProviderError
 from hotline.translation.models import Translation
 from hotline.translation.service import (
@@ -41,7 +40,7 @@ from hotline.translation.service import (
     translate_many,
     translate_text,
 )
-from hotline.voice.models import Voicemail
+from hotline.voice.models import Voicemail, VoicemailAudio
 
 log = logging.getLogger(__name__)
 
@@ -49,7 +48,6 @@ MAX_ATTEMPTS = 6
 BACKOFF = (10, 30, 120, 600, 1800)
 QUOTA_DELAY = 900  # seconds: Google's per-minute quotas refill, daily ones do not soon
 CONFIDENT_DETECTION = 0.7  # below this a detected language is not remembered for the caller
-RECORDINGS_DIR = "recordings"
 BATCH_SIZE = 16  # texts one sms.translate job takes along from the queue
 CLAIM_STALE = dt.timedelta(seconds=60)  # a claim on rows older than this was abandoned
 WAIT_FOR_CLAIM_SECONDS = 20.0
@@ -454,24 +452,6 @@ def _detect_and_remember(runtime: Runtime, message_id: int, body: str) -> str | 
 # --- voicemail.transcribe ----------------------------------------------------------
 
 
-def recording_path(runtime: Runtime, relative: str) -> Path:
-    return runtime.settings.instance_path / relative
-
-
-def _store_audio(runtime: Runtime, voicemail_id: int, audio: bytes) -> str:
-    """Write the recording under the instance folder, readable by this user only."""
-    folder = runtime.settings.instance_path / RECORDINGS_DIR
-    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
-    relative = f"{RECORDINGS_DIR}/voicemail-{voicemail_id}.wav"
-    final = runtime.settings.instance_path / relative
-    tmp = final.with_suffix(".part")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "wb") as fh:
-        fh.write(audio)
-    tmp.replace(final)
-    return relative
-
-
 def _voicemail_give_up(runtime: Runtime, error: Exception, *, voicemail_id: int) -> None:
     with runtime.db.session() as session:
         voicemail = session.get(Voicemail, voicemail_id)
@@ -499,11 +479,12 @@ def transcribe_voicemail(runtime: Runtime, *, voicemail_id: int) -> None:
             or (case.language if case else None)
             or (caller.language if caller else None)
         )
-        audio_path, url = voicemail.audio_path, voicemail.recording_url
+        url = voicemail.recording_url
         status = voicemail.transcription_status
         created_at = voicemail.created_at
+        stored = stored_audio(session, voicemail_id)
+        audio = stored.audio if stored is not None else None
 
-    audio = _local_audio(runtime, audio_path)
     if audio is None:
         try:
             audio = telephony(runtime.settings).fetch_recording(url)
@@ -516,8 +497,8 @@ def transcribe_voicemail(runtime: Runtime, *, voicemail_id: int) -> None:
             log.warning("voicemail %s: recording unavailable (%s)", voicemail_id, exc)
             _set_voicemail(runtime, voicemail_id, transcription_status="failed")
             return
-        relative = _store_audio(runtime, voicemail_id, audio)
-        _set_voicemail(runtime, voicemail_id, audio_path=relative)
+        with runtime.db.session() as session:
+            store_audio(session, voicemail_id, audio)  # committed before anything else
 
     if status == "pending":
         if not runtime.settings.google_configured:
@@ -566,13 +547,6 @@ def _language_from_stt(code: str | None) -> str | None:
     return from_google_code(code)
 
 
-def _local_audio(runtime: Runtime, relative: str | None) -> bytes | None:
-    if not relative:
-        return None
-    path = recording_path(runtime, relative)
-    return path.read_bytes() if path.is_file() else None
-
-
 def _set_voicemail(runtime: Runtime, voicemail_id: int, **values: object) -> None:
     with runtime.db.session() as session:
         voicemail = session.get(Voicemail, voicemail_id)
@@ -589,24 +563,25 @@ def _set_voicemail(runtime: Runtime, voicemail_id: int, **values: object) -> Non
 def delete_expired_recordings(runtime: Runtime, *, now: dt.datetime | None = None) -> int:
     """Delete Twilio's copy of every recording we hold and that is past the retention.
 
-    Only recordings already stored under the instance folder are deleted, so a
-    voicemail is never lost; a failure is simply tried again on the next pass.
+    Only recordings whose audio the database already holds are deleted, so a voicemail
+    is never lost; a failure is simply tried again on the next pass.
     """
     now = now or utcnow()
     cutoff = now - dt.timedelta(hours=runtime.settings.recording_retention_hours)
     with runtime.db.session() as session:
+        held = select(VoicemailAudio.voicemail_id).where(
+            VoicemailAudio.voicemail_id == Voicemail.id
+        )
         due = session.execute(
-            select(Voicemail.id, Voicemail.recording_sid, Voicemail.audio_path).where(
+            select(Voicemail.id, Voicemail.recording_sid).where(
                 Voicemail.twilio_deleted_at.is_(None),
-                Voicemail.audio_path.is_not(None),
                 Voicemail.created_at <= cutoff,
+                held.exists(),
             )
         ).all()
     deleted = 0
     client = telephony(runtime.settings)
-    for voicemail_id, recording_sid, audio_path in due:
-        if _local_audio(runtime, audio_path) is None:
-            continue
+    for voicemail_id, recording_sid in due:
         try:
             client.delete_recording(recording_sid)
         except TelephonyError as exc:

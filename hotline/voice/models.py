@@ -48,8 +48,26 @@ class Voicemail(Base):
     transcription_status: Mapped[str] = mapped_column(String(16), default="pending")
     transcript: Mapped[str | None] = mapped_column(Text)
     transcript_confidence: Mapped[float | None]
-    audio_path: Mapped[str | None] = mapped_column(String(512))
     twilio_deleted_at: Mapped[dt.datetime | None]
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class VoicemailAudio(Base):
+    """The hotline's own copy of a voicemail's recording, fetched from Twilio by the worker.
+
+    Kept in the database, not on a disk: web and worker processes may run on different
+    machines, and once Twilio's copy is deleted this row is the only one left. A table of
+    its own, so reading voicemails never loads their audio.
+    """
+
+    __tablename__ = "voicemail_audio"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    voicemail_id: Mapped[int] = mapped_column(
+        ForeignKey("voicemails.id", ondelete="CASCADE"), unique=True
+    )
+    audio: Mapped[bytes] = mapped_column(LargeBinary)
+    content_type: Mapped[str] = mapped_column(String(64), default="audio/wav")
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
 
@@ -85,3 +103,8 @@ class RecorderPin(Base):
     agent_id: Mapped[int] = mapped_column(ForeignKey("agents.id"), unique=True)
     pin_hash: Mapped[str] = mapped_column(String(255))
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    # Caller ID can be spoofed, so wrong PINs count across calls: enough of them lock
+    # the PIN for a while (longer each time) or until it is issued again.
+    failed_attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    lockouts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    locked_until: Mapped[dt.datetime | None]

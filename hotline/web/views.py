@@ -9,9 +9,7 @@ the browser and the API obey one set of rules. Each POST carries a CSRF token.
 from __future__ import annotations
 
 import functools
-import mimetypes
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -24,7 +22,6 @@ from flask import (
     redirect,
     render_template,
     request,
-    send_file,
     url_for,
 )
 from flask.typing import ResponseReturnValue
@@ -40,6 +37,7 @@ from hotline.callbacks.models import OUTCOMES
 from hotline.db import utcnow
 from hotline.languages import LANGUAGES
 from hotline.runtime import Runtime
+from hotline.translation.audio import audio_response, stored_audio
 from hotline.voice.models import Voicemail
 from hotline.web import charts, i18n, security, stats
 
@@ -328,9 +326,6 @@ def reply(case_id: int) -> ResponseReturnValue:
         _say("reply.too_long", "error", limit=MAX_REPLY_CHARS)
         return _render_case(case, draft=text, status=422)
     rt = runtime()
-    # The translation service writes its cache and usage in sessions of its own: end this
-    # request's transaction first, so SQLite's single writer lock is free for them.
-    g.db.commit()
     try:
         if request.form.get("action") != "send":
             prepared = reply_service.prepare(rt, g.db, case=case, agent=g.agent, text=text)
@@ -358,25 +353,13 @@ def voicemail_audio(case_id: int, voicemail_id: int) -> ResponseReturnValue:
     voicemail = g.db.get(Voicemail, voicemail_id)
     if voicemail is None or voicemail.case_id != case.id:
         abort(404, description="no such voicemail")
-    path = _recording_file(voicemail)
-    if path is None:
-        abort(404, description="the recording is not stored here (yet)")
+    stored = stored_audio(g.db, voicemail.id)
+    if stored is None:
+        abort(404, description="the recording has not been fetched yet")
+    response = audio_response(stored, request)
     record(g.db, "voicemail.listen", "voicemail", voicemail.id, agent_id=g.agent.id, via="web")
     g.db.commit()
-    mimetype = mimetypes.guess_type(path.name)[0] or "audio/wav"
-    response = send_file(path, mimetype=mimetype, conditional=True, max_age=0)
-    response.headers["Cache-Control"] = "no-store"
     return response
-
-
-def _recording_file(voicemail: Voicemail) -> Path | None:
-    """Where the language pipeline stored this recording, if it has."""
-    if not voicemail.audio_path:
-        return None
-    from hotline.translation.jobs import recording_path
-
-    path = recording_path(runtime(), voicemail.audio_path)
-    return path if path.is_file() else None
 
 
 # --- Callbacks ----------------------------------------------------------------------

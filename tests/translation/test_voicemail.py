@@ -5,8 +5,11 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import shutil
 import wave
 from collections.abc import Iterator
+from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -14,12 +17,14 @@ from sqlalchemy import select
 
 from hotline import create_app
 from hotline.audit import AuditEvent
+from hotline.callbacks.models import CallbackRequest
 from hotline.cases.models import Case
 from hotline.db import utcnow
 from hotline.runtime import Runtime
 from hotline.translation.jobs import delete_expired_recordings
 from hotline.translation.models import Translation
-from hotline.voice.models import Voicemail
+from hotline.voice.models import Voicemail, VoicemailAudio
+from tests.conftest import both_backends
 from tests.fakes.google_speech import FakeGoogleSpeech, wav_seconds
 from tests.fakes.google_translate import FakeGoogleTranslate
 from tests.helpers import run_jobs
@@ -52,6 +57,15 @@ def voicemail_row(runtime: Runtime, voicemail_id: int) -> Voicemail:
         row = session.get(Voicemail, voicemail_id)
         assert row is not None
         return row
+
+
+def held_audio(runtime: Runtime, voicemail_id: int) -> tuple[bytes, str] | None:
+    """The recording as the database holds it: what every web process serves."""
+    with runtime.db.session() as session:
+        row = session.scalar(
+            select(VoicemailAudio).where(VoicemailAudio.voicemail_id == voicemail_id)
+        )
+        return (row.audio, row.content_type) if row is not None else None
 
 
 def voicemail_translations(runtime: Runtime, voicemail_id: int) -> dict[str, Translation]:
@@ -97,10 +111,7 @@ def test_voicemail_is_fetched_transcribed_in_the_callers_language_and_translated
     assert row.transcription_status == "done"
     assert row.transcript == SPOKEN
     assert row.transcript_confidence == pytest.approx(0.91)
-    assert row.audio_path is not None
-    stored = pipeline_runtime.settings.instance_path / row.audio_path
-    assert stored.read_bytes() == audio
-    assert stored.stat().st_mode & 0o077 == 0  # readable by the service only
+    assert held_audio(pipeline_runtime, voicemail.id) == (audio, "audio/wav")
     assert fake_speech.requests[0]["config"]["languageCode"] == "vi-VN"
     translations = voicemail_translations(pipeline_runtime, voicemail.id)
     assert translations["en"].text == "The company has not paid me for three months."
@@ -139,7 +150,7 @@ def test_without_google_the_voicemail_is_kept_and_marked_not_transcribed(
     row = voicemail_row(unconfigured_runtime, voicemail.id)
     assert row.transcription_status == "not_configured"
     assert row.transcript is None
-    assert row.audio_path is not None  # agents can still listen to it
+    assert held_audio(unconfigured_runtime, voicemail.id) is not None  # agents can listen
     assert voicemail_translations(unconfigured_runtime, voicemail.id) == {}
 
 
@@ -268,6 +279,70 @@ def test_assigned_agents_and_supervisors_may_listen(
     assert listen(api, voicemail.id, supervisor_token).status_code == 200
 
 
+def test_an_agent_holding_a_claimed_callback_on_the_case_may_listen(
+    pipeline_runtime: Runtime, fake_twilio: Any, api: Any
+) -> None:
+    case = make_case(pipeline_runtime, language="vi")
+    voicemail = make_voicemail(pipeline_runtime, case, fake_twilio, tone_wav(2))
+    run_jobs(pipeline_runtime)
+    adviser, token = make_agent(pipeline_runtime, "th")
+    with pipeline_runtime.db.session() as session:
+        callback = CallbackRequest(
+            case_id=case.id,
+            caller_id=case.caller_id,
+            language="vi",
+            phone_encrypted="not-a-real-number",
+        )
+        session.add(callback)
+    assert listen(api, voicemail.id, token).status_code == 404  # queued: not theirs yet
+
+    with pipeline_runtime.db.session() as session:
+        held = session.get(CallbackRequest, callback.id)
+        assert held is not None
+        held.status, held.claimed_by_id, held.claimed_at = "claimed", adviser.id, utcnow()
+
+    assert listen(api, voicemail.id, token).status_code == 200
+
+
+@both_backends
+def test_an_id_too_large_for_the_database_is_simply_not_found(
+    pipeline_runtime: Runtime, api: Any
+) -> None:
+    _, token = make_agent(pipeline_runtime, "vi", role="supervisor")
+
+    for too_large in (2**31, 2**63, 99999999999999999999):
+        response = listen(api, too_large, token)
+        assert response.status_code == 404
+        assert response.get_json()["error"] == "not_found"
+
+
+def test_a_web_process_on_another_machine_serves_what_the_worker_fetched(
+    pipeline_runtime: Runtime, fake_twilio: Any, tmp_path: Path
+) -> None:
+    audio = tone_wav(3)
+    case = make_case(pipeline_runtime, language="vi")
+    voicemail = make_voicemail(pipeline_runtime, case, fake_twilio, audio)
+    run_jobs(pipeline_runtime)  # the worker, with its own instance folder
+    retention = dt.timedelta(hours=pipeline_runtime.settings.recording_retention_hours)
+    assert delete_expired_recordings(pipeline_runtime, now=utcnow() + retention) == 1
+    shutil.rmtree(pipeline_runtime.settings.instance_path, ignore_errors=True)  # disk lost
+    web_settings = replace(pipeline_runtime.settings, instance_path=tmp_path / "web-machine")
+    web = Runtime(web_settings, redis_client=pipeline_runtime.redis)
+    try:
+        app = create_app(runtime=web)
+        app.testing = True
+        _, token = make_agent(web, "vi")
+
+        response = listen(app.test_client(), voicemail.id, token)
+    finally:
+        web.close()
+
+    assert fake_twilio.recordings == {}  # Twilio no longer holds it either
+    assert response.status_code == 200
+    assert response.mimetype == "audio/wav"
+    assert response.data == audio
+
+
 def test_a_recording_not_fetched_yet_is_not_served(
     pipeline_runtime: Runtime, fake_twilio: Any, api: Any
 ) -> None:
@@ -300,7 +375,7 @@ def test_twilio_copy_is_deleted_after_the_retention_and_ours_is_kept(
     assert fake_twilio.deleted_recordings == [voicemail.recording_sid]
     row = voicemail_row(pipeline_runtime, voicemail.id)
     assert row.twilio_deleted_at is not None
-    assert (pipeline_runtime.settings.instance_path / str(row.audio_path)).is_file()
+    assert held_audio(pipeline_runtime, voicemail.id) is not None
     assert delete_expired_recordings(pipeline_runtime, now=utcnow() + 2 * retention) == 0
 
 

@@ -234,15 +234,11 @@ def test_hotline_agent_passwd_sets_a_password_that_signs_in(
 def test_a_voicemail_shows_its_transcript_confidence_and_translation_and_plays_audited(
     client: Any, runtime: Any
 ) -> None:
-    from hotline.translation.jobs import RECORDINGS_DIR
     from hotline.translation.models import Translation
-    from hotline.voice.models import Voicemail
+    from hotline.voice.models import Voicemail, VoicemailAudio
 
     info = make_vietnamese_sms_case(runtime)
-    audio = b"RIFF----WAVEfmt " + bytes(64)
-    folder = runtime.settings.instance_path / RECORDINGS_DIR
-    folder.mkdir(parents=True, exist_ok=True)
-    (folder / "voicemail-test.wav").write_bytes(audio)
+    audio = b"RIFF----WAVEfmt " + bytes(range(64))
     with runtime.db.session() as s:
         voicemail = Voicemail(
             case_id=info.case_id,
@@ -253,10 +249,10 @@ def test_a_voicemail_shows_its_transcript_confidence_and_translation_and_plays_a
             transcription_status="done",
             transcript="Tôi bị thương ở tay khi làm việc.",
             transcript_confidence=0.87,
-            audio_path=f"{RECORDINGS_DIR}/voicemail-test.wav",
         )
         s.add(voicemail)
         s.flush()
+        s.add(VoicemailAudio(voicemail_id=voicemail.id, audio=audio, content_type="audio/wav"))
         s.add(
             Translation(
                 source_kind="voicemail",
@@ -280,17 +276,30 @@ def test_a_voicemail_shows_its_transcript_confidence_and_translation_and_plays_a
     played = client.get(audio_url)
     assert played.status_code == 200
     assert played.data == audio
-    assert played.mimetype.startswith("audio/")
+    assert played.mimetype == "audio/wav"
     assert "no-store" in played.headers["Cache-Control"]
+    seeked = client.get(audio_url, headers={"Range": "bytes=16-31"})  # the player seeks
+    assert seeked.status_code == 206
+    assert seeked.data == audio[16:32]
     with runtime.db.session() as s:
         listens = s.scalars(select(AuditEvent).where(AuditEvent.action == "voicemail.listen")).all()
-    assert [(e.agent_id, e.subject_id) for e in listens] == [(lan.id, voicemail_id)]
+    assert [(e.agent_id, e.subject_id) for e in listens] == [(lan.id, voicemail_id)] * 2
 
     client.post("/sign-out", data={"csrf_token": page_csrf(client)})
     assert client.get(audio_url).status_code == 302  # signed out: to the sign-in page
     dara = make_agent(runtime, "Dara", "km,en", phone="+819000000151")
     sign_in(client, dara)
     assert client.get(audio_url).status_code == 404
+
+
+def test_ids_too_large_for_the_database_are_not_found_pages(client: Any, runtime: Any) -> None:
+    info = make_vietnamese_sms_case(runtime)
+    sign_in(client, make_agent(runtime, "Lan", "vi,en"))
+    huge = 99999999999999999999
+
+    assert client.get(f"/cases/{huge}").status_code == 404
+    assert client.get(f"/cases/{huge}/voicemails/1/audio").status_code == 404
+    assert client.get(f"/cases/{info.case_id}/voicemails/{huge}/audio").status_code == 404
 
 
 def test_availability_toggle_and_a_missed_call_puts_the_callback_back_in_the_queue(
