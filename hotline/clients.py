@@ -12,12 +12,15 @@ from typing import Any
 
 from hotline.config import Settings
 
+TWILIO_TIMEOUT_SECONDS = 15.0
+
 
 class NotConfigured(RuntimeError):
     """The outside service this feature needs is not configured."""
 
 
 def twilio_client(settings: Settings) -> Any:
+    """The real Twilio REST client (module attribute `TWILIO_TIMEOUT_SECONDS` per request)."""
     if not settings.twilio_configured:
         raise NotConfigured("Twilio is not configured (TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN)")
     from twilio.http.http_client import TwilioHttpClient
@@ -26,7 +29,7 @@ def twilio_client(settings: Settings) -> Any:
     client = Client(
         settings.twilio_account_sid,
         settings.twilio_auth_token,
-        http_client=TwilioHttpClient(timeout=15),
+        http_client=TwilioHttpClient(timeout=TWILIO_TIMEOUT_SECONDS),
     )
     if settings.twilio_api_url:
         client.api.base_url = settings.twilio_api_url

@@ -34,10 +34,16 @@ OPTED_OUT_CODE = 21610
 
 
 class TelephonyError(Exception):
-    def __init__(self, message: str, *, permanent: bool, code: int | None = None) -> None:
+    """`permanent`: no retry can help. `ambiguous`: Twilio may have acted on the request
+    although no answer arrived (a read timeout), so repeating it could act twice."""
+
+    def __init__(
+        self, message: str, *, permanent: bool, code: int | None = None, ambiguous: bool = False
+    ) -> None:
         super().__init__(message)
         self.permanent = permanent
         self.code = code
+        self.ambiguous = ambiguous
 
 
 @dataclass(frozen=True)
@@ -79,6 +85,12 @@ class TwilioTelephony:
             permanent = code in PERMANENT_CODES or (400 <= exc.status < 500 and exc.status != 429)
             raise TelephonyError(
                 f"Twilio answered {exc.status} (code {code})", permanent=permanent, code=code
+            ) from exc
+        except (requests.ReadTimeout, requests.exceptions.ChunkedEncodingError) as exc:
+            raise TelephonyError(
+                f"Twilio did not answer in time: {type(exc).__name__}",
+                permanent=False,
+                ambiguous=True,
             ) from exc
         except (TwilioException, requests.RequestException, OSError) as exc:
             raise TelephonyError(

@@ -15,7 +15,7 @@ import datetime as dt
 import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from rq import Queue
 from rq.exceptions import DuplicateJobError
@@ -59,22 +59,23 @@ class JobSpec:
 REGISTRY: dict[str, JobSpec] = {}
 
 
+PeriodicFunc = TypeVar("PeriodicFunc", bound=Callable[..., object])
+
+
 @dataclass(frozen=True)
 class PeriodicTask:
     name: str
-    func: Callable[[Runtime], None]
+    func: Callable[[Runtime], object]
     every_seconds: float
 
 
 PERIODIC: list[PeriodicTask] = []
 
 
-def periodic(
-    name: str, *, every_seconds: float
-) -> Callable[[Callable[..., None]], Callable[..., None]]:
+def periodic(name: str, *, every_seconds: float) -> Callable[[PeriodicFunc], PeriodicFunc]:
     """Run `func(runtime)` from the worker's relay loop about every `every_seconds`."""
 
-    def register(func: Callable[..., None]) -> Callable[..., None]:
+    def register(func: PeriodicFunc) -> PeriodicFunc:
         PERIODIC.append(PeriodicTask(name, func, every_seconds))
         return func
 

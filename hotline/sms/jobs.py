@@ -1,28 +1,61 @@
 """The `sms.send` job: hand one recorded outbound SMS to Twilio.
 
-The job is idempotent: it re-reads the message by id and only sends one that is still
-`pending` with no Twilio sid. It checks the opt-out ledger again just before sending
-(a STOP may have arrived since the message was queued). Errors say whether to retry:
-a timeout, a 5xx or a 429 is retried with the job's backoff; a permanent refusal
-(invalid number, 21610 opted out, ...) is recorded on the message and never retried,
-and a 21610 also closes the number in the ledger.
+The job sends at most once: it re-reads the message by id, only sends one that is
+still `pending` with no Twilio sid, and marks it `sending` (committed) before calling
+out, so a worker that dies mid-send cannot send it again. It checks the opt-out ledger
+again just before sending (a STOP may have arrived since the message was queued).
+Errors say whether to retry: a refused connection, a 5xx or a 429 is retried with the
+job's backoff; a permanent refusal (invalid number, 21610 opted out, ...) is recorded
+and never retried, and a 21610 also closes the number in the ledger. When Twilio may
+have accepted the message but its answer was lost (a read timeout), the message stays
+`sending` until Twilio's status callback (keyed to our record) tells; one that never
+hears back is marked failed after `UNCONFIRMED_AFTER`, for an adviser to see.
 """
 
 from __future__ import annotations
 
+import datetime as dt
+
 from cryptography.fernet import InvalidToken
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from hotline.callers.models import Caller
 from hotline.callers.service import caller_phone
 from hotline.db import utcnow
-from hotline.jobs import RetryLater, job
+from hotline.jobs import RetryLater, job, periodic
 from hotline.runtime import Runtime
 from hotline.sms.models import OptOutEvent, SmsMessage, advance_status
 from hotline.sms.outbound import status_callback_url
 from hotline.telephony import OPTED_OUT_CODE, TelephonyError, telephony
 
 SEND_BACKOFF = (10, 30, 120, 600, 1800)
+
+
+UNCONFIRMED_AFTER = dt.timedelta(minutes=15)
+
+
+@periodic("sms.expire_unconfirmed", every_seconds=300)
+def expire_unconfirmed(runtime: Runtime, now: dt.datetime | None = None) -> int:
+    """Messages handed to Twilio with no answer and no status since: say they failed.
+
+    Better an adviser sees "failed" and decides than a message silently stuck.
+    """
+    cutoff = (now or utcnow()) - UNCONFIRMED_AFTER
+    with runtime.db.session() as session:
+        result = session.execute(
+            update(SmsMessage)
+            .where(
+                SmsMessage.direction == "out",
+                SmsMessage.status == "sending",
+                SmsMessage.sid.is_(None),
+                SmsMessage.updated_at < cutoff,
+            )
+            .values(
+                status="failed",
+                error_message="no confirmation from Twilio: it may not have been sent",
+            )
+        )
+        return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
 
 def _give_up(runtime: Runtime, error: Exception, *, message_id: int) -> None:
@@ -65,6 +98,8 @@ def send_sms(runtime: Runtime, *, message_id: int) -> None:
         except InvalidToken:
             to = None
         body = message.body
+        if to is not None:
+            message.status = "sending"  # committed before calling out: at most once
     if to is None:
         _fail(runtime, message_id, "the number cannot be decrypted with the current secret key")
         return
@@ -79,6 +114,10 @@ def send_sms(runtime: Runtime, *, message_id: int) -> None:
             message = session.get(SmsMessage, message_id)
             if message is not None:
                 message.error_code = exc.code
+                if exc.ambiguous:
+                    message.error_message = "no answer from Twilio: waiting for its status"
+                    return
+                message.status = "pending"  # Twilio did not take it: send again later
                 message.error_message = f"will retry: {exc}"[:255]
         raise RetryLater(str(exc)) from exc
     with runtime.db.session() as session:
@@ -87,4 +126,7 @@ def send_sms(runtime: Runtime, *, message_id: int) -> None:
         message.sid = message.sid or sent.sid
         message.error_code = None
         message.error_message = None
-        advance_status(message, sent.status)
+        if message.status == "sending":
+            message.status = sent.status  # our own marker gives way to Twilio's word
+        else:
+            advance_status(message, sent.status)  # a status callback got here first

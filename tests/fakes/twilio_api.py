@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import secrets
 import threading
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -33,6 +34,7 @@ class FakeTwilio:
     recordings: dict[str, bytes] = field(default_factory=dict)
     deleted_recordings: list[str] = field(default_factory=list)
     failures: dict[str, Failure] = field(default_factory=dict)
+    delays: dict[str, float] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
     server: ThreadedServer | None = None
 
@@ -44,6 +46,10 @@ class FakeTwilio:
     def fail(self, to: str, *, status: int = 400, code: int | None = None, times: int = 1) -> None:
         """Make the next `times` requests to `to` fail with this HTTP status and Twilio code."""
         self.failures[to] = Failure(status, code, times)
+
+    def slow(self, to: str, seconds: float) -> None:
+        """Accept messages to `to`, but answer only after `seconds` (a lost answer)."""
+        self.delays[to] = seconds
 
     def add_recording(self, recording_sid: str, audio: bytes) -> str:
         self.recordings[recording_sid] = audio
@@ -113,6 +119,9 @@ def build_app(fake: FakeTwilio) -> Flask:
         }
         with fake.lock:
             fake.messages.append({**form, "sid": sid})
+        delay = fake.delays.get(form["To"])
+        if delay:
+            time.sleep(delay)
         return jsonify(resource), 201
 
     @app.post("/2010-04-01/Accounts/<account_sid>/Calls.json")
