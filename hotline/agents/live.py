@@ -17,6 +17,7 @@ from hotline.callbacks.messages import JAPANESE_LANGUAGE_NAMES
 from hotline.callbacks.tollfraud import RefusedDestination, check_destination
 from hotline.config import Settings
 from hotline.crypto import decrypt_phone
+from hotline.errors import Refused
 from hotline.languages import LANGUAGES
 from hotline.languages import get as get_language
 from hotline.telephony import Sent, TelephonyError, telephony
@@ -31,9 +32,8 @@ def queue_name(language: str) -> str:
     return f"hotline-{language}"
 
 
-class LiveError(Exception):
-    status = 409
-    code = "conflict"
+class LiveError(Refused):
+    """The live hand-off cannot start now."""
 
 
 class NotAvailable(LiveError):

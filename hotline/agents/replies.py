@@ -18,6 +18,7 @@ from hotline.audit import record
 from hotline.callers.models import Caller
 from hotline.cases.models import Case
 from hotline.cases.service import touch
+from hotline.errors import Refused
 from hotline.runtime import Runtime
 from hotline.sms.segments import count_segments
 from hotline.translation.models import Translation
@@ -26,9 +27,8 @@ from hotline.translation.replies import ReplyPreview, prepare_reply
 MAX_REPLY = 1600  # Twilio's limit for one message body
 
 
-class ReplyError(Exception):
-    status = 409
-    code = "conflict"
+class ReplyError(Refused):
+    """A reply that cannot be sent now."""
 
 
 class WorkerOptedOut(ReplyError):

@@ -20,6 +20,7 @@ from hotline.cases.service import touch
 from hotline.config import Settings
 from hotline.crypto import decrypt_phone, encrypt_phone, normalise_phone
 from hotline.db import utcnow
+from hotline.errors import Refused
 from hotline.jobs import defer
 
 URGENT_PRIORITY = 100
@@ -115,11 +116,8 @@ DIAL_IN_PROGRESS_FOR = dt.timedelta(minutes=5)
 MAX_NOTE = 2000
 
 
-class CallbackError(Exception):
-    """A request the agent may not make now; `status` and `code` become the API answer."""
-
-    status = 409
-    code = "conflict"
+class CallbackError(Refused):
+    """A callback action the agent may not take now."""
 
 
 class NotHeld(CallbackError):
