@@ -9,10 +9,11 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypeVar
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import DateTime, MetaData, create_engine, event, text
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
@@ -60,6 +61,23 @@ class Base(DeclarativeBase):
     type_annotation_map: ClassVar[dict[Any, Any]] = {dt.datetime: UTCDateTime()}
 
 
+Row = TypeVar("Row", bound=Base)
+
+
+def insert_unless_taken(session: Session, model: type[Row], **values: Any) -> Row | None:
+    """`INSERT ... ON CONFLICT DO NOTHING RETURNING`: the new row, or None when a unique
+    key is already taken (by a committed row, or by a concurrent one once it commits).
+
+    One round trip, where a savepoint around an insert that may collide costs three.
+    """
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    statement = insert(model).values(**values).on_conflict_do_nothing().returning(model)
+    # Rows still pending stay pending: they may yet change before they are written.
+    with session.no_autoflush:
+        return session.scalars(statement).first()
+
+
 def make_engine(url: str, **kwargs: Any) -> Engine:
     """An engine with the settings each backend needs for a multi-process service.
 
@@ -71,7 +89,9 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         engine = create_engine(url, connect_args={"timeout": 30}, **kwargs)
         _configure_sqlite(engine)
         return engine
-    kwargs.setdefault("pool_pre_ping", True)
+    # No pre-ping: it is a round trip on every checkout, and the webhooks are round-trip
+    # bound. A connection lost to a database restart fails one statement, which
+    # invalidates the whole pool; the webhooks handle their delivery again once.
     return create_engine(url, **kwargs)
 
 

@@ -17,7 +17,7 @@ from urllib.parse import parse_qsl
 
 from flask import Response, abort, current_app, g, request
 from sqlalchemy import String, Text, delete, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Mapped, Session, mapped_column
 from twilio.request_validator import (
     SIGNATURE_SETTINGS_HEADER,
@@ -108,7 +108,7 @@ def twilio_webhook(
     """Validate the signature, parse the form into `g.form`, and replay repeats.
 
     `idempotency(form)` names the delivery (e.g. CallSid + step); a second delivery with
-    the same name gets the first answer back and the view does not run again.
+    the same name gets the first answer back and changes nothing.
     """
 
     def decorate(view: Callable[..., Response]) -> Callable[..., Response]:
@@ -123,46 +123,74 @@ def twilio_webhook(
             if not signature_is_valid(form):
                 abort(403)
             g.form = form
-            session: Session = g.db
             key = idempotency(form) if idempotency else None
             if key is not None:
                 key = receipt_key(request.path, key)
-                previous = session.scalar(select(WebhookReceipt).where(WebhookReceipt.key == key))
-                if previous is not None:
-                    session.rollback()
-                    return _replay(previous)
             try:
-                response = view(*args, **kwargs)
-                if key is not None and response.status_code < 400:
-                    session.add(
-                        WebhookReceipt(
-                            key=key,
-                            status_code=response.status_code,
-                            content_type=response.content_type or TWIML,
-                            body=encrypt_text(_secret(), response.get_data(as_text=True)),
-                        )
-                    )
-                session.commit()
-            except BadWebhook as exc:
-                session.rollback()
-                return _bad_request(str(exc))
-            except IntegrityError:
-                # A concurrent delivery of the same step got there first (its rows or its
-                # receipt): answer exactly as it did.
-                session.rollback()
-                previous = (
-                    session.scalar(select(WebhookReceipt).where(WebhookReceipt.key == key))
-                    if key is not None
-                    else None
-                )
-                if previous is None:
+                return _answer_once(view, args, kwargs, key)
+            except DBAPIError as exc:
+                if not exc.connection_invalidated:
                     raise
-                return _replay(previous)
-            return response
+            # The pooled connection had gone away (a database restart): nothing was
+            # written, so the delivery is handled again on a fresh connection.
+            return _answer_once(view, args, kwargs, key)
 
         return wrapper
 
     return decorate
+
+
+def _answer_once(
+    view: Callable[..., Response], args: Any, kwargs: Any, key: str | None
+) -> Response:
+    """Run the view and commit its rows with the receipt of its answer, in one transaction.
+
+    A repeated delivery is not looked up first (most deliveries are new, and a lookup is
+    a round trip each): it runs, collides on the receipt's unique key (or an earlier
+    unique row, such as the MessageSid) and gets the stored answer instead, with
+    everything it did rolled back.
+    """
+    session: Session = g.db
+    try:
+        response = view(*args, **kwargs)
+        if key is not None and response.status_code >= 400:
+            replay = _replay_if_seen(session, key)
+            if replay is not None:
+                return replay
+        elif key is not None:
+            session.add(
+                WebhookReceipt(
+                    key=key,
+                    status_code=response.status_code,
+                    content_type=response.content_type or TWIML,
+                    body=encrypt_text(_secret(), response.get_data(as_text=True)),
+                )
+            )
+        session.commit()
+    except BadWebhook as exc:
+        session.rollback()
+        return _replay_if_seen(session, key) or _bad_request(str(exc))
+    except BaseException:
+        # An earlier or concurrent delivery of the same step got there first (its rows
+        # or its receipt collide, or the state it left makes this step fail): answer
+        # exactly as it did.
+        session.rollback()
+        previous = _replay_if_seen(session, key)
+        if previous is None:
+            raise
+        return previous
+    return response
+
+
+def _replay_if_seen(session: Session, key: str | None) -> Response | None:
+    """The stored answer to an earlier delivery named `key`, if there was one."""
+    if key is None:
+        return None
+    previous = session.scalar(select(WebhookReceipt).where(WebhookReceipt.key == key))
+    if previous is None:
+        return None
+    session.rollback()
+    return _replay(previous)
 
 
 def _secret() -> str:

@@ -5,12 +5,11 @@ from __future__ import annotations
 import secrets
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from hotline.callers.models import Caller
 from hotline.cases.models import Case
-from hotline.db import utcnow
+from hotline.db import insert_unless_taken, utcnow
 
 REFERENCE_DIGITS = 6
 
@@ -50,18 +49,25 @@ def open_case_for(session: Session, caller: Caller, language: str | None = None)
         if case.language is None and language is not None:
             case.language = language
         return case
+    return new_case_for(session, caller, language)[0]
+
+
+def new_case_for(
+    session: Session, caller: Caller, language: str | None = None
+) -> tuple[Case, bool]:
+    """A new open case for a caller known to have none, and True; or, if a concurrent
+    request opened one first (one open case per caller is a unique index), that one and
+    False."""
     for _ in range(20):
-        case = Case(reference=new_reference(), caller_id=caller.id, language=language)
-        try:
-            with session.begin_nested():
-                session.add(case)
-            return case
-        except IntegrityError:
-            # Either a concurrent request opened this caller's case first (one open case
-            # per caller is a unique index), or the reference was taken: look, then retry.
-            existing = _open_case(session, caller)
-            if existing is not None:
-                return existing
+        case = insert_unless_taken(
+            session, Case, reference=new_reference(), caller_id=caller.id, language=language
+        )
+        if case is not None:
+            return case, True
+        # Either this caller's case was opened concurrently, or the reference was taken.
+        existing = _open_case(session, caller)
+        if existing is not None:
+            return existing, False
     raise RuntimeError("could not allocate a unique case reference")
 
 

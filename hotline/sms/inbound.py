@@ -18,17 +18,16 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import phonenumbers
-from sqlalchemy import func, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
 from hotline import jobs
 from hotline.callbacks.models import CallbackRequest
 from hotline.callbacks.service import request_callback
 from hotline.callers.models import Caller
-from hotline.callers.service import get_or_create_caller
+from hotline.callers.service import create_caller
 from hotline.cases.models import Case
-from hotline.cases.service import is_valid_reference, open_case_for, touch
+from hotline.cases.service import is_valid_reference, new_case_for, touch
 from hotline.config import Settings
 from hotline.crypto import normalise_phone, phone_hash
 from hotline.db import utcnow
@@ -61,7 +60,7 @@ class Inbound:
 class Outcome:
     """What receiving a text did: the stored message and the reply to give, if any."""
 
-    message: SmsMessage | None  # None: a concurrent delivery of the same MessageSid won
+    message: SmsMessage
     reply: SmsMessage | None = None
     throttled: bool = False
     deferred: list[str] = field(default_factory=list)
@@ -75,8 +74,12 @@ def calling_code_choices() -> str:
 def receive(
     session: Session, settings: Settings, inbound: Inbound, scripts: SmsScripts | None = None
 ) -> Outcome:
-    """Store the text and act on it; raises InvalidPhoneNumber for a sender we cannot text."""
-    caller, recent, case_language = _sender_state(session, settings, inbound.sender)
+    """Store the text and act on it; raises InvalidPhoneNumber for a sender we cannot text.
+
+    The same MessageSid received twice collides on its unique key when the session
+    flushes (IntegrityError): the webhook then answers as it did the first time.
+    """
+    caller, recent, case = _sender_state(session, settings, inbound.sender)
     message = SmsMessage(
         sid=inbound.sid,
         direction="in",
@@ -86,50 +89,61 @@ def receive(
         status="received",
         segments=count_segments(inbound.body).segments if inbound.body else 0,
         num_media=len(inbound.media),
-        media=inbound.media or None,
     )
-    try:
-        with session.begin_nested():
-            session.add(message)
-    except IntegrityError:
-        # The same MessageSid delivered twice at once (a repeat after the first one
-        # committed is replayed by the webhook decorator before we get here).
-        return Outcome(message=None)
+    if inbound.media:
+        # Left unset without media, like a reply's, so both rows go in one INSERT.
+        message.media = inbound.media
+    # Inserted at the next flush, with the case and language it gets below.
+    session.add(message)
     exchange = _Exchange(session, settings, scripts or default_scripts(), caller, message)
     exchange.throttled = recent >= settings.sms_flood_limit
-    exchange.case_language = case_language
+    exchange.open_case = case
     exchange.run(inbound)
+    session.flush()
     return Outcome(message, exchange.reply, exchange.throttled, exchange.deferred)
 
 
-def _sender_state(
-    session: Session, settings: Settings, sender: str
-) -> tuple[Caller, int, str | None]:
-    """The sender, how many texts it sent in the flood window, and its open case's
-    language, in one query: the webhook's latency is mostly database round trips."""
-    digest = phone_hash(settings.secret_key, normalise_phone(sender))
-    recent = (
+# The sender, how many texts it sent since `since`, and its open case (at most one: a
+# partial unique index), in one query built once: the webhook's cost is mostly
+# database round trips and building statements.
+_SENDER_STATE = (
+    select(
+        Caller,
         select(func.count())
         .select_from(SmsMessage)
         .where(
             SmsMessage.caller_id == Caller.id,
             SmsMessage.direction == "in",
-            SmsMessage.created_at >= utcnow() - FLOOD_WINDOW,
+            SmsMessage.created_at >= bindparam("since"),
         )
-        .scalar_subquery()
+        .scalar_subquery(),
+        Case,
     )
-    case_language = (
-        select(Case.language)
-        .where(Case.caller_id == Caller.id, Case.status == "open")
-        .order_by(Case.created_at.desc())
-        .limit(1)
-        .scalar_subquery()
+    .outerjoin(Case, (Case.caller_id == Caller.id) & (Case.status == "open"))
+    .where(Caller.phone_hash == bindparam("digest"))
+)
+
+_EARLIER_TEXT = (
+    select(SmsMessage.id)
+    .where(
+        SmsMessage.case_id == bindparam("case_id"),
+        SmsMessage.direction == "in",
+        SmsMessage.kind == "worker",
     )
+    .limit(1)
+)
+
+
+def _sender_state(
+    session: Session, settings: Settings, sender: str
+) -> tuple[Caller, int, Case | None]:
+    """The sender, how many texts it sent in the flood window, and its open case."""
+    digest = phone_hash(settings.secret_key, normalise_phone(sender))
     row = session.execute(
-        select(Caller, recent, case_language).where(Caller.phone_hash == digest)
+        _SENDER_STATE, {"digest": digest, "since": utcnow() - FLOOD_WINDOW}
     ).first()
     if row is None:
-        return get_or_create_caller(session, settings.secret_key, sender), 0, None
+        return create_caller(session, settings.secret_key, sender), 0, None
     return row[0], int(row[1] or 0), row[2]
 
 
@@ -151,9 +165,9 @@ class _Exchange:
         self.message = message
         self.throttled = False
         self.reply: SmsMessage | None = None
-        self.case: Case | None = None
+        self.case: Case | None = None  # the case this text went to
+        self.open_case: Case | None = None  # the sender's open case before this text
         self.deferred: list[str] = []
-        self.case_language: str | None = None
 
     # --- dispatch ----------------------------------------------------------------------
 
@@ -221,7 +235,7 @@ class _Exchange:
         self._reply(language, "help")
 
     def _call(self, match: KeywordMatch, language: str | None) -> None:
-        case = self._case(language)
+        case, _ = self._case(language)
         self.message.case_id = case.id
         callback = request_callback(
             self.session,
@@ -316,9 +330,8 @@ class _Exchange:
         """The caller's chosen language, else the language of their open case."""
         if self.caller.language is not None:
             return self.caller.language
-        if self.case is not None and self.case.language is not None:
-            return self.case.language
-        return self.case_language
+        case = self.case or self.open_case
+        return case.language if case is not None else None
 
     def _free_text(self) -> None:
         language = self._known_language() or guess_language(self.message.body)
@@ -326,45 +339,45 @@ class _Exchange:
 
     def _attach_to_case(self, language: str | None, *, acknowledge: bool) -> None:
         language = language or guess_language(self.message.body)
-        case = self._case(language)
-        first = (
-            self.session.scalar(
-                select(SmsMessage.id)
-                .where(
-                    SmsMessage.case_id == case.id,
-                    SmsMessage.direction == "in",
-                    SmsMessage.kind == "worker",
-                    SmsMessage.id != self.message.id,
-                )
-                .limit(1)
-            )
-            is None
-        )
+        case, created = self._case(language)
+        first = created or not self._has_earlier_text(case)
         self.message.kind = "worker"
         self.message.case_id = case.id
         self.message.language = language or case.language
-        touch(case)
-        self.session.flush()
+        if acknowledge and first:
+            reply_language = self.message.language
+            if reply_language is None:
+                self._reply_common(
+                    "received_neutral", reference=case.reference, codes=calling_code_choices()
+                )
+            else:
+                self._reply(reply_language, "received", reference=case.reference)
         if self.message.body.strip():
+            self.session.flush()  # the job names the message by its id
             jobs.defer(self.session, TRANSLATE_JOB, message_id=self.message.id)
             self.deferred.append(TRANSLATE_JOB)
-        if not (acknowledge and first):
-            return
-        reply_language = self.message.language
-        if reply_language is None:
-            self._reply_common(
-                "received_neutral", reference=case.reference, codes=calling_code_choices()
-            )
-        else:
-            self._reply(reply_language, "received", reference=case.reference)
+
+    def _has_earlier_text(self, case: Case) -> bool:
+        """Whether the worker wrote on this case before (this text is not stored yet)."""
+        with self.session.no_autoflush:
+            earlier = self.session.scalar(_EARLIER_TEXT, {"case_id": case.id})
+        return earlier is not None
 
     # --- helpers ---------------------------------------------------------------------
 
-    def _case(self, language: str | None) -> Case:
-        if self.case is None:
-            self.case = open_case_for(self.session, self.caller, language=language)
-            self.session.flush()
-        return self.case
+    def _case(self, language: str | None) -> tuple[Case, bool]:
+        """The case this text goes to, and whether this text opened it."""
+        if self.case is not None:
+            return self.case, False
+        created = False
+        if self.open_case is not None:
+            self.case = self.open_case
+            if self.case.language is None and language is not None:
+                self.case.language = language
+            touch(self.case)
+        else:
+            self.case, created = new_case_for(self.session, self.caller, language=language)
+        return self.case, created
 
     def _sender(self) -> str:
         from hotline.callers.service import caller_phone

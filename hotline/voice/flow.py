@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 
 import phonenumbers
 from flask import Response
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from twilio.twiml.voice_response import Gather, VoiceResponse
@@ -31,7 +31,7 @@ from hotline.config import Settings
 from hotline.crypto import InvalidPhoneNumber, decrypt_phone, encrypt_phone, normalise_phone
 from hotline.db import utcnow
 from hotline.languages import LANGUAGES, Language, by_calling_code
-from hotline.voice.models import Call, Voicemail
+from hotline.voice.models import Call, PromptRecording, Voicemail
 from hotline.voice.scripts import Node, Scripts, get_scripts
 from hotline.voice.twiml import TONE_URL_PATH, Speaker
 from hotline.webhooks import BadWebhook, twiml
@@ -71,16 +71,23 @@ def within_hours(hours: str, now: dt.datetime) -> bool:
     return local >= start or local < end
 
 
+# Statements of every call step, built once (building one costs more than running it).
+_CALL_AND_CALLER = (
+    select(Call, Caller)
+    .outerjoin(Caller, Caller.id == Call.caller_id)
+    .where(Call.sid == bindparam("sid"))
+)
+_RECORDED_PROMPTS = (
+    select(PromptRecording.language, PromptRecording.prompt, PromptRecording.id)
+    .where(PromptRecording.status == "kept", PromptRecording.audio.is_not(None))
+    .order_by(PromptRecording.id)
+)
+
+
 def recorded_prompts(session: Session) -> dict[str, dict[str, int]]:
     """language → prompt → id of the kept phone recording whose audio has arrived."""
-    from hotline.voice.models import PromptRecording
-
     index: dict[str, dict[str, int]] = {}
-    rows = session.execute(
-        select(PromptRecording.language, PromptRecording.prompt, PromptRecording.id)
-        .where(PromptRecording.status == "kept", PromptRecording.audio.is_not(None))
-        .order_by(PromptRecording.id)
-    )
+    rows = session.execute(_RECORDED_PROMPTS)
     for language, prompt, rec_id in rows:
         index.setdefault(language, {})[prompt] = int(rec_id)
     return index
@@ -94,12 +101,19 @@ class CallFlow:
     """Answers one webhook of an inbound call with TwiML."""
 
     def __init__(
-        self, session: Session, settings: Settings, form: Mapping[str, str], step: int
+        self,
+        session: Session,
+        settings: Settings,
+        form: Mapping[str, str],
+        step: int,
+        *,
+        first_step: bool = False,
     ) -> None:
         self.session = session
         self.settings = settings
         self.form = form
         self.step = step
+        self.first_step = first_step
         self.scripts: Scripts = get_scripts()
         self.response = VoiceResponse()
         self.call, self.caller = self._find_call_and_caller()
@@ -110,11 +124,11 @@ class CallFlow:
     def _find_call_and_caller(self) -> tuple[Call, Caller | None]:
         """The call and its caller in one query; created on the first step."""
         sid = self.form["CallSid"]
-        row = self.session.execute(
-            select(Call, Caller)
-            .outerjoin(Caller, Caller.id == Call.caller_id)
-            .where(Call.sid == sid)
-        ).first()
+        if self.step == 0 and self.first_step:
+            # A new call: nothing to look up (a repeated delivery collides on the sid).
+            caller = self._caller_from_number()
+            return self._new_call(sid, caller), caller
+        row = self.session.execute(_CALL_AND_CALLER, {"sid": sid}).first()
         if row is not None and row[1] is not None:
             return row[0], row[1]
         caller = self._caller_from_number()
@@ -122,6 +136,9 @@ class CallFlow:
             call = row[0]
             call.caller_id = caller.id if caller else None
             return call, caller
+        return self._new_call(sid, caller), caller
+
+    def _new_call(self, sid: str, caller: Caller | None) -> Call:
         call = Call(
             sid=sid,
             direction="inbound",
@@ -130,7 +147,7 @@ class CallFlow:
             ivr_state={},
         )
         self.session.add(call)
-        return call, caller
+        return call
 
     def _caller_from_number(self) -> Caller | None:
         try:

@@ -152,18 +152,20 @@ def _lock(session: Session, row: RecorderPin, now: dt.datetime) -> None:
     )
 
 
+_STAFF_PHONES = (
+    select(Agent.id, Agent.phone_encrypted)
+    .join(RecorderPin, RecorderPin.agent_id == Agent.id)
+    .where(Agent.active.is_(True), Agent.phone_encrypted.is_not(None))
+)
+
+
 def staff_member_calling(session: Session, secret: str, raw_number: str) -> int | None:
     """The agent whose registered phone is calling and who has a PIN, if any."""
     try:
         e164 = normalise_phone(raw_number)
     except InvalidPhoneNumber:
         return None
-    rows = session.execute(
-        select(Agent.id, Agent.phone_encrypted)
-        .join(RecorderPin, RecorderPin.agent_id == Agent.id)
-        .where(Agent.active.is_(True), Agent.phone_encrypted.is_not(None))
-    )
-    for agent_id, encrypted in rows:
+    for agent_id, encrypted in session.execute(_STAFF_PHONES):
         if encrypted and decrypt_phone(secret, encrypted) == e164:
             return int(agent_id)
     return None

@@ -36,10 +36,10 @@ def _step_key(form: object) -> str:
     return f"{sid}:{request.query_string.decode('latin-1')}"
 
 
-def _flow() -> CallFlow:
+def _flow(*, first_step: bool = False) -> CallFlow:
     require(g.form, "CallSid")
     settings = current_app.extensions["hotline"].settings
-    return CallFlow(g.db, settings, g.form, int_arg(request.args, "s"))
+    return CallFlow(g.db, settings, g.form, int_arg(request.args, "s"), first_step=first_step)
 
 
 @bp.post("/incoming")
@@ -53,7 +53,7 @@ def incoming() -> Response:
     staff = staff_member_calling(g.db, settings.secret_key, g.form["From"])
     if staff is not None:
         return StaffFlow(g.db, settings, g.form, 0).start(staff)
-    return _flow().incoming()
+    return _flow(first_step=True).incoming()
 
 
 @bp.post("/language")

@@ -1,0 +1,134 @@
+"""Repeated deliveries and lost connections, through `@twilio_webhook`.
+
+A repeat is not looked up before the view runs: the view runs again against the state
+the first delivery left, and its work is rolled back when the receipt (or a unique row)
+collides. These tests pin down that a repeat still gets the first answer when running
+again would now fail, and that a delivery arriving on a connection the database dropped
+is handled once on a fresh one.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from flask import Blueprint, Response, abort, g
+from sqlalchemy import create_engine, func, select, text
+
+from hotline import create_app
+from hotline.audit import AuditEvent
+from hotline.runtime import Runtime
+from hotline.sms.models import SmsMessage
+from hotline.webhooks import BadWebhook, twilio_webhook
+from tests.conftest import both_backends
+from tests.helpers import WORKER_NUMBER, twilio_post
+
+replay_bp = Blueprint("test_replay", __name__, url_prefix="/sms")
+
+
+def _done(action: str) -> int:
+    return int(
+        g.db.scalar(select(func.count()).select_from(AuditEvent).where(AuditEvent.action == action))
+        or 0
+    )
+
+
+def _first_time(action: str) -> Response:
+    g.db.add(AuditEvent(action=action, subject_type="test", subject_id=None))
+    return Response(f"<Response><Message>{action}</Message></Response>", content_type="text/xml")
+
+
+@replay_bp.post("/once-then-refused")
+@twilio_webhook(idempotency=lambda form: form.get("MessageSid"))
+def once_then_refused() -> Response:
+    if _done("refused-later"):
+        raise BadWebhook("this step is over")
+    return _first_time("refused-later")
+
+
+@replay_bp.post("/once-then-broken")
+@twilio_webhook(idempotency=lambda form: form.get("MessageSid"))
+def once_then_broken() -> Response:
+    if _done("broken-later"):
+        raise RuntimeError("the state moved on")
+    return _first_time("broken-later")
+
+
+@replay_bp.post("/once-then-gone")
+@twilio_webhook(idempotency=lambda form: form.get("MessageSid"))
+def once_then_gone() -> Response:
+    if _done("gone-later"):
+        abort(404)
+    return _first_time("gone-later")
+
+
+@pytest.fixture
+def replay_client(runtime: Runtime) -> Any:
+    app = create_app(runtime=runtime)
+    app.register_blueprint(replay_bp)
+    return app.test_client()
+
+
+def count(runtime: Runtime, model: Any, *where: Any) -> int:
+    with runtime.db.session() as s:
+        return int(s.scalar(select(func.count()).select_from(model).where(*where)) or 0)
+
+
+@both_backends
+@pytest.mark.parametrize(
+    ("path", "action"),
+    [
+        ("/sms/once-then-refused", "refused-later"),
+        ("/sms/once-then-broken", "broken-later"),
+        ("/sms/once-then-gone", "gone-later"),
+    ],
+)
+def test_a_repeat_gets_the_first_answer_even_when_running_again_would_fail(
+    replay_client: Any, runtime: Runtime, path: str, action: str
+) -> None:
+    params = {"MessageSid": "SM" + "b" * 32, "From": WORKER_NUMBER, "Body": "hello"}
+    first = twilio_post(replay_client, path, params)
+    repeats = [twilio_post(replay_client, path, params) for _ in range(2)]
+    assert first.status_code == 200
+    for repeat in repeats:
+        assert repeat.status_code == 200
+        assert repeat.get_data() == first.get_data()
+    assert count(runtime, AuditEvent, AuditEvent.action == action) == 1
+
+
+def test_a_failure_that_is_not_a_repeat_is_still_an_error(replay_client: Any) -> None:
+    """A new delivery the view refuses is refused: there is no earlier answer to give."""
+    params = {"MessageSid": "SM" + "c" * 32, "From": WORKER_NUMBER, "Body": "hello"}
+    twilio_post(replay_client, "/sms/once-then-refused", params)
+    other = {**params, "MessageSid": "SM" + "d" * 32}
+    answer = twilio_post(replay_client, "/sms/once-then-refused", other)
+    assert answer.status_code == 400
+    assert "this step is over" in answer.get_data(as_text=True)
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("backend", ["postgres"], indirect=True)
+def test_a_text_arriving_after_the_database_dropped_our_connections_is_stored_once(
+    client: Any, runtime: Runtime
+) -> None:
+    """Connections are not pinged before use (a round trip per request): a webhook whose
+    pooled connection is dead is handled again on a fresh one instead of failing."""
+    first = {"MessageSid": "SM" + "e" * 32, "From": WORKER_NUMBER, "Body": "first"}
+    assert twilio_post(client, "/sms/incoming", first).status_code == 200
+
+    # What a database restart does to every pooled connection.
+    admin = create_engine(runtime.settings.database_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        dropped = conn.execute(
+            text(
+                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
+                " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
+        ).scalar()
+    admin.dispose()
+    assert dropped
+
+    second = {"MessageSid": "SM" + "f" * 32, "From": WORKER_NUMBER, "Body": "second"}
+    answer = twilio_post(client, "/sms/incoming", second)
+    assert answer.status_code == 200
+    assert count(runtime, SmsMessage, SmsMessage.direction == "in") == 2
