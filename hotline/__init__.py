@@ -10,7 +10,7 @@ from werkzeug.routing import IntegerConverter
 
 from hotline.config import Settings, load_settings
 from hotline.logs import configure_logging
-from hotline.runtime import Runtime, set_current
+from hotline.runtime import PENDING_PUSH_KEY, Runtime, set_current
 
 __all__ = ["create_app"]
 
@@ -64,9 +64,13 @@ def _register_request_session(app: Flask, runtime: Runtime) -> None:
     @app.after_request
     def _push_jobs_after_response(response: Response) -> Response:
         session = g.get("db")
-        if session is not None and session.info.get("hotline.pending_outbox_ids"):
-            # Runs once the response has been sent: webhooks never wait on Redis.
-            response.call_on_close(lambda: runtime.push_pending(session))
+        if session is not None and session.info.get(PENDING_PUSH_KEY):
+            if runtime.db.is_sqlite:
+                # Runs once the response has been sent: webhooks never wait on Redis.
+                response.call_on_close(lambda: runtime.push_pending(session))
+            else:
+                # The commit notified the worker's relay (migration 0002), which pushes.
+                session.info.pop(PENDING_PUSH_KEY)
         return response
 
     @app.teardown_request

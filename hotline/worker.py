@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import math
 import threading
+import time
+from typing import Any
 
+import psycopg
 from rq import SimpleWorker
+from sqlalchemy.engine import make_url
 
 from hotline.config import Settings
-from hotline.jobs import PERIODIC, _load_handlers, queue, relay
+from hotline.jobs import NOTIFY_CHANNEL, PERIODIC, _load_handlers, queue, relay
 from hotline.logs import configure_logging
 from hotline.runtime import Runtime, set_current
 
@@ -16,18 +22,71 @@ log = logging.getLogger(__name__)
 
 
 def relay_loop(runtime: Runtime, stop: threading.Event, interval: float) -> None:
-    """Push what never reached Redis and run periodic tasks, until `stop` is set."""
-    ticks = 0
-    while not stop.is_set():
+    """Push what the web processes recorded and run periodic tasks, until `stop` is set.
+
+    On PostgreSQL each commit that recorded outbox jobs notifies `hotline_outbox`, and a
+    pass starts at once; otherwise, and to catch anything missed, every `interval`.
+    """
+    listener = OutboxListener(runtime.db.url) if not runtime.db.is_sqlite else None
+    last_run: dict[str, float] = {}
+    try:
+        while not stop.is_set():
+            try:
+                relay(runtime)
+                now = time.monotonic()
+                for task in PERIODIC:
+                    if now - last_run.get(task.name, -math.inf) >= task.every_seconds:
+                        last_run[task.name] = now
+                        task.func(runtime)
+            except Exception:
+                log.exception("relay pass failed; retrying")
+            if listener is None:
+                stop.wait(interval)
+                continue
+            # In slices of at most a second, so that `stop` is seen promptly.
+            deadline = time.monotonic() + interval
+            while not stop.is_set() and time.monotonic() < deadline:
+                if listener.wait(min(1.0, max(0.0, deadline - time.monotonic()))):
+                    break
+    finally:
+        if listener is not None:
+            listener.close()
+
+
+class OutboxListener:
+    """A connection of its own that LISTENs on `hotline_outbox` (migration 0002)."""
+
+    def __init__(self, database_url: str) -> None:
+        # The libpq form of the URL: psycopg's own, without SQLAlchemy's driver name.
+        self.conninfo = (
+            make_url(database_url)
+            .set(drivername="postgresql")
+            .render_as_string(hide_password=False)
+        )
+        self.conn: psycopg.Connection[Any] | None = None
+
+    def wait(self, timeout: float) -> bool:
+        """Until a notification arrives (True) or `timeout` seconds pass (False). A lost
+        connection is opened again on the next call; until then this only sleeps."""
         try:
-            relay(runtime)
-            for task in PERIODIC:
-                if ticks % max(1, int(task.every_seconds / interval)) == 0:
-                    task.func(runtime)
-        except Exception:
-            log.exception("relay pass failed; retrying")
-        ticks += 1
-        stop.wait(interval)
+            if self.conn is None or self.conn.closed:
+                self.conn = psycopg.connect(self.conninfo, autocommit=True)
+                self.conn.execute("LISTEN " + NOTIFY_CHANNEL)
+                return True  # anything committed before we listened is due now
+            for _ in self.conn.notifies(timeout=timeout, stop_after=1):
+                return True
+            return False
+        except psycopg.Error as exc:
+            log.warning("outbox listener lost its connection: %s", type(exc).__name__)
+            self.close()
+            time.sleep(timeout)
+            return False
+
+    def close(self) -> None:
+        if self.conn is not None:
+            with contextlib.suppress(psycopg.Error):
+                self.conn.close()
+            self.conn = None
 
 
 def run_worker(settings: Settings, *, burst: bool = False, relay_interval: float = 2.0) -> None:

@@ -4,6 +4,8 @@ run exactly once, survive a Redis outage and are retried with backoff."""
 from __future__ import annotations
 
 import datetime as dt
+import threading
+import time
 from typing import Any
 
 import pytest
@@ -16,10 +18,11 @@ from hotline.audit import AuditEvent
 from hotline.callers.models import Caller
 from hotline.callers.service import get_or_create_caller
 from hotline.db import utcnow
-from hotline.jobs import RetryLater, defer, job, relay, run_outbox_job
+from hotline.jobs import RetryLater, defer, job, queue, relay, run_outbox_job
 from hotline.jobs.models import OutboxJob
 from hotline.runtime import Runtime, set_current
 from hotline.webhooks import twilio_webhook
+from hotline.worker import relay_loop
 from tests.conftest import both_backends, make_settings
 from tests.helpers import WORKER_NUMBER, run_jobs, twilio_post
 
@@ -84,12 +87,41 @@ def test_same_webhook_three_times_makes_one_row_one_job_same_answer(
     assert count(runtime, AuditEvent, AuditEvent.action == "event") == 1
 
 
-@both_backends
-def test_a_job_is_pushed_to_redis_after_the_response(event_app: Any, runtime: Runtime) -> None:
+def test_on_sqlite_a_job_is_pushed_to_redis_after_the_response(
+    event_app: Any, runtime: Runtime
+) -> None:
     twilio_post(event_app.test_client(), "/sms/test-event", EVENT)
     with runtime.db.session() as s:
         row = s.scalars(select(OutboxJob)).one()
     assert row.pushed_at is not None  # pushed by the response's close hook, not the relay
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("backend", ["postgres"], indirect=True)
+def test_on_postgres_the_commit_wakes_the_relay_which_pushes_the_job(
+    event_app: Any, runtime: Runtime
+) -> None:
+    """The web process does not push (no Redis work in a request): the commit notifies
+    the worker's relay, which pushes long before its next timed pass."""
+    stop = threading.Event()
+    relay_thread = threading.Thread(target=relay_loop, args=(runtime, stop, 120.0), daemon=True)
+    relay_thread.start()
+    try:
+        time.sleep(0.5)  # the relay's first pass and LISTEN
+        twilio_post(event_app.test_client(), "/sms/test-event", EVENT)
+        deadline = time.monotonic() + 20
+        pushed = None
+        while pushed is None and time.monotonic() < deadline:
+            with runtime.db.session() as s:
+                pushed = s.scalars(select(OutboxJob.pushed_at)).one()
+            time.sleep(0.05)
+    finally:
+        stop.set()
+        relay_thread.join(timeout=130)
+    assert pushed is not None
+    assert queue(runtime).count == 1
+    assert run_jobs(runtime) == 1
+    assert count(runtime, AuditEvent, AuditEvent.action == "event") == 1
 
 
 def test_a_rolled_back_transaction_leaves_no_job(runtime: Runtime) -> None:

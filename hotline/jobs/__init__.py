@@ -31,6 +31,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 QUEUE_NAME = "hotline"
+NOTIFY_CHANNEL = "hotline_outbox"  # notified by a trigger on outbox_jobs (PostgreSQL)
 STALE_PUSH = dt.timedelta(minutes=10)  # pushed but never started: Redis lost it
 STALE_START = dt.timedelta(minutes=15)  # started but never finished: the worker died
 DEFAULT_BACKOFF = (10, 30, 120, 600, 1800)  # seconds between attempts
