@@ -95,10 +95,56 @@ def bare_flask() -> Any:
     return app
 
 
+FLOOR_DSN = "HOTLINE_BENCH_FLOOR_DSN"
+
+
+def with_one_insert(app: Any) -> Any:
+    """The floor: `app` (a ceiling) plus the least a webhook that keeps what it receives
+    must do, one INSERT of the raw form into PostgreSQL, committed before the answer.
+
+    Each server thread keeps its own psycopg connection in autocommit mode: one round
+    trip per request, no ORM, no pool, no transaction of several statements. No webhook
+    that stores a delivery durably before answering can be cheaper than this.
+    """
+    import threading
+
+    import psycopg
+    from flask import request
+
+    dsn = make_url(os.environ[FLOOR_DSN]).set(drivername="postgresql")
+    conninfo = dsn.render_as_string(hide_password=False)
+    local = threading.local()
+    with psycopg.connect(conninfo, autocommit=True) as conn:
+        conn.execute(
+            "CREATE TABLE IF NOT EXISTS bench_floor (id bigserial PRIMARY KEY,"
+            " path text NOT NULL, form bytea NOT NULL)"
+        )
+
+    @app.before_request
+    def store() -> None:
+        if request.method != "POST":
+            return
+        conn = getattr(local, "conn", None)
+        if conn is None:
+            conn = local.conn = psycopg.connect(conninfo, autocommit=True)
+        conn.execute(
+            "INSERT INTO bench_floor (path, form) VALUES (%s, %s)",
+            (request.path, request.get_data()),
+        )
+
+    return app
+
+
 def add_server_options(parser: argparse.ArgumentParser, database: str, redis_db: int) -> None:
     """The options after the script's own: gunicorn settings, PostgreSQL and Redis."""
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--threads", type=int, default=8)
+    parser.add_argument(
+        "--rate",
+        type=float,
+        default=0.0,
+        help="also time the hotline alone at this steady rate (requests/s, open loop)",
+    )
     parser.add_argument(
         "--postgres", default="postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
     )
@@ -138,7 +184,10 @@ def hotline_command(port: int, args: argparse.Namespace) -> list[str]:
 
 
 def ceiling_command(port: int, args: argparse.Namespace, app: str) -> list[str]:
-    """gunicorn with the settings `hotline serve` uses, serving `app` (module:factory())."""
+    """gunicorn with the settings `hotline serve` uses, serving `app` (module:factory()).
+
+    `hotline serve` also writes an access log line per request; the ceiling does too
+    (to the same /dev/null), so the two differ only in the application."""
     return [
         str(BIN / "gunicorn"),
         "-w",
@@ -149,6 +198,10 @@ def ceiling_command(port: int, args: argparse.Namespace, app: str) -> list[str]:
         "gthread",
         "-b",
         f"127.0.0.1:{port}",
+        "--access-logfile",
+        "-",
+        "--access-logformat",
+        '%(h)s "%(m)s %(U)s" %(s)s %(b)s %(M)sms',
         app,
     ]
 
@@ -238,6 +291,53 @@ async def drive(
     return Result(name, len(latencies), seconds, latencies, errors)
 
 
+async def drive_at_rate(
+    name: str,
+    base: str,
+    sequences: list[list[Request]],
+    rate: float,
+    conc: int,
+    ok: Callable[[int, bytes], bool],
+) -> Result:
+    """Open loop: sequences start at a steady `rate` of requests per second whether or
+    not earlier ones have been answered (at most `conc` in flight), as texts and calls
+    arrive in life; what is timed is each request's answer."""
+    latencies: list[float] = []
+    errors = 0
+    connector = aiohttp.TCPConnector(limit=conc)
+    timeout = aiohttp.ClientTimeout(total=30)
+    async with aiohttp.ClientSession(connector=connector, timeout=timeout) as session:
+
+        async def one(steps: list[Request]) -> None:
+            nonlocal errors
+            for path, body, signature in steps:
+                headers = {
+                    "X-Twilio-Signature": signature,
+                    "Content-Type": "application/x-www-form-urlencoded",
+                }
+                started = time.perf_counter()
+                try:
+                    async with session.post(base + path, data=body, headers=headers) as r:
+                        good = ok(r.status, await r.read())
+                except (aiohttp.ClientError, TimeoutError):
+                    good = False
+                latencies.append(time.perf_counter() - started)
+                errors += 0 if good else 1
+
+        started = time.perf_counter()
+        tasks = []
+        due = started
+        for steps in sequences:
+            delay = due - time.perf_counter()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            tasks.append(asyncio.create_task(one(steps)))
+            due += len(steps) / rate
+        await asyncio.gather(*tasks)
+        seconds = time.perf_counter() - started
+    return Result(name, len(latencies), seconds, latencies, errors)
+
+
 def measure(
     name: str,
     argv: list[str],
@@ -260,28 +360,51 @@ def compare(
     env: dict[str, str],
     name: str,
     ceiling_app: str,
+    floor_app: str,
     warmup: Callable[[], list[list[Request]]],
     load: Callable[[], list[list[Request]]],
     ok: Callable[[int, bytes], bool],
 ) -> None:
-    """The same load against `hotline serve`, then against the bare-Flask `ceiling_app`
-    under gunicorn with the same settings; flushes the Redis database and prints both."""
+    """The same load against `hotline serve`, against the bare-Flask `ceiling_app`, and
+    against `floor_app` (the ceiling plus one durable INSERT per request), each under
+    gunicorn with the same settings; flushes the Redis database and prints all three.
+    With --rate, the hotline is also timed at that steady rate."""
     port = free_port()
     hotline = measure(
         name, hotline_command(port, args), env, port, args.concurrency, warmup, load, ok
     )
-    port = free_port()
-    ceiling = measure(
-        "bare Flask ceiling",
-        ceiling_command(port, args, ceiling_app),
-        env,
-        port,
-        args.concurrency,
-        warmup,
-        load,
-        ok,
-    )
+    steady = None
+    if args.rate:
+        port = free_port()
+        with serving(hotline_command(port, args), env, port) as base:
+            asyncio.run(drive("warm-up", base, warmup(), args.concurrency, ok))
+            steady = asyncio.run(
+                drive_at_rate(
+                    f"hotline at {args.rate:g}/s", base, load(), args.rate, args.concurrency, ok
+                )
+            )
+    results = [hotline]
+    for label, app in (("bare Flask ceiling", ceiling_app), ("floor: + one INSERT", floor_app)):
+        port = free_port()
+        server_env = {**env, FLOOR_DSN: env["DATABASE_URL"]}
+        results.append(
+            measure(
+                label,
+                ceiling_command(port, args, app),
+                server_env,
+                port,
+                args.concurrency,
+                warmup,
+                load,
+                ok,
+            )
+        )
     redis.Redis.from_url(args.redis).flushdb()
-    print(hotline.line())
-    print(ceiling.line())
+    hotline, ceiling, floor = results
+    for result in results:
+        print(result.line())
+    if steady is not None:
+        print(steady.line())
     print(f"hotline / ceiling: {hotline.rps / ceiling.rps:.0%} of the ceiling's throughput")
+    print(f"floor / ceiling: {floor.rps / ceiling.rps:.0%} (the most a storing webhook can reach)")
+    print(f"hotline / floor: {hotline.rps / floor.rps:.0%}")

@@ -1,6 +1,6 @@
 """Signed `/voice/incoming` plus one Gather step under gunicorn at 50 concurrent
-callers, against a bare-Flask ceiling measured in the same run with the same server
-settings and client.
+callers, against a bare-Flask ceiling and a one-INSERT floor measured in the same run
+with the same server settings and client.
 
 Each simulated call is two requests, in order: `/voice/incoming` from a new number
 (a caller, a call row, the language menu as TwiML) and the language `<Gather>` answer
@@ -9,9 +9,12 @@ hotline runs as `hotline serve` on PostgreSQL (its own database, default
 `hotline_bench_voice`, dropped and migrated first) and a Redis database of its own
 (default db 13, flushed after the run). Every request carries a valid
 X-Twilio-Signature, computed before the clock starts. The ceiling is a Flask app
-answering the same two URLs with constant TwiML.
+answering the same two URLs with constant TwiML; the floor is the ceiling plus one
+durable INSERT of each form into the same PostgreSQL. All three run under gunicorn with
+the same settings, access log included. `--rate 100` also times the hotline alone at a
+steady 100 requests/s (open loop).
 
-    .venv/bin/python benchmarks/voice_bench.py --calls 2000 --concurrency 50
+    .venv/bin/python benchmarks/voice_bench.py --calls 2000 --concurrency 50 --rate 100
 
 Loopback only; the run is bounded by --calls.
 """
@@ -41,6 +44,7 @@ from common import (
     compare,
     hotline_env,
     prepare_database,
+    with_one_insert,
 )
 
 GATHER_PATH = "/voice/language?s=1&p=0&f=0"
@@ -66,6 +70,11 @@ def bare_app() -> Any:
         return Response(CONSTANT_TWIML, content_type="text/xml; charset=utf-8")
 
     return app
+
+
+def floor_app() -> Any:
+    """The floor: the ceiling plus one durable INSERT of each request's form."""
+    return with_one_insert(bare_app())
 
 
 def signed_calls(count: int) -> list[list[Request]]:
@@ -113,6 +122,7 @@ def main() -> None:
         env,
         "hotline /voice (2 steps)",
         "benchmarks.voice_bench:bare_app()",
+        "benchmarks.voice_bench:floor_app()",
         warmup=lambda: signed_calls(100),
         load=lambda: signed_calls(args.calls),
         ok=gathered,
