@@ -53,14 +53,35 @@ def test_missing_required_parameter_is_a_clear_400(
 
 @pytest.mark.parametrize("path", list(WEBHOOKS))
 def test_invalid_utf8_body_is_a_clear_400(client: Any, runtime: Any, path: str) -> None:
+    # Signed over the values as they read with the bad bytes replaced.
+    signature = twilio_signature(
+        PUBLIC_URL + path, {"From": WORKER_NUMBER, "Body": "\ufffd\ufffd\ufffd"}
+    )
     response = client.post(
         path,
         data=b"From=%2B819000000001&Body=%FF%FE%FA",
         content_type="application/x-www-form-urlencoded",
-        headers={"X-Twilio-Signature": "anything"},
+        headers={"X-Twilio-Signature": signature},
     )
     assert response.status_code == 400
     assert "UTF-8" in response.get_data(as_text=True)
+    assert stored_rows(runtime) == 0
+
+
+@pytest.mark.parametrize("path", list(WEBHOOKS))
+def test_a_malformed_body_with_a_forged_signature_is_refused_unread(
+    client: Any, runtime: Any, path: str
+) -> None:
+    """Only a request Twilio signed is told what is wrong with it."""
+    for body, ctype in (
+        (b"From=%2B819000000001&Body=%FF%FE%FA", "application/x-www-form-urlencoded"),
+        (b"From=%ZZ%&&=Body", "application/x-www-form-urlencoded"),
+        (b'{"From": "x"}', "application/json"),
+    ):
+        response = client.post(
+            path, data=body, content_type=ctype, headers={"X-Twilio-Signature": "anything"}
+        )
+        assert response.status_code == 403, body
     assert stored_rows(runtime) == 0
 
 
