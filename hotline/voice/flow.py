@@ -349,10 +349,16 @@ class CallFlow:
         if self.language is None:
             return self.render_language(0, 0)
         node = self.node(name)
+        if node.input is None and self.state.get("resume") is not None:
+            self.update_state(resume=None)  # the caller went elsewhere instead
         if node.input is not None:
             if digits and len(digits) <= node.input.max_digits:
                 handler = INPUT_ACTIONS[node.input.action]
                 if handler(self, digits):
+                    resume = self.state.get("resume")
+                    if resume is not None:
+                        self.update_state(resume=None)
+                        return self.render_node(str(resume))
                     assert node.next is not None
                     return self.render_node(node.next)
             return self._fail(node, failures, digits, cue=["callback_number_invalid"])
@@ -548,6 +554,9 @@ class CallFlow:
         if spec is None:
             raise BadWebhook("this menu node does not record")
         if self.caller is None:
+            # A withheld number: the message needs a number to belong to. Once keyed
+            # in, the caller comes back here to record it.
+            self.update_state(resume=name)
             return self.render_node("callback_other_number")
         self._case()
         self.update_state(phase="voicemail")

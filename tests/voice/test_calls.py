@@ -369,6 +369,31 @@ def test_a_withheld_number_can_still_ask_for_a_callback_by_keying_a_number(
     assert callback.language == "vi"
 
 
+def test_a_withheld_number_keys_a_number_then_leaves_its_voice_message(
+    client: Any, runtime: Any
+) -> None:
+    """Pressing 3 from a withheld number asks for a number to attach the message to,
+    then records it: the message is not turned into a callback request."""
+    result = place_call(client, "84#3 09000000004# R12#", from_number="anonymous")
+    assert text("vi", "callback_enter_number") in result.says()
+    voicemail = only(runtime, Voicemail)
+    case = only(runtime, Case)
+    assert voicemail.case_id == case.id and case.language == "vi"
+    assert count(runtime, CallbackRequest) == 0
+    assert caller_rows(runtime)[0].id == case.caller_id
+
+
+def test_a_withheld_number_that_leaves_the_message_for_a_callback_gets_the_callback(
+    client: Any, runtime: Any
+) -> None:
+    """Asked for a number after pressing 3, the caller gives up (three empty answers),
+    goes back to the menu and asks for a callback instead: the number it then keys in
+    leads to the callback questions, not back to the recording."""
+    place_call(client, "84#3 # # # 2 09000000005# 1 1 2 2", from_number="anonymous")
+    assert count(runtime, Voicemail) == 0
+    assert only(runtime, CallbackRequest).language == "vi"
+
+
 # --- the same step delivered twice -------------------------------------------------------
 
 
