@@ -91,7 +91,6 @@ def receive(
         num_media=len(inbound.media),
     )
     if inbound.media:
-        # Left unset without media, like a reply's, so both rows go in one INSERT.
         message.media = inbound.media
     # Inserted at the next flush, with the case and language it gets below.
     session.add(message)
