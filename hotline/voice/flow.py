@@ -38,6 +38,7 @@ from hotline.webhooks import BadWebhook, twiml
 
 TOKYO = ZoneInfo("Asia/Tokyo")
 TRANSCRIBE_JOB = "voicemail.transcribe"
+DISCARD_RECORDING_JOB = "voice.discard_recording"
 QUEUE_PREFIX = "hotline-"
 MAX_STEP = 10_000
 
@@ -586,6 +587,7 @@ class CallFlow:
         raw = self.form.get("RecordingDuration", "")
         duration = int(raw) if raw.isascii() and raw.isdigit() else 0
         if empty or duration < spec.min_seconds or not self.form.get("RecordingUrl"):
+            discard_take(self.session, self.form.get("RecordingSid", ""))
             if attempt < spec.retries:
                 return self.render_record(name, attempt + 1, cue=["voicemail_too_short"])
             self.update_state(phase="menu")
@@ -610,6 +612,18 @@ KEY_ACTIONS: dict[str, Callable[[CallFlow, list[str]], Response]] = {
 INPUT_ACTIONS: dict[str, Callable[[CallFlow, str], bool]] = {
     "store_callback_number": CallFlow.store_callback_number,
 }
+
+
+def discard_take(session: Session, recording_sid: str) -> None:
+    """A take we do not keep (too short, or re-recorded) is deleted at Twilio by a job:
+    it is a worker's voice, and nothing of ours points at it any more."""
+    if not recording_sid:
+        return
+    from hotline.jobs import defer
+
+    defer(
+        session, DISCARD_RECORDING_JOB, recording_sid=recording_sid, taken_at=utcnow().isoformat()
+    )
 
 
 def save_recording(session: Session, form: Mapping[str, str]) -> Voicemail | None:

@@ -3,11 +3,17 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
+from hotline.db import utcnow
 from hotline.jobs import RetryLater, job
+from hotline.voice.flow import DISCARD_RECORDING_JOB
 from hotline.voice.models import PromptRecording
 from hotline.voice.recording import FETCH_JOB
+
+# Twilio can answer 404 for a recording for a while after the call said it exists.
+RECORDING_APPEARS_WITHIN = dt.timedelta(minutes=15)
 
 
 @job(FETCH_JOB, max_attempts=8)
@@ -30,3 +36,20 @@ def fetch_prompt_recording(runtime: Any, *, prompt_recording_id: int) -> None:
         row = session.get(PromptRecording, prompt_recording_id)
         if row is not None and row.audio is None:
             row.audio = audio
+
+
+@job(DISCARD_RECORDING_JOB, max_attempts=10)
+def discard_recording(runtime: Any, *, recording_sid: str, taken_at: str) -> None:
+    """Delete at Twilio a take that was not kept; gone already is done."""
+    from hotline.telephony import TelephonyError, telephony
+
+    try:
+        telephony(runtime.settings).delete_recording(recording_sid)
+    except TelephonyError as exc:
+        if exc.code == 20404:
+            if utcnow() - dt.datetime.fromisoformat(taken_at) < RECORDING_APPEARS_WITHIN:
+                raise RetryLater("the recording is not at Twilio yet", delay=120) from exc
+            return
+        if exc.permanent:
+            raise
+        raise RetryLater(str(exc)) from exc

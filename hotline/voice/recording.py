@@ -28,7 +28,7 @@ from hotline.crypto import InvalidPhoneNumber, decrypt_phone, normalise_phone
 from hotline.db import utcnow
 from hotline.jobs import defer
 from hotline.languages import LANGUAGES, by_calling_code
-from hotline.voice.flow import CallFlow, recorded_prompts
+from hotline.voice.flow import CallFlow, discard_take, recorded_prompts
 from hotline.voice.models import PromptRecording, RecorderPin
 from hotline.voice.scripts import ivr_scripts_dir
 
@@ -308,6 +308,9 @@ class StaffFlow(CallFlow):
             self.keep(index, pending)
             self.update_state(staff_pending=None)
             return self.ask_recording(index + 1, cue="kept")
+        if digits in ("2", "3", "*") and pending:
+            discard_take(self.session, str(pending.get("sid", "")))
+            self.update_state(staff_pending=None)
         if digits == "2":
             return self.ask_recording(index)
         if digits == "3":

@@ -68,9 +68,12 @@ def test_staff_record_listen_back_redo_and_keep_khmer_prompts(
         ("km", "too_many_failures", "kept", False),
     ]
     assert kept[1].duration_seconds == 2  # the redo, not the first take
-    for row in kept:
-        fake_twilio.add_recording(row.recording_sid, WAV)
+    takes = [x.params["RecordingSid"] for x in result.exchanges if "RecordingSid" in x.params]
+    redone = next(sid for sid in takes if sid not in {r.recording_sid for r in kept})
+    for sid in takes:
+        fake_twilio.add_recording(sid, WAV)
     run_jobs(runtime)
+    assert fake_twilio.deleted_recordings == [redone]  # the take re-recorded, only
     response = client.get("/audio/km/main_menu.wav")
     assert response.status_code == 200 and response.get_data() == WAV
     assert response.content_type == "audio/wav" and response.cache_control.public
