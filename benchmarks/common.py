@@ -250,6 +250,31 @@ def serving(argv: list[str], env: dict[str, str], port: int) -> Iterator[str]:
         stop(proc)
 
 
+async def _timed_steps(
+    session: aiohttp.ClientSession,
+    base: str,
+    steps: list[Request],
+    ok: Callable[[int, bytes], bool],
+    latencies: list[float],
+) -> int:
+    """Post one sequence's requests in order, timing each; returns how many failed."""
+    errors = 0
+    for path, body, signature in steps:
+        headers = {
+            "X-Twilio-Signature": signature,
+            "Content-Type": "application/x-www-form-urlencoded",
+        }
+        started = time.perf_counter()
+        try:
+            async with session.post(base + path, data=body, headers=headers) as r:
+                good = ok(r.status, await r.read())
+        except (aiohttp.ClientError, TimeoutError):
+            good = False
+        latencies.append(time.perf_counter() - started)
+        errors += 0 if good else 1
+    return errors
+
+
 async def drive(
     name: str,
     base: str,
@@ -270,20 +295,7 @@ async def drive(
         async def client() -> None:
             nonlocal errors
             while pending:
-                for path, body, signature in pending.pop():
-                    headers = {
-                        "X-Twilio-Signature": signature,
-                        "Content-Type": "application/x-www-form-urlencoded",
-                    }
-                    started = time.perf_counter()
-                    try:
-                        async with session.post(base + path, data=body, headers=headers) as r:
-                            answer = await r.read()
-                            good = ok(r.status, answer)
-                    except (aiohttp.ClientError, TimeoutError):
-                        good = False
-                    latencies.append(time.perf_counter() - started)
-                    errors += 0 if good else 1
+                errors += await _timed_steps(session, base, pending.pop(), ok, latencies)
 
         started = time.perf_counter()
         await asyncio.gather(*(client() for _ in range(conc)))
@@ -310,19 +322,7 @@ async def drive_at_rate(
 
         async def one(steps: list[Request]) -> None:
             nonlocal errors
-            for path, body, signature in steps:
-                headers = {
-                    "X-Twilio-Signature": signature,
-                    "Content-Type": "application/x-www-form-urlencoded",
-                }
-                started = time.perf_counter()
-                try:
-                    async with session.post(base + path, data=body, headers=headers) as r:
-                        good = ok(r.status, await r.read())
-                except (aiohttp.ClientError, TimeoutError):
-                    good = False
-                latencies.append(time.perf_counter() - started)
-                errors += 0 if good else 1
+            errors += await _timed_steps(session, base, steps, ok, latencies)
 
         started = time.perf_counter()
         tasks = []

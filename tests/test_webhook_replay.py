@@ -26,40 +26,22 @@ from tests.helpers import WORKER_NUMBER, twilio_post
 replay_bp = Blueprint("test_replay", __name__, url_prefix="/sms")
 
 
-def _done(action: str) -> int:
-    return int(
-        g.db.scalar(select(func.count()).select_from(AuditEvent).where(AuditEvent.action == action))
-        or 0
+@replay_bp.post("/once-then-<failure>")
+@twilio_webhook(idempotency=lambda form: form.get("MessageSid"))
+def once_then(failure: str) -> Response:
+    """Answers the first delivery; any later run fails as `failure` says."""
+    action = f"{failure}-later"
+    done = g.db.scalar(
+        select(func.count()).select_from(AuditEvent).where(AuditEvent.action == action)
     )
-
-
-def _first_time(action: str) -> Response:
+    if done and failure == "refused":
+        raise BadWebhook("this step is over")
+    if done and failure == "broken":
+        raise RuntimeError("the state moved on")
+    if done:
+        abort(404)
     g.db.add(AuditEvent(action=action, subject_type="test", subject_id=None))
     return Response(f"<Response><Message>{action}</Message></Response>", content_type="text/xml")
-
-
-@replay_bp.post("/once-then-refused")
-@twilio_webhook(idempotency=lambda form: form.get("MessageSid"))
-def once_then_refused() -> Response:
-    if _done("refused-later"):
-        raise BadWebhook("this step is over")
-    return _first_time("refused-later")
-
-
-@replay_bp.post("/once-then-broken")
-@twilio_webhook(idempotency=lambda form: form.get("MessageSid"))
-def once_then_broken() -> Response:
-    if _done("broken-later"):
-        raise RuntimeError("the state moved on")
-    return _first_time("broken-later")
-
-
-@replay_bp.post("/once-then-gone")
-@twilio_webhook(idempotency=lambda form: form.get("MessageSid"))
-def once_then_gone() -> Response:
-    if _done("gone-later"):
-        abort(404)
-    return _first_time("gone-later")
 
 
 @pytest.fixture
