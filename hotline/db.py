@@ -7,6 +7,7 @@ to the request; jobs and CLI commands use `Database.session()` as a context mana
 from __future__ import annotations
 
 import datetime as dt
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any, ClassVar, TypeVar
@@ -15,6 +16,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import DateTime, MetaData, create_engine, event, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
@@ -89,10 +91,36 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         engine = create_engine(url, connect_args={"timeout": 30}, **kwargs)
         _configure_sqlite(engine)
         return engine
-    # No pre-ping: it is a round trip on every checkout, and the webhooks are round-trip
-    # bound. A connection lost to a database restart fails one statement, which
-    # invalidates the whole pool; the webhooks handle their delivery again once.
-    return create_engine(url, **kwargs)
+    # No pre-ping on every checkout: it is a round trip, and a busy server's webhooks are
+    # round-trip bound. Only a connection that sat idle for a while is pinged (that is
+    # when a database restart goes unnoticed); one that breaks while in use fails its
+    # statement and invalidates the whole pool, and webhooks handle that delivery again.
+    engine = create_engine(url, **kwargs)
+    _ping_connections_left_idle(engine)
+    return engine
+
+
+IDLE_BEFORE_PING = 30.0  # seconds
+
+
+def _ping_connections_left_idle(engine: Engine) -> None:
+    @event.listens_for(engine, "checkin")
+    def _note_checkin(_dbapi_conn: Any, record: Any) -> None:
+        record.info["hotline.idle_since"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _ping_if_idle(dbapi_conn: Any, record: Any, _proxy: Any) -> None:
+        idle_since = record.info.get("hotline.idle_since")
+        if idle_since is None or time.monotonic() - idle_since < IDLE_BEFORE_PING:
+            return
+        try:
+            cursor = dbapi_conn.cursor()
+            cursor.execute("SELECT 1")
+            cursor.close()
+            dbapi_conn.rollback()
+        except Exception as exc:
+            # The pool discards this connection and checks out another.
+            raise DisconnectionError("an idle connection was closed by the server") from exc
 
 
 def _configure_sqlite(engine: Engine) -> None:

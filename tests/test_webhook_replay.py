@@ -15,11 +15,13 @@ import pytest
 from flask import Blueprint, Response, abort, g
 from sqlalchemy import create_engine, func, select, text
 
+import hotline.db
 from hotline import create_app
 from hotline.audit import AuditEvent
 from hotline.runtime import Runtime
 from hotline.sms.models import SmsMessage
 from hotline.webhooks import BadWebhook, twilio_webhook
+from tests.callbacks.builders import auth, make_agent
 from tests.conftest import both_backends
 from tests.helpers import WORKER_NUMBER, twilio_post
 
@@ -88,18 +90,9 @@ def test_a_failure_that_is_not_a_repeat_is_still_an_error(replay_client: Any) ->
     assert "this step is over" in answer.get_data(as_text=True)
 
 
-@pytest.mark.postgres
-@pytest.mark.parametrize("backend", ["postgres"], indirect=True)
-def test_a_text_arriving_after_the_database_dropped_our_connections_is_stored_once(
-    client: Any, runtime: Runtime
-) -> None:
-    """Connections are not pinged before use (a round trip per request): a webhook whose
-    pooled connection is dead is handled again on a fresh one instead of failing."""
-    first = {"MessageSid": "SM" + "e" * 32, "From": WORKER_NUMBER, "Body": "first"}
-    assert twilio_post(client, "/sms/incoming", first).status_code == 200
-
-    # What a database restart does to every pooled connection.
-    admin = create_engine(runtime.settings.database_url, isolation_level="AUTOCOMMIT")
+def drop_every_connection(database_url: str) -> None:
+    """What a database restart does to every pooled connection."""
+    admin = create_engine(database_url, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
         dropped = conn.execute(
             text(
@@ -110,7 +103,30 @@ def test_a_text_arriving_after_the_database_dropped_our_connections_is_stored_on
     admin.dispose()
     assert dropped
 
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("backend", ["postgres"], indirect=True)
+def test_a_text_arriving_after_the_database_dropped_our_connections_is_stored_once(
+    client: Any, runtime: Runtime
+) -> None:
+    """A busy server does not ping connections before use (a round trip per request): a
+    webhook whose pooled connection is dead is handled again on a fresh one."""
+    first = {"MessageSid": "SM" + "e" * 32, "From": WORKER_NUMBER, "Body": "first"}
+    assert twilio_post(client, "/sms/incoming", first).status_code == 200
+    drop_every_connection(runtime.settings.database_url)
     second = {"MessageSid": "SM" + "f" * 32, "From": WORKER_NUMBER, "Body": "second"}
     answer = twilio_post(client, "/sms/incoming", second)
     assert answer.status_code == 200
     assert count(runtime, SmsMessage, SmsMessage.direction == "in") == 2
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("backend", ["postgres"], indirect=True)
+def test_a_connection_left_idle_is_pinged_so_an_agent_never_sees_a_restart(
+    client: Any, runtime: Runtime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(hotline.db, "IDLE_BEFORE_PING", 0.0)  # every connection is "idle"
+    _, token = make_agent(runtime)
+    assert client.get("/api/queue", headers=auth(token)).status_code == 200
+    drop_every_connection(runtime.settings.database_url)
+    assert client.get("/api/queue", headers=auth(token)).status_code == 200
