@@ -180,7 +180,7 @@ def _answer_once(
     except BadWebhook as exc:
         session.rollback()
         return _replay_if_seen(session, key) or _bad_request(str(exc))
-    except BaseException:
+    except Exception:
         # An earlier or concurrent delivery of the same step got there first (its rows
         # or its receipt collide, or the state it left makes this step fail): answer
         # exactly as it did.

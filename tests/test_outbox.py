@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 import redis
 from flask import Blueprint, Response, g
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from hotline import create_app
 from hotline.audit import AuditEvent
@@ -107,7 +107,20 @@ def test_on_postgres_the_commit_wakes_the_relay_which_pushes_the_job(
     relay_thread = threading.Thread(target=relay_loop, args=(runtime, stop, 120.0), daemon=True)
     relay_thread.start()
     try:
-        time.sleep(0.5)  # the relay's first pass and LISTEN
+        listening, deadline = False, time.monotonic() + 20
+        while not listening and time.monotonic() < deadline:
+            time.sleep(0.05)
+            with runtime.db.session() as s:
+                listening = bool(
+                    s.scalar(
+                        text(
+                            "SELECT count(*) FROM pg_stat_activity"
+                            " WHERE query = 'LISTEN hotline_outbox'"
+                        )
+                    )
+                )
+        assert listening, "the relay never LISTENed"
+        time.sleep(0.3)  # its pass right after LISTEN is over: only a NOTIFY can wake it now
         twilio_post(event_app.test_client(), "/sms/test-event", EVENT)
         deadline = time.monotonic() + 20
         pushed = None

@@ -125,7 +125,7 @@ class CallFlow:
     def _find_call_and_caller(self) -> tuple[Call, Caller | None]:
         """The call and its caller in one query; created on the first step."""
         sid = self.form["CallSid"]
-        if self.step == 0 and self.first_step:
+        if self.first_step:
             # A new call: nothing to look up (a repeated delivery collides on the sid).
             caller = self._caller_from_number()
             return self._new_call(sid, caller), caller

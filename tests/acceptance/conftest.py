@@ -32,6 +32,7 @@ from tests.acceptance.outsider import (
     SECRET_KEY,
     Deployment,
 )
+from tests.conftest import UNDER_CI
 from tests.fakes.google_speech import FakeGoogleSpeech, start_fake_google_speech
 from tests.fakes.google_translate import FakeGoogleTranslate, start_fake_google_translate
 from tests.fakes.twilio_api import FakeTwilio, start_fake_twilio
@@ -111,7 +112,7 @@ def hotline(edge: Edge) -> Iterator[Deployment]:
         _recreate_database(PG_DATABASE)
         redis.Redis.from_url(SERVER_REDIS_URL, socket_connect_timeout=1).flushdb()
     except (psycopg.OperationalError, redis.ConnectionError) as exc:
-        if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
+        if UNDER_CI:
             raise
         pytest.skip(f"PostgreSQL or Redis on 127.0.0.1 is not reachable ({type(exc).__name__})")
     instance = Path(tempfile.mkdtemp(prefix="hotline-acceptance-"))
