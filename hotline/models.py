@@ -7,8 +7,9 @@ from hotline.agents.models import Agent
 from hotline.audit import AuditEvent
 from hotline.callbacks.models import CallbackAttempt, CallbackRequest
 from hotline.callers.models import Caller
-from hotline.cases.models import Case
+from hotline.cases.models import Case, CaseEvent, CaseRead, CaseTopic, Referral
 from hotline.db import Base
+from hotline.directory.models import Organisation
 from hotline.jobs.models import OutboxJob
 from hotline.sms.models import OptOutEvent, SmsConversation, SmsMessage
 from hotline.translation.models import Translation, TranslationCacheEntry, TranslationUsage
@@ -26,10 +27,15 @@ __all__ = [
     "CallbackRequest",
     "Caller",
     "Case",
+    "CaseEvent",
+    "CaseRead",
+    "CaseTopic",
     "OptOutEvent",
+    "Organisation",
     "OutboxJob",
     "PromptRecording",
     "RecorderPin",
+    "Referral",
     "SignInFailure",
     "SmsConversation",
     "SmsMessage",

@@ -168,7 +168,7 @@ def reply(case_id: int) -> ResponseReturnValue:
     text = body.get("text")
     if not isinstance(text, str):
         _fail(422, "validation_error", "text must be a string")
-    if found.status != "open":
+    if found.status == "closed":
         _fail(409, "case_closed", "this case is closed")
     try:
         sent = send_reply(_runtime(), g.db, case=found, agent=g.agent, text=text)

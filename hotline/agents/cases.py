@@ -20,6 +20,7 @@ from hotline.audit import record
 from hotline.callbacks.models import CallbackAttempt, CallbackRequest
 from hotline.callers.models import Caller
 from hotline.cases.models import Case
+from hotline.cases.work import topics_of
 from hotline.crypto import decrypt_phone, mask_phone
 from hotline.sms.models import SmsMessage
 from hotline.translation.models import Translation
@@ -56,7 +57,7 @@ def _visible(agent: Agent) -> ColumnElement[bool] | None:
 
 def visible_cases(session: Session, agent: Agent, *, limit: int = 100) -> list[Case]:
     """Open cases this agent may see, latest activity first."""
-    query = select(Case).where(Case.status == "open")
+    query = select(Case).where(Case.status != "closed")
     condition = _visible(agent)
     if condition is not None:
         query = query.where(condition)
@@ -265,7 +266,7 @@ def case_detail(session: Session, secret: str, agent: Agent, case: Case) -> dict
     )
     return {
         **case_summary_json(case),
-        "topic": case.topic,
+        "topics": topics_of(session, case.id),
         "assigned_agent_id": case.assigned_agent_id,
         "created_at": iso(case.created_at),
         "phone_masked": _masked(secret, caller.phone_encrypted) if caller else None,

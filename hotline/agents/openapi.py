@@ -161,7 +161,7 @@ SCHEMAS: dict[str, Any] = {
             "urgent": BOOL,
             "last_activity_at": _nullable(TIME),
             "last_activity": _nullable(TIME),
-            "topic": _nullable(STRING),
+            "topics": {"type": "array", "items": STRING},
             "assigned_agent_id": _nullable(INT),
             "created_at": _nullable(TIME),
             "phone_masked": _nullable(STRING),

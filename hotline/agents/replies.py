@@ -17,7 +17,7 @@ from hotline.agents.models import Agent
 from hotline.audit import record
 from hotline.callers.models import Caller
 from hotline.cases.models import Case
-from hotline.cases.service import touch
+from hotline.cases.service import answered
 from hotline.errors import Refused
 from hotline.runtime import Runtime
 from hotline.sms.segments import count_segments
@@ -117,7 +117,7 @@ def send_reply(
                 provider="back-translation",
             )
         )
-    touch(case)
+    answered(case)
     record(
         session,
         "case.reply",

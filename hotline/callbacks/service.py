@@ -16,7 +16,7 @@ from hotline.callbacks.queue import next_open_time, renew_lease, window_is_open
 from hotline.callbacks.tollfraud import RefusedDestination, check_destination
 from hotline.callers.models import Caller
 from hotline.cases.models import Case
-from hotline.cases.service import touch
+from hotline.cases.service import answered, touch
 from hotline.config import Settings
 from hotline.crypto import decrypt_phone, encrypt_phone, normalise_phone
 from hotline.db import utcnow
@@ -294,7 +294,10 @@ def record_outcome(
     callback.lease_expires_at = None
     case = session.get(Case, callback.case_id)
     if case is not None:
-        touch(case)
+        if outcome == "reached":
+            answered(case)
+        else:
+            touch(case)
     record(
         session,
         "callback.outcome",

@@ -27,7 +27,7 @@ from hotline.callbacks.service import request_callback
 from hotline.callers.models import Caller
 from hotline.callers.service import create_caller
 from hotline.cases.models import Case
-from hotline.cases.service import is_valid_reference, new_case_for, touch
+from hotline.cases.service import is_valid_reference, new_case_for, touch, worker_contacted
 from hotline.config import Settings
 from hotline.crypto import normalise_phone, phone_hash
 from hotline.db import utcnow
@@ -118,7 +118,7 @@ _SENDER_STATE = (
         .scalar_subquery(),
         Case,
     )
-    .outerjoin(Case, (Case.caller_id == Caller.id) & (Case.status == "open"))
+    .outerjoin(Case, (Case.caller_id == Caller.id) & (Case.status != "closed"))
     .where(Caller.phone_hash == bindparam("digest"))
 )
 
@@ -273,10 +273,8 @@ class _Exchange:
             )
         if case is None:
             self._reply(language, "status_unknown")
-        elif case.status == "open":
-            self._reply(language, "status_open", reference=case.reference)
         else:
-            self._reply(language, "status_closed", reference=case.reference)
+            self._reply(language, f"status_{case.status}", reference=case.reference)
 
     # --- conversation steps --------------------------------------------------------
 
@@ -342,6 +340,7 @@ class _Exchange:
         first = created or not self._has_earlier_text(case)
         self.message.kind = "worker"
         self.message.case_id = case.id
+        worker_contacted(case)
         self.message.language = language or case.language
         if acknowledge and first:
             reply_language = self.message.language

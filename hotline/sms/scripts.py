@@ -40,8 +40,12 @@ REPLIES: dict[str, frozenset[str]] = {
     "received": frozenset({"reference"}),
     "status_open": frozenset({"reference"}),
     "status_closed": frozenset({"reference"}),
+    "status_waiting": frozenset({"reference"}),
+    "status_referred": frozenset({"reference"}),
     "status_unknown": frozenset(),
     "lang_set": frozenset({"language"}),
+    # One organisation of the referral directory (hotline.directory renders the values).
+    "referral": frozenset({"name", "phone", "hours"}),
 }
 # Language-neutral replies, for a sender whose language is not known yet.
 COMMON_REPLIES: dict[str, frozenset[str]] = {
@@ -49,7 +53,12 @@ COMMON_REPLIES: dict[str, frozenset[str]] = {
     "received_neutral": frozenset({"reference", "codes"}),
 }
 # Worst-case values for each placeholder, used to prove every reply fits its budget.
-WORST_CASE_VALUES = {"reference": "9999999"}
+WORST_CASE_VALUES = {
+    "reference": "9999999",
+    "name": "Hōterasu (Japan Legal Support Center)",
+    "phone": "0570-078377",
+    "hours": "Mon-Fri 09:00-17:00",
+}
 MAX_REPLY_SEGMENTS = 2
 
 # Letters that carry their mark inside the base letter, so NFD cannot strip it.

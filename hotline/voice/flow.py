@@ -26,7 +26,7 @@ from hotline.callbacks.service import request_callback
 from hotline.callers.models import Caller
 from hotline.callers.service import caller_phone, get_or_create_caller
 from hotline.cases.models import Case
-from hotline.cases.service import open_case_for, touch
+from hotline.cases.service import open_case_for, touch, worker_contacted
 from hotline.config import Settings
 from hotline.crypto import InvalidPhoneNumber, decrypt_phone, encrypt_phone, normalise_phone
 from hotline.db import utcnow
@@ -650,7 +650,7 @@ def save_recording(session: Session, form: Mapping[str, str]) -> Voicemail | Non
     if case is None:
         case = open_case_for(session, caller, call.language)
         call.case_id = case.id
-    touch(case)
+    worker_contacted(case)
     voicemail = Voicemail(
         call_id=call.id,
         case_id=case.id,

@@ -125,7 +125,7 @@ def dashboard(session: Session, *, days: int = 7, now: dt.datetime | None = None
         if day in per_day and outcome:
             per_day[day].counts[outcome] += 1
     open_cases = int(
-        session.scalar(select(func.count()).select_from(Case).where(Case.status == "open")) or 0
+        session.scalar(select(func.count()).select_from(Case).where(Case.status != "closed")) or 0
     )
     return Dashboard(
         backlog=backlog(session), open_cases=open_cases, days=[per_day[d] for d in sorted(per_day)]

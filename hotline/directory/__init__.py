@@ -1,0 +1,1 @@
+"""The referral directory: organisations that give remedy, as data supervisors maintain."""
