@@ -109,7 +109,7 @@ def _reopen_latest(session: Session, caller: Caller) -> Case | None:
                 .where(Case.id == latest.id, Case.status == "closed")
                 .values(status="open", outcome=None, closed_at=None)
                 .execution_options(synchronize_session=False)
-            ).rowcount
+            ).rowcount  # type: ignore[attr-defined]
     except IntegrityError:
         changed = 0  # a concurrent contact opened a case for this caller first
     if not changed:
