@@ -8,6 +8,7 @@ a case or callback the agent may not see is a plain 404.
 from __future__ import annotations
 
 from typing import Any, NoReturn
+from urllib.parse import urlencode
 
 from flask import Blueprint, Response, current_app, g, jsonify, request
 from flask.typing import ResponseReturnValue
@@ -19,8 +20,9 @@ from hotline.agents.cases import (
     case_detail,
     case_for_agent,
     case_summary_json,
+    event_json,
     iso,
-    visible_cases,
+    referrals_json,
 )
 from hotline.agents.live import LiveError, set_availability, take_next_caller
 from hotline.agents.models import Agent
@@ -33,6 +35,10 @@ from hotline.callbacks.service import (
     start_dial,
     visible_callback,
 )
+from hotline.cases import referrals, work
+from hotline.cases.inbox import FilterError, InboxFilter, inbox
+from hotline.cases.models import Case
+from hotline.cases.work import CaseworkError
 from hotline.runtime import Runtime
 
 bp = Blueprint("api", __name__, url_prefix="/api")
@@ -144,15 +150,149 @@ def claim() -> ResponseReturnValue:
 @bp.get("/cases")
 @api_auth_required
 def cases() -> ResponseReturnValue:
-    return jsonify([case_summary_json(c) for c in visible_cases(g.db, g.agent)])
+    """A JSON array of the cases this agent may see, filtered; latest activity first
+    unless `sort=needs_reply` (the inbox's order). Pages are in the Link and
+    X-Total-Count headers."""
+    try:
+        wanted = InboxFilter.parse(request.args.to_dict(), default_sort="activity")
+    except FilterError as exc:
+        _fail(422, "validation_error", str(exc))
+    page = inbox(g.db, g.agent, wanted)
+    response = jsonify(
+        [case_summary_json(i.case, topics=i.topics, unread=i.unread) for i in page.items]
+    )
+    response.headers["X-Total-Count"] = str(page.total)
+    links = []
+    if page.page < page.pages:
+        links.append(f'<{_page_url(page.page + 1)}>; rel="next"')
+    if page.page > 1:
+        links.append(f'<{_page_url(page.page - 1)}>; rel="prev"')
+    if links:
+        response.headers["Link"] = ", ".join(links)
+    return response
+
+
+def _page_url(number: int) -> str:
+    args = request.args.to_dict()
+    args["page"] = str(number)
+    return f"{request.path}?{urlencode(args)}"
+
+
+def _visible_case(case_id: int) -> Case:
+    found = case_for_agent(g.db, g.agent, case_id)
+    if found is None:
+        _fail(404, "not_found", "no such case")
+    return found
+
+
+@bp.post("/cases/<int:case_id>/notes")
+@api_auth_required
+def add_note(case_id: int) -> ResponseReturnValue:
+    found = _visible_case(case_id)
+    text = _json_object("text").get("text")
+    if not isinstance(text, str):
+        _fail(422, "validation_error", "text must be a string")
+    try:
+        event = work.add_note(g.db, found, g.agent, text)
+    except ValueError as exc:
+        _fail(422, "validation_error", str(exc))
+    g.db.flush()
+    payload = event_json(event)
+    g.db.commit()
+    return jsonify(payload), 201
+
+
+@bp.post("/cases/<int:case_id>/assign")
+@api_auth_required
+def assign(case_id: int) -> ResponseReturnValue:
+    found = _visible_case(case_id)
+    body = _json_object("agent_id", "note")
+    if "agent_id" not in body:
+        _fail(422, "validation_error", "agent_id is required (null to unassign)")
+    agent_id, note = body["agent_id"], body.get("note")
+    if agent_id is not None and (not isinstance(agent_id, int) or isinstance(agent_id, bool)):
+        _fail(422, "validation_error", "agent_id must be an agent's id or null")
+    if note is not None and not isinstance(note, str):
+        _fail(422, "validation_error", "note must be a string")
+    target = None
+    if agent_id is not None:
+        target = g.db.get(Agent, agent_id) if 0 < agent_id < 2**31 else None
+        if target is None:
+            _fail(422, "validation_error", "no such agent")
+    try:
+        work.assign(g.db, found, g.agent, target, note)
+    except ValueError as exc:
+        _fail(422, "validation_error", str(exc))
+    except CaseworkError as exc:
+        g.db.rollback()
+        _fail(exc.status, exc.code, str(exc))
+    payload = case_summary_json(found, topics=work.topics_of(g.db, found.id))
+    g.db.commit()
+    return jsonify(payload)
+
+
+@bp.post("/cases/<int:case_id>/status")
+@api_auth_required
+def case_status(case_id: int) -> ResponseReturnValue:
+    found = _visible_case(case_id)
+    body = _json_object("status", "outcome", "topics")
+    status, outcome, topics = body.get("status"), body.get("outcome"), body.get("topics")
+    if status is not None and not isinstance(status, str):
+        _fail(422, "validation_error", "status must be a string")
+    if outcome is not None and not isinstance(outcome, str):
+        _fail(422, "validation_error", "outcome must be a string")
+    if topics is not None and not (
+        isinstance(topics, list) and all(isinstance(t, str) for t in topics)
+    ):
+        _fail(422, "validation_error", "topics must be a list of topic codes")
+    if status is None and topics is None:
+        _fail(422, "validation_error", "give a status, topics, or both")
+    try:
+        work.set_status(g.db, found, g.agent, status, outcome, topics)
+    except ValueError as exc:
+        g.db.rollback()
+        _fail(422, "validation_error", str(exc))
+    except CaseworkError as exc:
+        g.db.rollback()
+        _fail(exc.status, exc.code, str(exc))
+    payload = case_summary_json(found, topics=work.topics_of(g.db, found.id))
+    g.db.commit()
+    return jsonify(payload)
+
+
+@bp.post("/cases/<int:case_id>/referrals")
+@api_auth_required
+def refer(case_id: int) -> ResponseReturnValue:
+    found = _visible_case(case_id)
+    body = _json_object("organisations", "send_sms")
+    ids, send_sms = body.get("organisations"), body.get("send_sms", True)
+    if not (
+        isinstance(ids, list)
+        and all(isinstance(i, int) and not isinstance(i, bool) and 0 < i < 2**31 for i in ids)
+    ):
+        _fail(422, "validation_error", "organisations must be a list of organisation ids")
+    if not isinstance(send_sms, bool):
+        _fail(422, "validation_error", "send_sms must be true or false")
+    try:
+        referrals.refer(g.db, case=found, agent=g.agent, organisation_ids=ids, send_sms=send_sms)
+    except ValueError as exc:
+        g.db.rollback()
+        _fail(422, "validation_error", str(exc))
+    except CaseworkError as exc:
+        g.db.rollback()
+        _fail(exc.status, exc.code, str(exc))
+    payload = {
+        "case": case_summary_json(found, topics=work.topics_of(g.db, found.id)),
+        "referrals": referrals_json(g.db, found.id),
+    }
+    g.db.commit()
+    return jsonify(payload), 201
 
 
 @bp.get("/cases/<int:case_id>")
 @api_auth_required
 def case(case_id: int) -> ResponseReturnValue:
-    found = case_for_agent(g.db, g.agent, case_id)
-    if found is None:
-        _fail(404, "not_found", "no such case")
+    found = _visible_case(case_id)
     payload = case_detail(g.db, _secret(), g.agent, found)
     g.db.commit()
     return jsonify(payload)
@@ -161,9 +301,7 @@ def case(case_id: int) -> ResponseReturnValue:
 @bp.post("/cases/<int:case_id>/reply")
 @api_auth_required
 def reply(case_id: int) -> ResponseReturnValue:
-    found = case_for_agent(g.db, g.agent, case_id)
-    if found is None:
-        _fail(404, "not_found", "no such case")
+    found = _visible_case(case_id)
     body = _json_object("text")
     text = body.get("text")
     if not isinstance(text, str):

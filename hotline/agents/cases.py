@@ -12,16 +12,20 @@ import datetime as dt
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement, or_, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from hotline.agents.models import Agent
 from hotline.audit import record
 from hotline.callbacks.models import CallbackAttempt, CallbackRequest
 from hotline.callers.models import Caller
-from hotline.cases.models import Case
-from hotline.cases.work import topics_of
+from hotline.cases.inbox import visible_to
+from hotline.cases.models import Case, CaseEvent, Referral
+from hotline.cases.work import events_of, mark_read, topics_of
 from hotline.crypto import decrypt_phone, mask_phone
+from hotline.db import utcnow
+from hotline.directory.models import Organisation
+from hotline.sms.gate import sms_refusal
 from hotline.sms.models import SmsMessage
 from hotline.translation.models import Translation
 from hotline.voice.models import Voicemail
@@ -38,55 +42,43 @@ def iso(value: dt.datetime | None) -> str | None:
     return value.isoformat() if value is not None else None
 
 
-def _held_by(agent: Agent) -> Any:
-    """Cases with a callback this agent holds: they must see what they are about to dial."""
-    return select(CallbackRequest.case_id).where(
-        CallbackRequest.claimed_by_id == agent.id, CallbackRequest.status == "claimed"
-    )
-
-
-def _visible(agent: Agent) -> ColumnElement[bool] | None:
-    if agent.is_supervisor:
-        return None
-    return or_(
-        Case.language.in_(list(agent.languages)),
-        Case.assigned_agent_id == agent.id,
-        Case.id.in_(_held_by(agent)),
-    )
-
-
-def visible_cases(session: Session, agent: Agent, *, limit: int = 100) -> list[Case]:
-    """Open cases this agent may see, latest activity first."""
-    query = select(Case).where(Case.status != "closed")
-    condition = _visible(agent)
-    if condition is not None:
-        query = query.where(condition)
-    return list(
-        session.scalars(query.order_by(Case.last_activity_at.desc(), Case.id.desc()).limit(limit))
-    )
-
-
 def case_for_agent(session: Session, agent: Agent, case_id: int) -> Case | None:
     """The case if this agent may see it; None reads as 404 (no hint that it exists)."""
-    case = session.get(Case, case_id)
-    if case is None:
-        return None
-    if agent.is_supervisor or agent.speaks(case.language) or case.assigned_agent_id == agent.id:
-        return case
-    held = session.scalar(_held_by(agent).where(CallbackRequest.case_id == case.id).limit(1))
-    return case if held is not None else None
+    query = select(Case).where(Case.id == case_id)
+    visible = visible_to(agent)
+    if visible is not None:
+        query = query.where(visible)
+    return session.scalar(query)
 
 
-def case_summary_json(case: Case) -> dict[str, Any]:
-    return {
+def case_summary_json(
+    case: Case, *, topics: list[str] | None = None, unread: bool | None = None
+) -> dict[str, Any]:
+    """A case as lists show it: enough to choose what to work on, no personal data."""
+    waiting = case.awaiting_reply_since
+    item: dict[str, Any] = {
         "id": case.id,
         "reference": case.reference,
         "language": case.language,
         "status": case.status,
+        "outcome": case.outcome,
         "urgent": case.urgent,
+        "assigned_agent_id": case.assigned_agent_id,
+        "needs_reply": waiting is not None,
+        "awaiting_reply_since": iso(waiting),
+        "oldest_unanswered_age_seconds": (
+            None if waiting is None else max(0, int((utcnow() - waiting).total_seconds()))
+        ),
         "last_activity_at": iso(case.last_activity_at),
         "last_activity": iso(case.last_activity_at),
+        "created_at": iso(case.created_at),
+        "closed_at": iso(case.closed_at),
     }
+    if topics is not None:
+        item["topics"] = topics
+    if unread is not None:
+        item["unread"] = unread
+    return item
 
 
 def _masked(secret: str, encrypted: str | None) -> str | None:
@@ -252,6 +244,8 @@ def case_detail(session: Session, secret: str, agent: Agent, case: Case) -> dict
         for v in voicemails
     ]
     callback_items = callbacks_json(session, secret, callbacks, with_attempts=True)
+    events = [event_json(event) for event in events_of(session, case.id)]
+    referrals = referrals_json(session, case.id)
     timeline = sorted(
         [{"type": "message", "at": item["created_at"], "id": item["id"]} for item in message_items]
         + [
@@ -261,22 +255,61 @@ def case_detail(session: Session, secret: str, agent: Agent, case: Case) -> dict
         + [
             {"type": "callback", "at": item["created_at"], "id": item["id"]}
             for item in callback_items
-        ],
+        ]
+        + [{"type": "event", "at": item["at"], "id": item["id"]} for item in events],
         key=lambda entry: (entry["at"] or "", entry["type"], entry["id"]),
     )
+    mark_read(session, agent, case)
+    assigned = session.get(Agent, case.assigned_agent_id) if case.assigned_agent_id else None
     return {
         **case_summary_json(case),
         "topics": topics_of(session, case.id),
-        "assigned_agent_id": case.assigned_agent_id,
-        "created_at": iso(case.created_at),
+        "assigned_agent": {"id": assigned.id, "name": assigned.name} if assigned else None,
         "phone_masked": _masked(secret, caller.phone_encrypted) if caller else None,
         "masked_number": _masked(secret, caller.phone_encrypted) if caller else None,
         "sms_opted_out": bool(caller and caller.sms_opted_out),
+        "sms_refusal": sms_refusal(session, caller) if caller else None,
+        "number_share_agreed_at": iso(case.number_share_agreed_at),
         "timeline": timeline,
         "messages": message_items,
         "voicemails": voicemail_items,
         "callbacks": callback_items,
+        "events": events,
+        "referrals": referrals,
     }
+
+
+def event_json(event: CaseEvent) -> dict[str, Any]:
+    """A timeline entry; a note's text is for advisers only."""
+    return {
+        "id": event.id,
+        "kind": event.kind,
+        "at": iso(event.at),
+        "agent_id": event.agent_id,
+        "text": event.body,
+        "detail": event.detail or {},
+    }
+
+
+def referrals_json(session: Session, case_id: int) -> list[dict[str, Any]]:
+    rows = session.execute(
+        select(Referral, Organisation)
+        .join(Organisation, Organisation.id == Referral.organisation_id)
+        .where(Referral.case_id == case_id)
+        .order_by(Referral.at, Referral.id)
+    )
+    return [
+        {
+            "id": referral.id,
+            "organisation_id": org.id,
+            "organisation": org.known_as or org.name_en,
+            "kind": org.kind,
+            "agent_id": referral.agent_id,
+            "message_id": referral.message_id,
+            "at": iso(referral.at),
+        }
+        for referral, org in rows
+    ]
 
 
 def _done_texts(translations: list[dict[str, Any]]) -> dict[str, str]:

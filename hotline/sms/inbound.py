@@ -274,7 +274,9 @@ class _Exchange:
         if case is None:
             self._reply(language, "status_unknown")
         else:
-            self._reply(language, f"status_{case.status}", reference=case.reference)
+            # A worker whose choice is not stored yet is answered in their case's language.
+            answer_in = self.caller.language or case.language or language
+            self._reply(answer_in, f"status_{case.status}", reference=case.reference)
 
     # --- conversation steps --------------------------------------------------------
 
