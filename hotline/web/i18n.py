@@ -12,6 +12,7 @@ from typing import Any
 from hotline.agents.models import Agent
 from hotline.callbacks.queue import TOKYO
 from hotline.db import utcnow
+from hotline.web.i18n_casework import CASEWORK_MESSAGES
 
 UI_LANGUAGES = ("en", "ja")
 
@@ -329,6 +330,10 @@ MESSAGES: dict[str, dict[str, str]] = {
         "error.back": "キューに戻る",
     },
 }
+
+
+for _lang, _messages in CASEWORK_MESSAGES.items():
+    MESSAGES[_lang].update(_messages)
 
 
 def ui_language(agent: Agent | None, browser_choice: str | None = None) -> str:

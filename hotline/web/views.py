@@ -130,7 +130,7 @@ def sign_in_required(view: Callable[..., Any]) -> Callable[..., Any]:
 def _safe_next(target: str | None) -> str:
     """Only a path on this site: never an open redirect."""
     if not target:
-        return url_for("web.queue")
+        return url_for("web.inbox_page")
     parts = urlsplit(target)
     if (
         parts.scheme
@@ -139,7 +139,7 @@ def _safe_next(target: str | None) -> str:
         or target.startswith("//")
         or "\\" in target  # browsers read /\host as //host
     ):
-        return url_for("web.queue")
+        return url_for("web.inbox_page")
     return target
 
 
@@ -152,7 +152,7 @@ def _say(key: str, category: str = "info", **values: Any) -> None:
 
 @bp.get("/")
 def index() -> ResponseReturnValue:
-    return redirect(url_for("web.queue" if g.agent else "web.sign_in"))
+    return redirect(url_for("web.inbox_page" if g.agent else "web.sign_in"))
 
 
 @bp.route("/sign-in", methods=["GET", "POST"])
@@ -291,6 +291,7 @@ def _render_case(case: Any, *, preview: Any = None, draft: str = "", status: int
     open_callbacks = [cb for cb in detail["callbacks"] if cb["status"] != "closed"]
     return render_template(
         "web/case.html",
+        **casework_views.case_work_context(detail),
         case=detail,
         open_callback=open_callbacks[0] if open_callbacks else None,
         reader_languages=_reader_languages(),
@@ -467,3 +468,6 @@ def _usage_by_language(usage: Any) -> list[tuple[str, int, int, int]]:
         )
     rows = [(language, *numbers) for language, numbers in totals.items()]
     return sorted(rows, key=lambda r: (-r[1], r[0]))
+
+
+from hotline.web import casework_views  # noqa: E402  (registers the casework pages)
