@@ -31,7 +31,7 @@ def test_sign_in_sets_a_secure_http_only_cookie_and_sign_out_ends_the_session(
     agent = make_agent(runtime, "Lan", "vi,en")
     response = sign_in(client, agent)
     assert response.status_code == 302
-    assert response.headers["Location"].endswith("/queue")
+    assert response.headers["Location"].endswith("/inbox")
     cookie = response.headers["Set-Cookie"]
     assert "HttpOnly" in cookie
     assert "Secure" in cookie  # HOTLINE_PUBLIC_URL is https in the tests
@@ -73,7 +73,7 @@ def test_signed_out_visitors_are_sent_to_sign_in_and_back_but_never_off_site(
             "/sign-in",
             data={"csrf_token": token, "name": "Lan", "password": agent.password, "next": target},
         )
-        assert off_site.headers["Location"].endswith("/queue"), target
+        assert off_site.headers["Location"].endswith("/inbox"), target
         client.post("/sign-out", data={"csrf_token": page_csrf(client)})
 
 
