@@ -230,6 +230,24 @@ PATHS: dict[str, Any] = {
             },
         }
     },
+    "/api/voicemails/{voicemail_id}/audio": {
+        "get": {
+            "operationId": "getVoicemailAudio",
+            "summary": "The voice message's recording as WAV (audited; Range requests allowed)",
+            "parameters": [id_param("voicemail_id")],
+            "responses": {
+                "200": {
+                    "description": "The recording",
+                    "content": {"audio/wav": {"schema": {"type": "string", "format": "binary"}}},
+                },
+                "206": {
+                    "description": "Part of the recording (a Range request)",
+                    "content": {"audio/wav": {"schema": {"type": "string", "format": "binary"}}},
+                },
+                **errors(404),
+            },
+        }
+    },
     "/api/callbacks/{callback_id}/dial": {
         "post": {
             "operationId": "dialCallback",
