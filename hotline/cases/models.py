@@ -22,10 +22,29 @@ class Case(Base):
     __tablename__ = "cases"
     __table_args__ = (
         Index("ix_cases_status_activity", "status", "last_activity_at"),
-        # The inbox: what needs an answer first (urgent, then the oldest unanswered).
-        Index("ix_cases_inbox", "status", "urgent", "awaiting_reply_since", "id"),
-        Index("ix_cases_language_inbox", "language", "status", "urgent", "awaiting_reply_since"),
-        Index("ix_cases_assigned_agent_id", "assigned_agent_id"),
+        # The inbox's pages, read in order among the cases not yet closed: latest
+        # activity first, or what needs an answer first (urgent, then the oldest
+        # unanswered worker contact). Language and assignment narrow them down.
+        Index(
+            "ix_cases_active_activity",
+            "last_activity_at",
+            "id",
+            postgresql_where=text("status <> 'closed'"),
+            sqlite_where=text("status <> 'closed'"),
+        ),
+        Index(
+            "ix_cases_active_language",
+            "language",
+            "awaiting_reply_since",
+            postgresql_where=text("status <> 'closed'"),
+            sqlite_where=text("status <> 'closed'"),
+        ),
+        Index(
+            "ix_cases_active_assigned",
+            "assigned_agent_id",
+            postgresql_where=text("status <> 'closed'"),
+            sqlite_where=text("status <> 'closed'"),
+        ),
         # One case not yet closed per caller, even when two texts arrive at the same moment.
         Index(
             "uq_cases_one_active_per_caller",
@@ -53,6 +72,18 @@ class Case(Base):
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     last_activity_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     closed_at: Mapped[dt.datetime | None]
+
+
+# What needs an answer first, in the inbox's order (see hotline.cases.inbox).
+Index(
+    "ix_cases_active_needs_reply",
+    Case.urgent.desc(),
+    Case.awaiting_reply_since,
+    Case.last_activity_at.desc(),
+    Case.id.desc(),
+    postgresql_where=text("status <> 'closed'"),
+    sqlite_where=text("status <> 'closed'"),
+)
 
 
 class CaseTopic(Base):

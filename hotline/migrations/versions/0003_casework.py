@@ -109,23 +109,32 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column('number_share_agreed_at', hotline.db.UTCDateTime(), nullable=True))
         batch_op.add_column(sa.Column('number_share_recorded_by_id', sa.Integer(), nullable=True))
         batch_op.drop_index("uq_cases_one_open_per_caller")
-        batch_op.create_index('ix_cases_assigned_agent_id', ['assigned_agent_id'], unique=False)
-        batch_op.create_index('ix_cases_inbox', ['status', 'urgent', 'awaiting_reply_since', 'id'], unique=False)
-        batch_op.create_index('ix_cases_language_inbox', ['language', 'status', 'urgent', 'awaiting_reply_since'], unique=False)
+        batch_op.create_index('ix_cases_active_assigned', ['assigned_agent_id'], unique=False, postgresql_where=sa.text("status <> 'closed'"), sqlite_where=sa.text("status <> 'closed'"))
+        batch_op.create_index('ix_cases_active_activity', ['last_activity_at', 'id'], unique=False, postgresql_where=sa.text("status <> 'closed'"), sqlite_where=sa.text("status <> 'closed'"))
+        batch_op.create_index('ix_cases_active_language', ['language', 'awaiting_reply_since'], unique=False, postgresql_where=sa.text("status <> 'closed'"), sqlite_where=sa.text("status <> 'closed'"))
         batch_op.create_index('uq_cases_one_active_per_caller', ['caller_id'], unique=True, postgresql_where=sa.text("status <> 'closed'"), sqlite_where=sa.text("status <> 'closed'"))
         batch_op.create_foreign_key(batch_op.f('fk_cases_number_share_recorded_by_id_agents'), 'agents', ['number_share_recorded_by_id'], ['id'])
         batch_op.drop_column('topic')
+    # Mixed directions: an expression index, made outside SQLite's batch copy.
+    op.create_index(
+        "ix_cases_active_needs_reply",
+        "cases",
+        [sa.text("urgent DESC"), "awaiting_reply_since", sa.text("last_activity_at DESC"), sa.text("id DESC")],
+        postgresql_where=sa.text("status <> 'closed'"),
+        sqlite_where=sa.text("status <> 'closed'"),
+    )
 
 
 
 def downgrade() -> None:
+    op.drop_index("ix_cases_active_needs_reply", table_name="cases")
     with op.batch_alter_table('cases', schema=None) as batch_op:
         batch_op.add_column(sa.Column('topic', sa.VARCHAR(length=64), nullable=True))
         batch_op.drop_constraint(batch_op.f('fk_cases_number_share_recorded_by_id_agents'), type_='foreignkey')
         batch_op.drop_index('uq_cases_one_active_per_caller', postgresql_where=sa.text("status <> 'closed'"), sqlite_where=sa.text("status <> 'closed'"))
-        batch_op.drop_index('ix_cases_language_inbox')
-        batch_op.drop_index('ix_cases_inbox')
-        batch_op.drop_index('ix_cases_assigned_agent_id')
+        batch_op.drop_index('ix_cases_active_language')
+        batch_op.drop_index('ix_cases_active_activity')
+        batch_op.drop_index('ix_cases_active_assigned')
         batch_op.create_index("uq_cases_one_open_per_caller", ['caller_id'], unique=True, postgresql_where=sa.text("status = 'open'"), sqlite_where=sa.text("status = 'open'"))
         batch_op.drop_column('number_share_recorded_by_id')
         batch_op.drop_column('number_share_agreed_at')
