@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from hotline.agents.models import Agent
@@ -21,7 +21,7 @@ from hotline.cases.models import (
     CaseTopic,
 )
 from hotline.cases.topics import TOPIC_CODES
-from hotline.db import utcnow
+from hotline.db import insert_unless_taken, utcnow
 from hotline.errors import Refused
 
 MAX_NOTE = 4000
@@ -177,11 +177,20 @@ def topics_of(session: Session, case_id: int) -> list[str]:
 
 
 def mark_read(session: Session, agent: Agent, case: Case) -> None:
-    row = session.get(CaseRead, (agent.id, case.id))
-    if row is None:
-        session.add(CaseRead(agent_id=agent.id, case_id=case.id, read_at=utcnow()))
-    else:
-        row.read_at = utcnow()
+    """This adviser has seen the case as it is now (two tabs at once are fine)."""
+    now = utcnow()
+    seen = (
+        update(CaseRead)
+        .where(CaseRead.agent_id == agent.id, CaseRead.case_id == case.id)
+        .values(read_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    if not session.execute(seen).rowcount:  # type: ignore[attr-defined]
+        added = insert_unless_taken(
+            session, CaseRead, agent_id=agent.id, case_id=case.id, read_at=now
+        )
+        if added is None:  # a concurrent read inserted it first
+            session.execute(seen)
 
 
 def events_of(session: Session, case_id: int) -> list[CaseEvent]:
