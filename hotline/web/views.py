@@ -37,7 +37,8 @@ from hotline.callbacks.models import OUTCOMES
 from hotline.db import utcnow
 from hotline.languages import LANGUAGES
 from hotline.runtime import Runtime
-from hotline.translation.audio import audio_response, stored_audio
+from hotline.telephony import calls_are_local
+from hotline.translation.audio import audio_response, stored_audio, stored_audio_ids
 from hotline.voice.models import Voicemail
 from hotline.web import charts, i18n, security, stats
 
@@ -292,6 +293,9 @@ def _render_case(case: Any, *, preview: Any = None, draft: str = "", status: int
     return render_template(
         "web/case.html",
         case=detail,
+        calls_simulated=calls_are_local(settings),
+        stt_configured=settings.google_configured,
+        audio_ids=stored_audio_ids(g.db, [v["id"] for v in detail["voicemails"]]),
         open_callback=open_callbacks[0] if open_callbacks else None,
         reader_languages=_reader_languages(),
         preview=preview,
@@ -383,7 +387,7 @@ def dial(callback_id: int) -> ResponseReturnValue:
         flash(str(exc), "error")
     else:
         g.db.commit()
-        _say("call.ringing")
+        _say("call.simulated_started" if calls_are_local(runtime().settings) else "call.ringing")
     return redirect(url_for("web.case", case_id=callback.case_id, _anchor="callback"))
 
 
