@@ -164,14 +164,17 @@ def reply(case_id: int) -> ResponseReturnValue:
     found = case_for_agent(g.db, g.agent, case_id)
     if found is None:
         _fail(404, "not_found", "no such case")
-    body = _json_object("text")
+    body = _json_object("text", "language")
     text = body.get("text")
     if not isinstance(text, str):
         _fail(422, "validation_error", "text must be a string")
+    language = body.get("language")
+    if language is not None and not isinstance(language, str):
+        _fail(422, "validation_error", "language must be a language code, e.g. en")
     if found.status != "open":
         _fail(409, "case_closed", "this case is closed")
     try:
-        sent = send_reply(_runtime(), g.db, case=found, agent=g.agent, text=text)
+        sent = send_reply(_runtime(), g.db, case=found, agent=g.agent, text=text, language=language)
     except ValueError as exc:
         _fail(422, "validation_error", str(exc))
     except ReplyError as exc:
@@ -189,6 +192,7 @@ def reply(case_id: int) -> ResponseReturnValue:
             "back_translation": sent.back_translation,
             "segments": sent.segments,
             "language": sent.language,
+            "source_language": sent.source_language,
         }
     )
 

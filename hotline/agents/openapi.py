@@ -173,7 +173,21 @@ SCHEMAS: dict[str, Any] = {
             "callbacks": {"type": "array", "items": _ref("Callback")},
         }
     ),
-    "ReplyRequest": _obj({"text": {"type": "string", "minLength": 1, "maxLength": 1600}}),
+    "ReplyRequest": _obj(
+        {
+            "text": {"type": "string", "minLength": 1, "maxLength": 1600},
+            "language": {
+                "type": "string",
+                "enum": list(LANGUAGES),
+                "description": (
+                    "The language `text` is written in. Optional: without it, the "
+                    "agent's language (their only one, or the one of theirs the text "
+                    "is recognised as)."
+                ),
+            },
+        },
+        optional=("language",),
+    ),
     "ReplyResult": _obj(
         {
             "message_id": INT,
@@ -185,6 +199,7 @@ SCHEMAS: dict[str, Any] = {
             "back_translation": _nullable(STRING),
             "segments": INT,
             "language": _nullable(STRING),
+            "source_language": _nullable(STRING),
         }
     ),
     "OutcomeRequest": _obj(

@@ -154,7 +154,12 @@ MESSAGES: dict[str, dict[str, str]] = {
         "status.closed": "closed",
         "status.open": "open",
         "reply.title": "Reply by SMS",
-        "reply.text": "Your message (in your language)",
+        "reply.text": "Your message",
+        "reply.language": "I write in",
+        "reply.looks_unlike": (
+            "This text does not look like {language}. Check the language you write in "
+            "before sending."
+        ),
         "reply.preview": "Preview translation",
         "reply.send": "Send this SMS",
         "reply.preview_title": "Preview",
@@ -336,7 +341,11 @@ MESSAGES: dict[str, dict[str, str]] = {
         "status.closed": "完了",
         "status.open": "対応中",
         "reply.title": "SMSで返信",
-        "reply.text": "メッセージ（あなたの言語で）",
+        "reply.text": "メッセージ",
+        "reply.language": "書く言語",
+        "reply.looks_unlike": (
+            "この文面は{language}には見えません。送信する前に、書いている言語を確認してください。"
+        ),
         "reply.preview": "翻訳をプレビュー",
         "reply.send": "このSMSを送信",
         "reply.preview_title": "プレビュー",
