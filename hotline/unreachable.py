@@ -10,11 +10,13 @@ import os
 
 import redis
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, DBAPIError
+from sqlalchemy.exc import ArgumentError, DBAPIError, InterfaceError, OperationalError
 
-# What `hotline.cli` turns into a one-line error naming the setting to check.
+# What `hotline.cli` turns into a one-line error naming the setting to check: failures to
+# reach or open the database or Redis, not errors in what a command asked of them.
 UNREACHABLE_ERRORS: tuple[type[BaseException], ...] = (
-    DBAPIError,
+    OperationalError,
+    InterfaceError,
     redis.exceptions.ConnectionError,
     redis.exceptions.TimeoutError,
 )
