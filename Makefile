@@ -2,6 +2,7 @@
 # Both create .venv and install everything on first use.
 
 VENV ?= .venv
+PORT ?= 5000
 PYTHON ?= python3
 BIN := $(VENV)/bin
 
@@ -18,9 +19,10 @@ install: $(BIN)/.installed
 system-deps:
 	./scripts/install-system-deps
 
-## run: the whole hotline on this machine (web + worker, embedded SQLite and Redis, demo data)
+## run: the whole hotline on this machine (web + worker, embedded SQLite and Redis, demo data);
+## `make run PORT=5001` when port 5000 is taken
 run: install
-	$(BIN)/hotline dev
+	$(BIN)/hotline dev --port $(PORT)
 
 lint: install
 	$(BIN)/ruff check hotline tests benchmarks workers

@@ -7,6 +7,7 @@ simulate)`, so that this file stays the table of contents.
 from __future__ import annotations
 
 import importlib
+import os
 import sys
 from typing import Any
 
@@ -32,7 +33,40 @@ def settings_or_exit() -> Settings:
         raise click.ClickException(f"configuration error: {exc}") from exc
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class HotlineGroup(click.Group):
+    """Turns an unreachable database or Redis into one line naming the setting to check."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        from hotline.unreachable import UNREACHABLE_ERRORS, describe
+
+        try:
+            return super().invoke(ctx)
+        except UNREACHABLE_ERRORS as exc:
+            raise click.ClickException(describe(exc)) from None
+
+
+def public_url_or(base_url: str) -> Settings:
+    """The settings, with `base_url` as the public URL unless HOTLINE_PUBLIC_URL is set.
+
+    On a laptop the hotline is reached where it listens: `serve --port 5001` must put
+    5001 in its `<Play>` and callback URLs, and `simulate --url` must sign for it.
+    """
+    settings = settings_or_exit()
+    if os.environ.get("HOTLINE_PUBLIC_URL", "").strip():
+        return settings
+    return settings.with_overrides(public_url=base_url.rstrip("/"))
+
+
+def local_url(host: str, port: int) -> str:
+    """The URL a browser on this machine uses for a server bound to `host`:`port`."""
+    if host in ("", "0.0.0.0", "::"):  # noqa: S104 - naming the wildcard, not binding it
+        host = "127.0.0.1"
+    if ":" in host:
+        host = f"[{host}]"
+    return f"http://{host}:{port}"
+
+
+@click.group(cls=HotlineGroup, context_settings={"help_option_names": ["-h", "--help"]})
 def main() -> None:
     """Hotline: a multilingual voice and SMS hotline for migrant workers.
 
@@ -47,11 +81,33 @@ def main() -> None:
 @click.option("--workers", default=2, show_default=True, type=int, help="Web processes.")
 @click.option("--threads", default=4, show_default=True, type=int, help="Threads per process.")
 def serve(host: str, port: int, workers: int, threads: int) -> None:
-    """Run the web app (webhooks, agent API and UI) under gunicorn."""
+    """Run the web app (webhooks, agent API and UI) under gunicorn.
+
+    Without HOTLINE_PUBLIC_URL, the public URL follows --host and --port.
+    """
     from hotline.server import run_gunicorn
 
-    settings = settings_or_exit()
-    run_gunicorn(settings, bind=f"{host}:{port}", workers=workers, threads=threads)
+    settings = public_url_or(local_url(host, port))
+    claim_port(host, port, "`hotline serve --port {port}`")
+    run_gunicorn(
+        settings,
+        bind=f"{host}:{port}",
+        workers=workers,
+        threads=threads,
+        banner=f"Hotline serving on {local_url(host, port)}",
+    )
+
+
+def claim_port(host: str, port: int, how: str) -> None:
+    """Stop with a one-line hint when the port is taken; `how` shows how to choose
+    another, with `{port}` standing for a suggestion."""
+    from hotline.server import PortUnavailable, check_port
+
+    try:
+        check_port(host, port)
+    except PortUnavailable as exc:
+        hint = how.format(port=port + 1)
+        raise click.ClickException(f"{exc}: choose another port, e.g. {hint}") from None
 
 
 @main.command()

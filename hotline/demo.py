@@ -111,29 +111,39 @@ def register(main: click.Group, simulate: click.Group) -> None:
     @click.option("--port", default=5000, show_default=True, type=int)
     def dev(host: str, port: int) -> None:
         """Everything on one machine: migrate, seed demo data, run a worker and the web app."""
-        from hotline.cli import settings_or_exit
+        from hotline.cli import claim_port, local_url, public_url_or
         from hotline.migrate import upgrade
         from hotline.runtime import Runtime
         from hotline.server import run_gunicorn
 
-        settings = settings_or_exit()
+        settings = public_url_or(local_url(host, port))
+        claim_port(host, port, "`make run PORT={port}` or `hotline dev --port {port}`")
         settings.instance_path.mkdir(parents=True, exist_ok=True)
         upgrade(settings.database_url)
         _print_tokens(seed(settings))
         env: dict[str, Any] = dict(os.environ)
         env.setdefault("HOTLINE_INSTANCE_PATH", str(settings.instance_path))
-        click.echo(
-            f"\nHotline on http://{host}:{port}  (embedded SQLite and Redis in "
+        env.setdefault("HOTLINE_PUBLIC_URL", settings.public_url)  # the worker's URLs too
+        banner = (
+            f"\nHotline on {local_url(host, port)}  (embedded SQLite and Redis in "
             f"{settings.instance_path})\n"
             "Call it from another terminal, no phone needed:\n"
-            "  .venv/bin/hotline simulate call --digits '84#'\n"
-            "  .venv/bin/hotline simulate sms --from +819000000301 'HELP'\n"
+            f"  .venv/bin/hotline simulate call --url {local_url(host, port)} --digits '84#'\n"
+            f"  .venv/bin/hotline simulate sms --url {local_url(host, port)} "
+            "--from +819000000301 'HELP'\n"
         )
         runtime = Runtime(settings)
         runtime.redis.ping()  # the embedded Redis is up before the worker looks for it
         worker = subprocess.Popen([sys.executable, "-m", "hotline.cli", "worker"], env=env)
         try:
-            run_gunicorn(settings, bind=f"{host}:{port}", workers=2, threads=4, runtime=runtime)
+            run_gunicorn(
+                settings,
+                bind=f"{host}:{port}",
+                workers=2,
+                threads=4,
+                runtime=runtime,
+                banner=banner,
+            )
         finally:
             worker.send_signal(signal.SIGTERM)
             try:

@@ -169,8 +169,13 @@ class DevTelephony:
         return None
 
 
+def calls_are_local(settings: Settings) -> bool:
+    """Whether calls and SMS stay on this machine (DevTelephony): nothing is dialled."""
+    return not (settings.twilio_configured and settings.twilio_number)
+
+
 def telephony(settings: Settings) -> Telephony:
     """The real Twilio client when configured, else the local stand-in."""
-    if settings.twilio_configured and settings.twilio_number:
+    if not calls_are_local(settings):
         return TwilioTelephony(settings)
     return DevTelephony()

@@ -92,6 +92,11 @@ class OutboxListener:
 def run_worker(settings: Settings, *, burst: bool = False, relay_interval: float = 2.0) -> None:
     configure_logging()
     runtime = Runtime(settings)
+    # Both are needed from the first job on: an unreachable one stops the worker here,
+    # with a message naming its setting (see hotline.cli), not in a retry loop.
+    with runtime.db.engine.connect():
+        pass
+    runtime.redis.ping()
     set_current(runtime)
     _load_handlers()
     if burst:

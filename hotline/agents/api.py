@@ -302,14 +302,17 @@ def case(case_id: int) -> ResponseReturnValue:
 @api_auth_required
 def reply(case_id: int) -> ResponseReturnValue:
     found = _visible_case(case_id)
-    body = _json_object("text")
+    body = _json_object("text", "language")
     text = body.get("text")
     if not isinstance(text, str):
         _fail(422, "validation_error", "text must be a string")
+    language = body.get("language")
+    if language is not None and not isinstance(language, str):
+        _fail(422, "validation_error", "language must be a language code, e.g. en")
     if found.status == "closed":
         _fail(409, "case_closed", "this case is closed")
     try:
-        sent = send_reply(_runtime(), g.db, case=found, agent=g.agent, text=text)
+        sent = send_reply(_runtime(), g.db, case=found, agent=g.agent, text=text, language=language)
     except ValueError as exc:
         _fail(422, "validation_error", str(exc))
     except ReplyError as exc:
@@ -327,6 +330,7 @@ def reply(case_id: int) -> ResponseReturnValue:
             "back_translation": sent.back_translation,
             "segments": sent.segments,
             "language": sent.language,
+            "source_language": sent.source_language,
         }
     )
 

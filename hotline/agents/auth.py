@@ -8,10 +8,11 @@ from collections.abc import Callable
 from typing import Any
 
 from flask import g, jsonify, request
-from sqlalchemy import select
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from hotline.agents.models import ROLES, Agent
+from hotline.audit import record
 from hotline.crypto import encrypt_phone, normalise_phone, token_hash
 from hotline.languages import parse_codes
 
@@ -33,7 +34,7 @@ def create_agent(
         raise ValueError(f"role must be one of: {', '.join(ROLES)}")
     if not name.strip():
         raise ValueError("name must not be empty")
-    token = "hl_" + secrets.token_urlsafe(32)
+    token = new_token()
     agent = Agent(
         name=name.strip(),
         languages=codes,
@@ -45,6 +46,40 @@ def create_agent(
     session.add(agent)
     session.flush()
     return agent, token
+
+
+def new_token() -> str:
+    return "hl_" + secrets.token_urlsafe(32)
+
+
+def rotate_token(session: Session, agent: Agent) -> str:
+    """Give `agent` a new API token and return it; the old one stops working at commit."""
+    token = new_token()
+    agent.token_hash = token_hash(token)
+    record(session, "agent.token_rotated", "agent", agent.id)
+    return token
+
+
+def deactivate_agent(session: Session, agent: Agent) -> list[int]:
+    """Take an agent out of service: token and browser sessions stop working, they are
+    no longer available for live calls, and callbacks they held go back to the queue
+    (their ids are returned)."""
+    from hotline.callbacks.models import CallbackRequest
+    from hotline.web.models import WebSession
+
+    agent.active = False
+    agent.available = False
+    session.execute(delete(WebSession).where(WebSession.agent_id == agent.id))
+    released = list(
+        session.scalars(
+            update(CallbackRequest)
+            .where(CallbackRequest.claimed_by_id == agent.id, CallbackRequest.status == "claimed")
+            .values(status="queued", claimed_by_id=None, claimed_at=None, lease_expires_at=None)
+            .returning(CallbackRequest.id)
+        )
+    )
+    record(session, "agent.deactivated", "agent", agent.id, released=released)
+    return released
 
 
 def agent_for_token(session: Session, token: str) -> Agent | None:

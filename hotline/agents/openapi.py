@@ -26,6 +26,7 @@ from hotline.agents.openapi_parts import (
     ref,
 )
 from hotline.callbacks.models import OUTCOMES, STATUSES, WINDOWS
+from hotline.languages import LANGUAGES
 
 SCHEMAS: dict[str, Any] = {
     "Error": {
@@ -147,7 +148,21 @@ SCHEMAS: dict[str, Any] = {
         },
         optional=("unread",),
     ),
-    "ReplyRequest": obj({"text": {"type": "string", "minLength": 1, "maxLength": 1600}}),
+    "ReplyRequest": obj(
+        {
+            "text": {"type": "string", "minLength": 1, "maxLength": 1600},
+            "language": {
+                "type": "string",
+                "enum": list(LANGUAGES),
+                "description": (
+                    "The language `text` is written in. Optional: without it, the "
+                    "agent's language (their only one, or the one of theirs the text "
+                    "is recognised as)."
+                ),
+            },
+        },
+        optional=("language",),
+    ),
     "ReplyResult": obj(
         {
             "message_id": INT,
@@ -159,6 +174,7 @@ SCHEMAS: dict[str, Any] = {
             "back_translation": nullable(STRING),
             "segments": INT,
             "language": nullable(STRING),
+            "source_language": nullable(STRING),
         }
     ),
     "OutcomeRequest": obj(

@@ -54,13 +54,21 @@ class SentReply:
     back_translation: str | None
     segments: int
     language: str | None
+    source_language: str | None  # the language the agent's text was taken to be in
 
 
 def prepare(
-    runtime: Runtime, session: Session, *, case: Case, agent: Agent, text: str
+    runtime: Runtime,
+    session: Session,
+    *,
+    case: Case,
+    agent: Agent,
+    text: str,
+    language: str | None = None,
 ) -> ReplyPreview:
-    """The preview an agent sees before sending: translation, back-translation, segments."""
-    return prepare_reply(runtime, session, case=case, agent=agent, text=text)
+    """The preview an agent sees before sending: translation, back-translation, segments.
+    `language` is the one the agent writes in (see `prepare_reply`)."""
+    return prepare_reply(runtime, session, case=case, agent=agent, text=text, language=language)
 
 
 def _body_and_status(prepared: ReplyPreview, text: str) -> tuple[str, str]:
@@ -77,9 +85,16 @@ def _body_and_status(prepared: ReplyPreview, text: str) -> tuple[str, str]:
 
 
 def send_reply(
-    runtime: Runtime, session: Session, *, case: Case, agent: Agent, text: str
+    runtime: Runtime,
+    session: Session,
+    *,
+    case: Case,
+    agent: Agent,
+    text: str,
+    language: str | None = None,
 ) -> SentReply:
-    """Translate `text` for the worker and queue the SMS. The caller commits."""
+    """Translate `text`, written in `language` (default: the agent's, see
+    `prepare_reply`), for the worker and queue the SMS. The caller commits."""
     text = text.strip()
     if not text:
         raise ValueError("text must not be empty")
@@ -88,11 +103,16 @@ def send_reply(
     caller = session.get(Caller, case.caller_id)
     if caller is None or caller.sms_opted_out:
         raise WorkerOptedOut("the worker has opted out of SMS (STOP): no message can be sent")
-    prepared = prepare(runtime, session, case=case, agent=agent, text=text)
+    prepared = prepare(runtime, session, case=case, agent=agent, text=text, language=language)
     body, status = _body_and_status(prepared, text)
     from hotline.sms.outbound import queue_sms
 
-    language = prepared.target_language or case.language
+    # The label says what the text is written in: the worker's language only when it
+    # really is in it (translated, or written so), else the language the agent wrote.
+    if status in ("translated", "same_language"):
+        body_language = prepared.target_language or case.language
+    else:
+        body_language = prepared.source_language or prepared.target_language or case.language
     message = queue_sms(
         session,
         caller=caller,
@@ -100,7 +120,7 @@ def send_reply(
         case=case,
         kind="agent",
         agent_id=agent.id,
-        language=language,
+        language=body_language,
     )
     if message is None:
         raise WorkerOptedOut("the worker has opted out of SMS (STOP): no message can be sent")
@@ -110,7 +130,7 @@ def send_reply(
             Translation(
                 source_kind="sms",
                 source_id=message.id,
-                source_language=language,
+                source_language=body_language,
                 target_language=prepared.source_language or agent.languages[0],
                 status="done",
                 text=prepared.back_translation,
@@ -135,5 +155,6 @@ def send_reply(
         translated_text=body if status == "translated" else None,
         back_translation=prepared.back_translation,
         segments=count_segments(body).segments,
-        language=language,
+        language=body_language,
+        source_language=prepared.source_language,
     )

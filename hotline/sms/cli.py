@@ -40,10 +40,10 @@ def register(main: click.Group, simulate: click.Group) -> None:
         sender: str, url: str | None, sid: str | None, media: tuple[str, ...], text: str
     ) -> None:
         """Send TEXT to /sms/incoming as Twilio would; show the reply and what was queued."""
-        from hotline.cli import settings_or_exit
+        from hotline.cli import public_url_or, settings_or_exit
         from hotline.crypto import InvalidPhoneNumber, normalise_phone
 
-        settings = settings_or_exit()
+        settings = public_url_or(url) if url else settings_or_exit()
         try:
             sender = normalise_phone(sender)
         except InvalidPhoneNumber as exc:
@@ -86,7 +86,9 @@ def _post(settings: Any, url: str | None, params: dict[str, str]) -> _Answer:
         return _Answer(response.status_code, response.text)
     except requests.ConnectionError as exc:
         if url is not None:
-            raise click.ClickException(f"no hotline answers at {url}") from exc
+            from hotline.unreachable import no_server
+
+            raise click.ClickException(no_server(url)) from exc
     click.echo(f"(nothing answers at {settings.public_url}: running the app in this process)")
     return _in_process(settings, params, headers)
 

@@ -8,6 +8,8 @@ languages and gives None; the translation job asks Google to detect those.
 
 from __future__ import annotations
 
+import unicodedata
+
 # (first code point, last code point, language), checked in order.
 _RANGES: tuple[tuple[int, int, str], ...] = (
     (0x3040, 0x30FF, "ja"),  # hiragana, katakana (Han alone could be Chinese)
@@ -46,3 +48,52 @@ def guess_language(text: str) -> str | None:
             if first <= cp <= last:
                 return language
     return None
+
+
+# The writing systems each language is written in, as Unicode character-name prefixes.
+# Languages not listed are written in Latin letters.
+_SCRIPTS: dict[str, frozenset[str]] = {
+    "ja": frozenset({"CJK", "HIRAGANA", "KATAKANA", "HALFWIDTH", "FULLWIDTH"}),
+    "zh": frozenset({"CJK", "FULLWIDTH"}),
+    "ko": frozenset({"HANGUL"}),
+    "th": frozenset({"THAI"}),
+    "km": frozenset({"KHMER"}),
+    "my": frozenset({"MYANMAR"}),
+    "si": frozenset({"SINHALA"}),
+    "bn": frozenset({"BENGALI"}),
+    "ur": frozenset({"ARABIC"}),
+    "hi": frozenset({"DEVANAGARI"}),
+    "ne": frozenset({"DEVANAGARI"}),
+    "ru": frozenset({"CYRILLIC"}),
+    "uk": frozenset({"CYRILLIC"}),
+    "mn": frozenset({"CYRILLIC"}),
+}
+_LATIN = frozenset({"LATIN"})
+VIETNAMESE_PLAIN_LETTERS = 12
+
+
+def _script_of(ch: str) -> str | None:
+    if not ch.isalpha():
+        return None
+    name = unicodedata.name(ch, "")
+    return name.split(" ", 1)[0] if name else None
+
+
+def looks_unlike(text: str, language: str) -> bool:
+    """Whether the text's letters rule out `language`: most of them are in another
+    writing system, or they carry letters only another language uses (English text
+    with Vietnamese `ư`). Short of that, the text gets the benefit of the doubt."""
+    expected = _SCRIPTS.get(language, _LATIN)
+    scripts = [s for s in map(_script_of, text) if s is not None]
+    if not scripts:
+        return False
+    matching = sum(1 for s in scripts if s in expected)
+    if matching * 2 < len(scripts):
+        return True
+    if language == "vi" and len(scripts) >= VIETNAMESE_PLAIN_LETTERS:
+        # Written Vietnamese carries tone marks on almost every word; a sentence of
+        # plain ASCII letters is far more likely English (or Vietnamese typed without
+        # them, which a warning then rightly questions).
+        return all(ch.isascii() for ch in text if ch.isalpha())
+    guessed = guess_language(text)
+    return guessed is not None and guessed != language and _SCRIPTS.get(guessed, _LATIN) == expected

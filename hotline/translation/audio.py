@@ -36,6 +36,19 @@ def has_audio(session: Session, voicemail_id: int) -> bool:
     return found is not None
 
 
+def stored_audio_ids(session: Session, voicemail_ids: list[int]) -> set[int]:
+    """Which of these voicemails have a recording to play (without loading the audio)."""
+    if not voicemail_ids:
+        return set()
+    return set(
+        session.scalars(
+            select(VoicemailAudio.voicemail_id).where(
+                VoicemailAudio.voicemail_id.in_(voicemail_ids)
+            )
+        )
+    )
+
+
 def store_audio(session: Session, voicemail_id: int, audio: bytes) -> None:
     """Keep the recording once; a copy another worker stored first is kept as it is."""
     if has_audio(session, voicemail_id):

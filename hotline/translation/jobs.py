@@ -495,7 +495,13 @@ def transcribe_voicemail(runtime: Runtime, *, voicemail_id: int) -> None:
                 # The Record action can arrive before Twilio has finished the file.
                 raise RetryLater("recording not available yet", delay=30) from exc
             log.warning("voicemail %s: recording unavailable (%s)", voicemail_id, exc)
-            _set_voicemail(runtime, voicemail_id, transcription_status="failed")
+            # Without speech-to-text it would not have been transcribed anyway: say that.
+            unconfigured = status == "pending" and not runtime.settings.google_configured
+            _set_voicemail(
+                runtime,
+                voicemail_id,
+                transcription_status="not_configured" if unconfigured else "failed",
+            )
             return
         with runtime.db.session() as session:
             store_audio(session, voicemail_id, audio)  # committed before anything else

@@ -19,6 +19,8 @@ from hotline.agents.models import Agent
 from hotline.callers.models import Caller
 from hotline.cases.models import Case
 from hotline.clients import NotConfigured
+from hotline.languages import LANGUAGES
+from hotline.sms.script_guess import looks_unlike
 from hotline.sms.segments import count_segments
 from hotline.translation.google import ProviderError
 from hotline.translation.redaction import normalise
@@ -41,6 +43,9 @@ class ReplyPreview:
     segments: int  # SMS segments of what would be sent
     encoding: str  # GSM-7 | UCS-2
     error: str | None = None
+    # The text's writing system rules out `source_language`: the agent should check
+    # the language they said they write in.
+    looks_unlike_source: bool = False
 
     @property
     def body_to_send(self) -> str | None:
@@ -62,10 +67,28 @@ def _agent_language(runtime: Runtime, agent: Agent, text: str) -> str | None:
     return found.language if found.language in languages else languages[0]
 
 
+def check_language(language: str | None) -> str | None:
+    """A language the agent says they write in: a supported code, or a ValueError."""
+    if language is None:
+        return None
+    if not isinstance(language, str) or language not in LANGUAGES:
+        raise ValueError("language must be one of the supported language codes, e.g. en")
+    return language
+
+
 def prepare_reply(
-    runtime: Runtime, session: Session, *, case: Case, agent: Agent, text: str
+    runtime: Runtime,
+    session: Session,
+    *,
+    case: Case,
+    agent: Agent,
+    text: str,
+    language: str | None = None,
 ) -> ReplyPreview:
     """Translate an agent's reply for the worker of `case`, with a back-translation.
+
+    `language` is the one the agent says they wrote in; without it, the agent's only
+    language or the one of theirs Google recognises in the text.
 
     Commits `session` first: Google may take seconds to answer, and on SQLite an open
     transaction holds the database's one write lock, which every webhook needs. The
@@ -75,7 +98,7 @@ def prepare_reply(
     caller = session.get(Caller, case.caller_id)
     target = case.language or (caller.language if caller else None)
     session.commit()
-    source = _agent_language(runtime, agent, clean)
+    source = check_language(language) or _agent_language(runtime, agent, clean)
 
     def preview(
         status: str,
@@ -94,6 +117,7 @@ def prepare_reply(
             segments=count.segments,
             encoding=count.encoding,
             error=error,
+            looks_unlike_source=source is not None and looks_unlike(clean, source),
         )
 
     if target is None or source is None:

@@ -23,9 +23,8 @@ def register(main: click.Group, simulate: click.Group) -> None:
 @click.option(
     "--from",
     "from_number",
-    default="+819000000001",
-    show_default=True,
-    help="The caller's number (made-up numbers only).",
+    default=None,
+    help="The caller's number (made-up numbers only) [default: a fresh made-up number].",
 )
 @click.option(
     "--digits",
@@ -40,9 +39,21 @@ def register(main: click.Group, simulate: click.Group) -> None:
     help="Where the hotline is running (`hotline serve`).",
 )
 @click.option("--to", "to_number", default=None, help="The hotline number called.")
-def simulate_call(from_number: str, digits: str | None, url: str, to_number: str | None) -> None:
-    """Call the hotline from the terminal, signed as Twilio signs, and hear the IVR."""
-    from hotline.cli import settings_or_exit
+def simulate_call(
+    from_number: str | None, digits: str | None, url: str, to_number: str | None
+) -> None:
+    """Call the hotline from the terminal, signed as Twilio signs, and hear the IVR.
+
+    Each call comes from a fresh made-up number unless --from is given, so that keys
+    like 84#2 mean a language choice and then the menu. After the call it lists what the
+    call left behind: the case reference, callback requests and voicemails.
+    """
+    import requests
+
+    from hotline.cli import public_url_or
+    from hotline.crypto import InvalidPhoneNumber, normalise_phone
+    from hotline.unreachable import no_server
+    from hotline.voice.sim_report import caller_before, created_by_call, fresh_number, prompt_text
     from hotline.voice.simulator import (
         CallSimulator,
         Heard,
@@ -52,9 +63,22 @@ def simulate_call(from_number: str, digits: str | None, url: str, to_number: str
         TwimlRejected,
     )
 
-    settings = settings_or_exit()
+    settings = public_url_or(url)
     if not settings.twilio_auth_token:
         raise click.ClickException("no Twilio auth token: the simulator signs with it")
+    try:
+        requests.get(url.rstrip("/") + "/healthz", timeout=10)
+    except requests.ConnectionError:
+        raise click.ClickException(no_server(url)) from None
+    if from_number is None:
+        from_number = fresh_number(settings)
+    else:
+        try:
+            from_number = normalise_phone(from_number)
+        except InvalidPhoneNumber as exc:
+            raise click.BadParameter("not a phone number", param_hint="--from") from exc
+    before = caller_before(settings, from_number)
+    click.echo(f"-- calling from {from_number}; {before.line()}")
 
     def ask(what: str) -> str:
         try:
@@ -63,9 +87,13 @@ def simulate_call(from_number: str, digits: str | None, url: str, to_number: str
             return "H"
 
     def heard(item: Heard) -> None:
-        click.echo(str(item))
+        said = prompt_text(item.url) if item.kind == "play" else None
+        click.echo(f'{item}  "{said}"' if said else str(item))
 
-    keys = KeyScript(digits or "", ask=None if digits is not None else ask)
+    try:
+        keys = KeyScript(digits or "", ask=None if digits is not None else ask)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--digits") from exc
     simulator = CallSimulator(
         HttpTransport(url, settings.public_url),
         auth_token=settings.twilio_auth_token,
@@ -78,10 +106,14 @@ def simulate_call(from_number: str, digits: str | None, url: str, to_number: str
     )
     try:
         result = simulator.run()
+    except requests.ConnectionError:
+        raise click.ClickException(no_server(url)) from None
     except (SimulationError, TwimlRejected) as exc:
         raise click.ClickException(str(exc)) from exc
     ended = "you hung up" if result.ended_by == "caller" else "the hotline ended the call"
     click.echo(f"-- call {result.call_sid} over after ~{result.seconds}s: {ended}")
+    for line in created_by_call(settings, result.call_sid, before):
+        click.echo(f"-- {line}")
 
 
 @click.group("prompts")

@@ -86,6 +86,25 @@ MESSAGES: dict[str, dict[str, str]] = {
         "case.not_transcribed": "Not transcribed",
         "case.transcribing": "Transcribing…",
         "case.transcription_failed": "Transcription failed",
+        "case.stt_not_configured": "Not transcribed: speech-to-text is not configured",
+        "case.audio_not_fetched": "The recording has not been fetched yet.",
+        "case.audio_simulated": (
+            "No recording: calls are simulated on this machine (Twilio is not configured)."
+        ),
+        "attempt.dial_requested": "call requested",
+        "attempt.calling_agent": "ringing your phone",
+        "attempt.agent_answered": "you answered",
+        "attempt.bridging": "connecting you to the worker",
+        "attempt.completed": "call finished",
+        "attempt.failed": "call failed",
+        "attempt.recorded": "outcome recorded",
+        "attempt.simulated": "simulated on this machine: no phone rang",
+        "dial.completed": "worker answered",
+        "dial.answered": "worker answered",
+        "dial.busy": "worker's line busy",
+        "dial.no-answer": "worker did not answer",
+        "dial.failed": "could not reach the worker",
+        "dial.canceled": "cancelled",
         "case.callbacks": "Callbacks",
         "case.attempts": "Attempts",
         "case.no_attempts": "No attempts yet.",
@@ -113,6 +132,13 @@ MESSAGES: dict[str, dict[str, str]] = {
         "window.evening": "evening (17–21)",
         "call.button": "Call the worker (rings your phone first)",
         "call.ringing": "Your phone will ring; answer to be connected to the worker.",
+        "call.simulated": (
+            "Calls are simulated on this machine: Twilio is not configured, so no phone rings."
+        ),
+        "call.simulated_started": (
+            "Call attempt recorded, simulated on this machine: no phone rings "
+            "(Twilio is not configured)."
+        ),
         "call.claim_first": "Claim this callback from the queue to call.",
         "outcome.title": "Record the outcome",
         "outcome.field": "Outcome",
@@ -129,7 +155,12 @@ MESSAGES: dict[str, dict[str, str]] = {
         "status.closed": "closed",
         "status.open": "open",
         "reply.title": "Reply by SMS",
-        "reply.text": "Your message (in your language)",
+        "reply.text": "Your message",
+        "reply.language": "I write in",
+        "reply.looks_unlike": (
+            "This text does not look like {language}. Check the language you write in "
+            "before sending."
+        ),
         "reply.preview": "Preview translation",
         "reply.send": "Send this SMS",
         "reply.preview_title": "Preview",
@@ -242,6 +273,25 @@ MESSAGES: dict[str, dict[str, str]] = {
         "case.not_transcribed": "文字起こしなし",
         "case.transcribing": "文字起こし中…",
         "case.transcription_failed": "文字起こしに失敗しました",
+        "case.stt_not_configured": "文字起こしなし：音声認識が設定されていません",
+        "case.audio_not_fetched": "録音はまだ取得されていません。",
+        "case.audio_simulated": (
+            "録音はありません：この端末では通話は模擬です（Twilioが設定されていません）。"
+        ),
+        "attempt.dial_requested": "発信を依頼済み",
+        "attempt.calling_agent": "あなたの電話を呼び出し中",
+        "attempt.agent_answered": "あなたが応答",
+        "attempt.bridging": "相談者につないでいます",
+        "attempt.completed": "通話終了",
+        "attempt.failed": "発信失敗",
+        "attempt.recorded": "結果を記録済み",
+        "attempt.simulated": "この端末での模擬通話：電話は鳴っていません",
+        "dial.completed": "相談者が応答",
+        "dial.answered": "相談者が応答",
+        "dial.busy": "相談者の電話が話し中",
+        "dial.no-answer": "相談者が応答せず",
+        "dial.failed": "相談者につながりませんでした",
+        "dial.canceled": "取り消し",
         "case.callbacks": "折り返し電話",
         "case.attempts": "試行",
         "case.no_attempts": "まだ試行はありません。",
@@ -269,6 +319,13 @@ MESSAGES: dict[str, dict[str, str]] = {
         "window.evening": "夕方（17〜21時）",
         "call.button": "相談者に電話する（まずあなたの電話が鳴ります）",
         "call.ringing": "あなたの電話が鳴ります。出ると相談者につながります。",
+        "call.simulated": (
+            "この端末では通話は模擬です。Twilioが設定されていないため、電話は鳴りません。"
+        ),
+        "call.simulated_started": (
+            "発信を記録しました。この端末での模擬通話のため、電話は鳴りません"
+            "（Twilioが設定されていません）。"
+        ),
         "call.claim_first": "電話するには、キューからこの折り返しを担当してください。",
         "outcome.title": "結果を記録",
         "outcome.field": "結果",
@@ -285,7 +342,11 @@ MESSAGES: dict[str, dict[str, str]] = {
         "status.closed": "完了",
         "status.open": "対応中",
         "reply.title": "SMSで返信",
-        "reply.text": "メッセージ（あなたの言語で）",
+        "reply.text": "メッセージ",
+        "reply.language": "書く言語",
+        "reply.looks_unlike": (
+            "この文面は{language}には見えません。送信する前に、書いている言語を確認してください。"
+        ),
         "reply.preview": "翻訳をプレビュー",
         "reply.send": "このSMSを送信",
         "reply.preview_title": "プレビュー",

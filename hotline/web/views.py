@@ -37,7 +37,8 @@ from hotline.callbacks.models import OUTCOMES
 from hotline.db import utcnow
 from hotline.languages import LANGUAGES
 from hotline.runtime import Runtime
-from hotline.translation.audio import audio_response, stored_audio
+from hotline.telephony import calls_are_local
+from hotline.translation.audio import audio_response, stored_audio, stored_audio_ids
 from hotline.voice.models import Voicemail
 from hotline.web import charts, i18n, security, stats
 
@@ -284,7 +285,14 @@ def _visible_case(case_id: int) -> Any:
     return case
 
 
-def _render_case(case: Any, *, preview: Any = None, draft: str = "", status: int = 200) -> Any:
+def _render_case(
+    case: Any,
+    *,
+    preview: Any = None,
+    draft: str = "",
+    status: int = 200,
+    writing_language: str | None = None,
+) -> Any:
     settings = runtime().settings
     detail = case_service.case_detail(g.db, settings.secret_key, g.agent, case)
     g.db.commit()  # the audit event of this read
@@ -293,13 +301,24 @@ def _render_case(case: Any, *, preview: Any = None, draft: str = "", status: int
         "web/case.html",
         **casework_views.case_work_context(detail),
         case=detail,
+        calls_simulated=calls_are_local(settings),
+        stt_configured=settings.google_configured,
+        audio_ids=stored_audio_ids(g.db, [v["id"] for v in detail["voicemails"]]),
         open_callback=open_callbacks[0] if open_callbacks else None,
         reader_languages=_reader_languages(),
+        writing_languages=_writing_languages(),
+        writing_language=writing_language or g.agent.ui_language,
         preview=preview,
         draft=draft,
         max_reply=MAX_REPLY_CHARS,
         outcomes=OUTCOMES,
     ), status
+
+
+def _writing_languages() -> list[str]:
+    """What the composer offers to write in: the interface language, then the agent's."""
+    ordered = [g.agent.ui_language, *g.agent.languages]
+    return [code for i, code in enumerate(ordered) if code in LANGUAGES and code not in ordered[:i]]
 
 
 def _reader_languages() -> list[str]:
@@ -326,13 +345,18 @@ def reply(case_id: int) -> ResponseReturnValue:
     if len(text) > MAX_REPLY_CHARS:
         _say("reply.too_long", "error", limit=MAX_REPLY_CHARS)
         return _render_case(case, draft=text, status=422)
+    language = request.form.get("language") or None
     rt = runtime()
     try:
         if request.form.get("action") != "send":
-            prepared = reply_service.prepare(rt, g.db, case=case, agent=g.agent, text=text)
+            prepared = reply_service.prepare(
+                rt, g.db, case=case, agent=g.agent, text=text, language=language
+            )
             g.db.commit()
-            return _render_case(case, preview=prepared, draft=text)
-        sent = reply_service.send_reply(rt, g.db, case=case, agent=g.agent, text=text)
+            return _render_case(case, preview=prepared, draft=text, writing_language=language)
+        sent = reply_service.send_reply(
+            rt, g.db, case=case, agent=g.agent, text=text, language=language
+        )
     except reply_service.ReplyError as exc:
         g.db.rollback()
         flash(str(exc), "error")
@@ -384,7 +408,7 @@ def dial(callback_id: int) -> ResponseReturnValue:
         flash(str(exc), "error")
     else:
         g.db.commit()
-        _say("call.ringing")
+        _say("call.simulated_started" if calls_are_local(runtime().settings) else "call.ringing")
     return redirect(url_for("web.case", case_id=callback.case_id, _anchor="callback"))
 
 

@@ -197,3 +197,100 @@ def test_webhooks_are_not_held_up_while_a_reply_waits_for_google(
     thread.join(timeout=30)
     assert answer.status_code == 200
     assert webhook_finished_first
+
+
+def prepare_in(runtime: Runtime, case: Case, agent: Agent, text: str, language: str) -> Any:
+    with runtime.db.session() as session:
+        return prepare_reply(
+            runtime,
+            session,
+            case=session.get(Case, case.id),
+            agent=agent,
+            text=text,
+            language=language,
+        )
+
+
+def test_the_language_the_agent_says_they_write_in_is_the_source_of_the_translation(
+    google_runtime: Runtime, fake_translate: FakeGoogleTranslate
+) -> None:
+    case = make_case(google_runtime, language="vi")
+    agent, _ = make_agent(google_runtime, "vi,en")
+
+    preview = prepare_in(google_runtime, case, agent, REPLY, "en")
+
+    assert (preview.source_language, preview.status) == ("en", "translated")
+    assert preview.translated_text == REPLY_VI
+    assert preview.looks_unlike_source is False
+
+
+def test_english_said_to_be_vietnamese_is_not_translated_and_is_flagged(
+    google_runtime: Runtime, fake_translate: FakeGoogleTranslate
+) -> None:
+    case = make_case(google_runtime, language="vi")
+    agent, _ = make_agent(google_runtime, "vi,en")
+
+    preview = prepare_in(google_runtime, case, agent, REPLY, "vi")
+
+    assert preview.status == "same_language"
+    assert preview.looks_unlike_source is True
+    assert fake_translate.sent_text() == ""  # nothing went to Google
+
+
+def test_without_google_lans_english_is_no_longer_taken_for_vietnamese(
+    unconfigured_runtime: Runtime,
+) -> None:
+    """The first-run finding: Lan (vi, en) typed English and it was sent as Vietnamese."""
+    case = make_case(unconfigured_runtime, language="vi")
+    agent, _ = make_agent(unconfigured_runtime, "vi,en")
+
+    guessed = prepare(unconfigured_runtime, case, agent, REPLY)  # the API without "language"
+    chosen = prepare_in(unconfigured_runtime, case, agent, REPLY, "en")
+
+    assert (guessed.source_language, guessed.status) == ("vi", "same_language")
+    assert guessed.looks_unlike_source is True
+    assert (chosen.source_language, chosen.status) == ("en", "not_configured")
+
+
+def test_an_untranslated_reply_is_labelled_with_the_language_it_was_written_in(
+    unconfigured_runtime: Runtime,
+) -> None:
+    case = make_case(unconfigured_runtime, language="vi")
+    _, token = make_agent(unconfigured_runtime, "vi,en")
+    client = create_app(runtime=unconfigured_runtime).test_client()
+
+    response = client.post(
+        f"/api/cases/{case.id}/reply",
+        json={"text": REPLY, "language": "en"},
+        headers={"Authorization": f"Bearer {token}"},
+    )
+
+    assert response.status_code == 200, response.get_json()
+    body = response.get_json()
+    assert (body["translation_status"], body["source_language"]) == ("not_translated", "en")
+    with unconfigured_runtime.db.session() as session:
+        stored = session.scalars(select(SmsMessage).where(SmsMessage.kind == "agent")).one()
+    assert (stored.body, stored.language) == (REPLY, "en")
+
+
+def test_the_api_takes_an_optional_language_and_refuses_unknown_ones(
+    pipeline_runtime: Runtime, fake_twilio: Any
+) -> None:
+    case = make_case(pipeline_runtime, language="vi")
+    _, token = make_agent(pipeline_runtime, "vi,en")
+    client = create_app(runtime=pipeline_runtime).test_client()
+    path = f"/api/cases/{case.id}/reply"
+    headers = {"Authorization": f"Bearer {token}"}
+
+    for bad in ("xx", 5, ""):
+        refused = client.post(path, json={"text": REPLY, "language": bad}, headers=headers)
+        assert refused.status_code == 422, (bad, refused.get_json())
+        assert refused.get_json()["error"] == "validation_error"
+    response = client.post(path, json={"text": REPLY, "language": "en"}, headers=headers)
+
+    assert response.status_code == 200, response.get_json()
+    body = response.get_json()
+    assert (body["source_language"], body["language"]) == ("en", "vi")
+    assert body["translated_text"] == REPLY_VI
+    run_jobs(pipeline_runtime)
+    assert [sms["Body"] for sms in fake_twilio.sms_to(WORKER_NUMBER)] == [REPLY_VI]

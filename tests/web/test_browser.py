@@ -65,7 +65,7 @@ def test_agent_signs_in_claims_reads_a_vietnamese_sms_replies_with_preview_and_r
     expect(message.locator(".translations")).to_contain_text("machine translation")
 
     # Reply: type in English, preview the Vietnamese and its back-translation, send.
-    page.get_by_label("Your message (in your language)").fill(EN_REPLY)
+    page.get_by_label("Your message").fill(EN_REPLY)
     page.get_by_role("button", name="Preview translation").click()
     expect(page.locator("#preview-translation")).to_have_text(VI_REPLY)
     expect(page.locator("#preview-back")).to_have_text(EN_REPLY)
