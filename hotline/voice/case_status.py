@@ -34,7 +34,7 @@ _STATUS_TO_TELL = (
     .correlate(Caller)
     .scalar_subquery()
 )
-_CALLER_AND_STATUS = select(Caller, _STATUS_TO_TELL).where(Caller.phone_hash == bindparam("digest"))
+CALLER_AND_STATUS = select(Caller, _STATUS_TO_TELL).where(Caller.phone_hash == bindparam("digest"))
 
 
 def status_prompt(status: str) -> str:
@@ -52,7 +52,7 @@ def caller_and_case_status(
     except InvalidPhoneNumber:
         return None, None  # a withheld number ("anonymous"): nothing to remember
     params = {"digest": phone_hash(secret, e164), "closed_since": utcnow() - TELL_CLOSED_WITHIN}
-    row = session.execute(_CALLER_AND_STATUS, params).first()
+    row = session.execute(CALLER_AND_STATUS, params).first()
     if row is None:
         return create_caller(session, secret, e164), None
     caller, status = row
