@@ -219,6 +219,7 @@ def statements(runtime: Any) -> Iterator[list[str]]:
         event.remove(runtime.db.engine, "before_cursor_execute", count)
 
 
+@both_backends
 def test_telling_the_status_costs_no_extra_statement(client: Any, runtime: Any) -> None:
     from tests.helpers import twilio_post
 
