@@ -31,6 +31,7 @@ from hotline.config import Settings
 from hotline.crypto import InvalidPhoneNumber, decrypt_phone, encrypt_phone, normalise_phone
 from hotline.db import utcnow
 from hotline.languages import LANGUAGES, Language, by_calling_code
+from hotline.voice.case_status import caller_and_case_status, status_prompt
 from hotline.voice.models import Call, PromptRecording, Voicemail
 from hotline.voice.scripts import Node, Scripts, get_scripts
 from hotline.voice.twiml import TONE_URL_PATH, Speaker
@@ -117,6 +118,8 @@ class CallFlow:
         self.first_step = first_step
         self.scripts: Scripts = get_scripts()
         self.response = VoiceResponse()
+        # Told after the greeting; looked up on the first step only: once per call.
+        self.case_status: str | None = None
         self.call, self.caller = self._find_call_and_caller()
         self._recorded: dict[str, dict[str, int]] | None = None
 
@@ -127,7 +130,9 @@ class CallFlow:
         sid = self.form["CallSid"]
         if self.first_step:
             # A new call: nothing to look up (a repeated delivery collides on the sid).
-            caller = self._caller_from_number()
+            caller, self.case_status = caller_and_case_status(
+                self.session, self.settings.secret_key, self.form.get("From", "")
+            )
             return self._new_call(sid, caller), caller
         row = self.session.execute(_CALL_AND_CALLER, {"sid": sid}).first()
         if row is not None and row[1] is not None:
@@ -279,6 +284,9 @@ class CallFlow:
         if speaker.missing(needed):
             return self.no_voice()
         speaker.add(self.response, "greeting")
+        if self.case_status is not None:
+            # Skipped in a language with no audio for it yet (`prompts check` shows it).
+            speaker.add(self.response, status_prompt(self.case_status))
         if self.caller is not None and self.caller.privacy_notice_at is None:
             speaker.add(self.response, "privacy_notice")
             self.caller.privacy_notice_at = utcnow()
