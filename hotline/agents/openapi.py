@@ -331,6 +331,8 @@ PATHS: dict[str, Any] = {
 
 def document() -> dict[str, Any]:
     """The whole OpenAPI document; every operation but this one needs a Bearer token."""
+    from hotline.directory import api as directory_api
+
     return {
         "openapi": "3.1.0",
         "info": {
@@ -343,6 +345,7 @@ def document() -> dict[str, Any]:
         "security": [{"bearerAuth": []}],
         "paths": {
             **PATHS,
+            **directory_api.OPENAPI_PATHS,
             "/api/openapi.json": {
                 "get": {
                     "operationId": "getOpenApi",
@@ -358,7 +361,7 @@ def document() -> dict[str, Any]:
             },
         },
         "components": {
-            "schemas": SCHEMAS,
+            "schemas": {**SCHEMAS, **directory_api.OPENAPI_SCHEMAS},
             "securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer"}},
         },
     }

@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Literal
 
 from babel import Locale, UnknownLocaleError
 from babel.dates import get_day_names
@@ -147,7 +148,13 @@ def _locale(language: str) -> Locale:
         return Locale.parse("en")
 
 
-def render(text: str, language: str, *, width: str = "abbreviated", dash: str = "–") -> str:
+def render(
+    text: str,
+    language: str,
+    *,
+    width: Literal["abbreviated", "short"] = "abbreviated",
+    dash: str = "–",
+) -> str:
     """The hours in `language`: CLDR weekday names (`width` "abbreviated" or "short"),
     ranges joined with `dash`, e.g. vi "Thứ 2–Thứ 6 09:00–17:00"."""
     locale = _locale(language)

@@ -81,7 +81,7 @@ def prefectures() -> dict[str, Prefecture]:
 
 @cache
 def _countries() -> frozenset[str]:
-    return frozenset(code for code in Locale.parse("en").territories if code.isalpha())
+    return frozenset(str(code) for code in Locale.parse("en").territories if str(code).isalpha())
 
 
 # --- Validation ----------------------------------------------------------------------
