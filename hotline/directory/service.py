@@ -29,6 +29,7 @@ from hotline.sms.scripts import default_scripts
 from hotline.sms.segments import count_segments, is_gsm7
 
 MAX_REFERRAL_SEGMENTS = 3
+MIN_NAME = 24  # characters of a name kept however long the hours are
 # Digits with single spaces or hyphens, optionally led by + (international) or # (short
 # codes such as #7119): what is printed on official pages, and what a phone can dial.
 _PHONE = re.compile(r"^[+#]?\d+(?:[- ]\d+)*$")
@@ -290,8 +291,11 @@ def referral_text(org: Organisation, language: str) -> str:
     cut_name = _cut(short_name, lambda n: _fits(fill(n, short_hours)))
     if cut_name:
         return fill(cut_name, short_hours)
-    cut_hours = _cut(short_hours, lambda h: _fits(fill("", h)))
-    return fill(_cut(short_name, lambda n: _fits(fill(n, cut_hours))), cut_hours)
+    # Hours too long to leave room for the name: keep enough of the name to recognise it.
+    if len(short_name) > MIN_NAME:
+        short_name = short_name[: MIN_NAME - 1].rstrip() + "…"
+    cut_hours = _cut(short_hours, lambda h: _fits(fill(short_name, h)))
+    return fill(short_name, cut_hours)
 
 
 # --- Changing the directory ----------------------------------------------------------
