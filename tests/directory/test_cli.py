@@ -105,3 +105,14 @@ def test_bad_values_and_unknown_ids_are_clear_errors(settings: Any, runtime: Run
     assert bad_kind.exit_code != 0
     assert "kind: must be one of" in bad_kind.output
     assert "unknown prefecture" in _run(settings, "list", "--prefecture", "atlantis").output
+
+
+def test_the_demo_set_up_seeds_the_directory_unverified(settings: Any, runtime: Runtime) -> None:
+    from hotline.directory.service import seed_entries
+
+    result = CliRunner().invoke(main, ["demo", "seed"], env=cli_env(settings))
+    assert result.exit_code == 0, result.output
+    with runtime.db.session() as session:
+        rows = list(session.scalars(select(Organisation)))
+    assert len(rows) == len(seed_entries())
+    assert all(org.verified_at is None for org in rows)
