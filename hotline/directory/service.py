@@ -362,7 +362,7 @@ def seed_entries() -> list[dict[str, Any]]:
             raise ValueError(f"directory.yaml entry {n}: missing or repeated key {key!r}")
         if not raw.get("source") or not source_date:
             raise ValueError(f"directory.yaml {key}: every entry needs source and source_date")
-        raw["source"] = f"{raw['source']} (source dated {source_date})"
+        raw["source"] = f"{raw['source']} (source date: {source_date})"
         try:
             values = validate(raw)
         except DirectoryError as exc:

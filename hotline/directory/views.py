@@ -14,7 +14,7 @@ from hotline.directory import service
 from hotline.directory.models import ORGANISATION_KINDS, Organisation
 from hotline.languages import LANGUAGES
 from hotline.web import i18n
-from hotline.web.views import _say, bp, sign_in_required
+from hotline.web.views import _safe_next, _say, bp, sign_in_required
 
 
 def _filter(name: str, allowed: Any) -> str | None:
@@ -66,7 +66,9 @@ def directory_verify(organisation_id: int) -> ResponseReturnValue:
     service.verify(g.db, org, agent_id=g.agent.id)
     g.db.commit()
     _say("dir.verified_now", name=org.name_en)
-    return redirect(url_for("web.directory", _anchor=f"org-{org.id}"))
+    # Back to the list as it was filtered, at the entry.
+    back = request.form.get("next") or url_for("web.directory")
+    return redirect(f"{_safe_next(back)}#org-{org.id}")
 
 
 def _form_values() -> dict[str, Any]:

@@ -26,7 +26,7 @@ def test_seeding_twice_adds_each_entry_once_and_all_unverified(runtime: Runtime)
     assert again == []
     assert len(rows) == len(first)
     assert all(org.verified_at is None and org.active for org in rows)
-    assert all(org.source and "source dated" in org.source for org in rows)
+    assert all(org.source and "(source date: " in org.source for org in rows)
 
 
 def test_seeding_keeps_a_supervisors_correction(runtime: Runtime) -> None:
