@@ -23,6 +23,7 @@ DOMAIN_CLIS = (
     "hotline.agents.cli",
     "hotline.demo",
     "hotline.web.cli",
+    "hotline.directory.cli",
 )
 
 

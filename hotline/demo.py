@@ -29,7 +29,8 @@ DEMO_TEXTS = (
 
 
 def seed(settings: Settings) -> list[tuple[str, str]]:
-    """Add demo agents, cases, texts and callback requests unless agents exist already.
+    """Add demo agents, cases, texts, callback requests and the referral directory's seed
+    entries unless agents exist already.
 
     Returns (agent name, API token) pairs for the agents it created.
     """
@@ -38,6 +39,7 @@ def seed(settings: Settings) -> list[tuple[str, str]]:
     from hotline.callbacks.service import request_callback
     from hotline.callers.service import get_or_create_caller
     from hotline.cases.service import open_case_for, touch
+    from hotline.directory.service import seed as seed_directory
     from hotline.jobs import defer
     from hotline.runtime import Runtime
     from hotline.sms.models import SmsMessage
@@ -86,6 +88,7 @@ def seed(settings: Settings) -> list[tuple[str, str]]:
                     sms_allowed=True,
                     source="sms",
                 )
+            seed_directory(session)
     finally:
         runtime.close()
     return tokens

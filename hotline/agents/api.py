@@ -402,3 +402,6 @@ def openapi() -> ResponseReturnValue:
     from hotline.agents.openapi import document
 
     return jsonify(document())
+
+
+from hotline.directory import api as directory_api  # noqa: E402, F401

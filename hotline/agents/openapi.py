@@ -26,6 +26,8 @@ from hotline.agents.openapi_parts import (
     ref,
 )
 from hotline.callbacks.models import OUTCOMES, STATUSES, WINDOWS
+from hotline.directory.openapi import OPENAPI_PATHS as DIRECTORY_PATHS
+from hotline.directory.openapi import OPENAPI_SCHEMAS as DIRECTORY_SCHEMAS
 from hotline.languages import LANGUAGES
 
 SCHEMAS: dict[str, Any] = {
@@ -316,6 +318,7 @@ def document() -> dict[str, Any]:
         "paths": {
             **PATHS,
             **CASEWORK_PATHS,
+            **DIRECTORY_PATHS,
             "/api/openapi.json": {
                 "get": {
                     "operationId": "getOpenApi",
@@ -331,7 +334,7 @@ def document() -> dict[str, Any]:
             },
         },
         "components": {
-            "schemas": {**SCHEMAS, **CASEWORK_SCHEMAS},
+            "schemas": {**SCHEMAS, **CASEWORK_SCHEMAS, **DIRECTORY_SCHEMAS},
             "securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer"}},
         },
     }

@@ -17,7 +17,8 @@ from hotline.cases.inbox import FilterError, InboxFilter, inbox, needs_reply_cou
 from hotline.cases.models import CASE_OUTCOMES, CASE_STATUSES
 from hotline.cases.topics import TOPIC_CODES
 from hotline.db import utcnow
-from hotline.directory.models import Organisation
+from hotline.directory import service as directory
+from hotline.directory.service import prefectures
 from hotline.web import i18n
 from hotline.web.views import _say, _visible_case, bp, runtime, sign_in_required
 
@@ -106,16 +107,9 @@ def case_work_context(case: dict[str, Any]) -> dict[str, Any]:
         if agent.id != g.agent.id and (language is None or agent.speaks(language))
     ]
     prefecture = request.args.get("prefecture") or None
-    query = select(Organisation).where(Organisation.active.is_(True))
-    if prefecture is not None:
-        query = query.where(
-            (Organisation.prefecture == prefecture) | Organisation.prefecture.is_(None)
-        )
-    organisations = [
-        org
-        for org in g.db.scalars(query.order_by(Organisation.kind, Organisation.name_en))
-        if language is None or language in (org.languages or [])
-    ]
+    if prefecture not in prefectures():
+        prefecture = None
+    organisations = directory.search(g.db, language=language, prefecture=prefecture)
     return {
         "hand_over_to": candidates,
         "organisations": organisations,

@@ -12,6 +12,7 @@ from typing import Any
 from hotline.agents.models import Agent
 from hotline.callbacks.queue import TOKYO
 from hotline.db import utcnow
+from hotline.directory.messages import MESSAGES as DIRECTORY_MESSAGES
 from hotline.web.i18n_casework import CASEWORK_MESSAGES
 
 UI_LANGUAGES = ("en", "ja")
@@ -203,6 +204,7 @@ MESSAGES: dict[str, dict[str, str]] = {
         "time.days": "{d} d {h} h",
         "error.title": "Error {code}",
         "error.back": "Back to the queue",
+        **DIRECTORY_MESSAGES["en"],
     },
     "ja": {
         "app.name": "ホットライン",
@@ -389,6 +391,7 @@ MESSAGES: dict[str, dict[str, str]] = {
         "time.days": "{d}日{h}時間",
         "error.title": "エラー {code}",
         "error.back": "キューに戻る",
+        **DIRECTORY_MESSAGES["ja"],
     },
 }
 

@@ -3,7 +3,6 @@ Japanese; merged into `hotline.web.i18n.MESSAGES`."""
 
 from __future__ import annotations
 
-from hotline.cases.directory_labels import KIND_LABELS
 from hotline.cases.topics import topics
 
 CASEWORK_MESSAGES: dict[str, dict[str, str]] = {
@@ -211,5 +210,3 @@ CASEWORK_MESSAGES: dict[str, dict[str, str]] = {
 for _lang, _messages in CASEWORK_MESSAGES.items():
     for _topic in topics().values():
         _messages[f"topic.{_topic.code}"] = _topic.label(_lang)
-    for _kind, _labels in KIND_LABELS.items():
-        _messages[f"org_kind.{_kind}"] = _labels[_lang]
