@@ -7,6 +7,7 @@ a case or callback the agent may not see is a plain 404.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, NoReturn
 from urllib.parse import urlencode
 
@@ -178,6 +179,25 @@ def _page_url(number: int) -> str:
     return f"{request.path}?{urlencode(args)}"
 
 
+def _change_case(change: Callable[[], object]) -> None:
+    """Run a casework change: a bad value is a 422, a refusal its own status; either
+    way nothing of it is kept."""
+    try:
+        change()
+    except ValueError as exc:
+        g.db.rollback()
+        _fail(422, "validation_error", str(exc))
+    except CaseworkError as exc:
+        g.db.rollback()
+        _fail(exc.status, exc.code, str(exc))
+
+
+def _case_summary(case: Case) -> ResponseReturnValue:
+    payload = case_summary_json(case, topics=work.topics_of(g.db, case.id))
+    g.db.commit()
+    return jsonify(payload)
+
+
 def _visible_case(case_id: int) -> Case:
     found = case_for_agent(g.db, g.agent, case_id)
     if found is None:
@@ -219,16 +239,8 @@ def assign(case_id: int) -> ResponseReturnValue:
         target = g.db.get(Agent, agent_id) if 0 < agent_id < 2**31 else None
         if target is None:
             _fail(422, "validation_error", "no such agent")
-    try:
-        work.assign(g.db, found, g.agent, target, note)
-    except ValueError as exc:
-        _fail(422, "validation_error", str(exc))
-    except CaseworkError as exc:
-        g.db.rollback()
-        _fail(exc.status, exc.code, str(exc))
-    payload = case_summary_json(found, topics=work.topics_of(g.db, found.id))
-    g.db.commit()
-    return jsonify(payload)
+    _change_case(lambda: work.assign(g.db, found, g.agent, target, note))
+    return _case_summary(found)
 
 
 @bp.post("/cases/<int:case_id>/status")
@@ -247,17 +259,8 @@ def case_status(case_id: int) -> ResponseReturnValue:
         _fail(422, "validation_error", "topics must be a list of topic codes")
     if status is None and topics is None:
         _fail(422, "validation_error", "give a status, topics, or both")
-    try:
-        work.set_status(g.db, found, g.agent, status, outcome, topics)
-    except ValueError as exc:
-        g.db.rollback()
-        _fail(422, "validation_error", str(exc))
-    except CaseworkError as exc:
-        g.db.rollback()
-        _fail(exc.status, exc.code, str(exc))
-    payload = case_summary_json(found, topics=work.topics_of(g.db, found.id))
-    g.db.commit()
-    return jsonify(payload)
+    _change_case(lambda: work.set_status(g.db, found, g.agent, status, outcome, topics))
+    return _case_summary(found)
 
 
 @bp.post("/cases/<int:case_id>/referrals")
@@ -273,14 +276,11 @@ def refer(case_id: int) -> ResponseReturnValue:
         _fail(422, "validation_error", "organisations must be a list of organisation ids")
     if not isinstance(send_sms, bool):
         _fail(422, "validation_error", "send_sms must be true or false")
-    try:
-        referrals.refer(g.db, case=found, agent=g.agent, organisation_ids=ids, send_sms=send_sms)
-    except ValueError as exc:
-        g.db.rollback()
-        _fail(422, "validation_error", str(exc))
-    except CaseworkError as exc:
-        g.db.rollback()
-        _fail(exc.status, exc.code, str(exc))
+    _change_case(
+        lambda: referrals.refer(
+            g.db, case=found, agent=g.agent, organisation_ids=ids, send_sms=send_sms
+        )
+    )
     payload = {
         "case": case_summary_json(found, topics=work.topics_of(g.db, found.id)),
         "referrals": referrals_json(g.db, found.id),

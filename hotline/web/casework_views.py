@@ -4,6 +4,7 @@ hand-over, status and topics, referrals. Same services and rules as the agent AP
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from flask import abort, flash, g, redirect, render_template, request, url_for
@@ -97,6 +98,20 @@ def _agent_names() -> dict[int, str]:
     return dict(g.db.execute(select(Agent.id, Agent.name)).all())
 
 
+def _change(case: Any, anchor: str, change: Callable[[], object], done: str, **values: Any) -> Any:
+    """Run a casework change and go back to its part of the case page, saying what
+    happened or why it could not."""
+    try:
+        change()
+    except (work.CaseworkError, ValueError) as exc:
+        g.db.rollback()
+        flash(str(exc), "error")
+    else:
+        g.db.commit()
+        _say(done, **values)
+    return redirect(url_for("web.case", case_id=case.id, _anchor=anchor))
+
+
 def case_work_context(case: dict[str, Any]) -> dict[str, Any]:
     """What the case page needs to offer casework: who may take the case over, the
     directory entries for its language, the topics and outcomes."""
@@ -125,15 +140,8 @@ def case_work_context(case: dict[str, Any]) -> dict[str, Any]:
 @sign_in_required
 def add_note(case_id: int) -> ResponseReturnValue:
     case = _visible_case(case_id)
-    try:
-        work.add_note(g.db, case, g.agent, request.form.get("text", ""))
-    except ValueError as exc:
-        g.db.rollback()
-        flash(str(exc), "error")
-        return redirect(url_for("web.case", case_id=case.id, _anchor="notes"))
-    g.db.commit()
-    _say("notes.added")
-    return redirect(url_for("web.case", case_id=case.id, _anchor="notes"))
+    text = request.form.get("text", "")
+    return _change(case, "notes", lambda: work.add_note(g.db, case, g.agent, text), "notes.added")
 
 
 @bp.post("/cases/<int:case_id>/assign")
@@ -150,15 +158,10 @@ def assign(case_id: int) -> ResponseReturnValue:
         target = g.db.get(Agent, int(choice))
         if target is None:
             abort(400, description="no such agent")
-    try:
-        work.assign(g.db, case, g.agent, target, request.form.get("note") or None)
-    except (work.CaseworkError, ValueError) as exc:
-        g.db.rollback()
-        flash(str(exc), "error")
-        return redirect(url_for("web.case", case_id=case.id, _anchor="work"))
-    g.db.commit()
-    _say("work.assigned")
-    return redirect(url_for("web.case", case_id=case.id, _anchor="work"))
+    note = request.form.get("note") or None
+    return _change(
+        case, "work", lambda: work.assign(g.db, case, g.agent, target, note), "work.assigned"
+    )
 
 
 @bp.post("/cases/<int:case_id>/status")
@@ -169,15 +172,13 @@ def set_status(case_id: int) -> ResponseReturnValue:
     outcome = request.form.get("outcome") or None
     if status != "closed":
         outcome = None  # the outcome menu only counts when closing
-    try:
-        work.set_status(g.db, case, g.agent, status, outcome, request.form.getlist("topics"))
-    except (work.CaseworkError, ValueError) as exc:
-        g.db.rollback()
-        flash(str(exc), "error")
-        return redirect(url_for("web.case", case_id=case.id, _anchor="work"))
-    g.db.commit()
-    _say("work.saved")
-    return redirect(url_for("web.case", case_id=case.id, _anchor="work"))
+    topics = request.form.getlist("topics")
+    return _change(
+        case,
+        "work",
+        lambda: work.set_status(g.db, case, g.agent, status, outcome, topics),
+        "work.saved",
+    )
 
 
 @bp.post("/cases/<int:case_id>/referrals")
