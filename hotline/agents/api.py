@@ -260,3 +260,7 @@ def openapi() -> ResponseReturnValue:
     from hotline.agents.openapi import document
 
     return jsonify(document())
+
+
+from hotline.cases import handover_api  # noqa: E402, F401
+from hotline.reports import api as reports_api  # noqa: E402, F401

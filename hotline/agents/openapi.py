@@ -331,6 +331,9 @@ PATHS: dict[str, Any] = {
 
 def document() -> dict[str, Any]:
     """The whole OpenAPI document; every operation but this one needs a Bearer token."""
+    from hotline.cases.handover_api import OPENAPI as HANDOVER
+    from hotline.reports.api import OPENAPI as REPORTS
+
     return {
         "openapi": "3.1.0",
         "info": {
@@ -343,6 +346,8 @@ def document() -> dict[str, Any]:
         "security": [{"bearerAuth": []}],
         "paths": {
             **PATHS,
+            **HANDOVER["paths"],
+            **REPORTS["paths"],
             "/api/openapi.json": {
                 "get": {
                     "operationId": "getOpenApi",
@@ -358,7 +363,7 @@ def document() -> dict[str, Any]:
             },
         },
         "components": {
-            "schemas": SCHEMAS,
+            "schemas": {**SCHEMAS, **HANDOVER["schemas"], **REPORTS["schemas"]},
             "securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer"}},
         },
     }

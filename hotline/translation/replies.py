@@ -50,7 +50,7 @@ class ReplyPreview:
         return None
 
 
-def _agent_language(runtime: Runtime, agent: Agent, text: str) -> str | None:
+def agent_language(runtime: Runtime, agent: Agent, text: str) -> str | None:
     """The language the agent wrote in: their only one, or the one Google recognises."""
     languages = list(agent.languages or [])
     if len(languages) <= 1 or not runtime.settings.google_configured:
@@ -75,7 +75,7 @@ def prepare_reply(
     caller = session.get(Caller, case.caller_id)
     target = case.language or (caller.language if caller else None)
     session.commit()
-    source = _agent_language(runtime, agent, clean)
+    source = agent_language(runtime, agent, clean)
 
     def preview(
         status: str,

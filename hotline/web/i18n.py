@@ -12,6 +12,7 @@ from typing import Any
 from hotline.agents.models import Agent
 from hotline.callbacks.queue import TOKYO
 from hotline.db import utcnow
+from hotline.reports.messages import MESSAGES as REPORTS_MESSAGES
 
 UI_LANGUAGES = ("en", "ja")
 
@@ -171,6 +172,7 @@ MESSAGES: dict[str, dict[str, str]] = {
         "time.days": "{d} d {h} h",
         "error.title": "Error {code}",
         "error.back": "Back to the queue",
+        **REPORTS_MESSAGES["en"],
     },
     "ja": {
         "app.name": "ホットライン",
@@ -327,6 +329,7 @@ MESSAGES: dict[str, dict[str, str]] = {
         "time.days": "{d}日{h}時間",
         "error.title": "エラー {code}",
         "error.back": "キューに戻る",
+        **REPORTS_MESSAGES["ja"],
     },
 }
 
