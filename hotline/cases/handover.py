@@ -41,12 +41,16 @@ def set_summary(
     runtime: Runtime, session: Session, case: Case, agent: Agent, text: str
 ) -> CaseEvent:
     """The adviser's summary for a partner; a newer one replaces it. The language it is
-    written in is kept so the partner's translation starts from the right one."""
+    written in is kept so the partner's translation starts from the right one.
+
+    Commits `session` first, as replies do: recognising the language may ask Google,
+    whose cache rows are written in a transaction of their own."""
     text = text.strip()
     if not text:
         raise ValueError("a summary needs some text")
     if len(text) > MAX_NOTE:
         raise ValueError(f"a summary is at most {MAX_NOTE} characters")
+    session.commit()
     language = agent_language(runtime, agent, text)
     return add_event(session, case, "summary", agent, body=text, language=language)
 
