@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
 
 from flask import abort, g, render_template, request
 from flask.typing import ResponseReturnValue
@@ -26,11 +27,14 @@ def _supervisor_period() -> DateRange:
         abort(422, description=str(exc))
 
 
-def _chart(counts: Counter[str], label: object = str) -> charts.Chart:
-    items = sorted(counts.items(), key=lambda item: (-item[1], item[0]))
+Label = Callable[[str], str]
+
+
+def _chart(counts: Counter[str], label: Label) -> charts.Chart:
+    """One bar per value, most first (the table beside it lists the same counts)."""
+    items = counts.most_common()
     return charts.horizontal_bars(
-        [(label(key), [(value, "waiting")]) for key, value in items],  # type: ignore[operator]
-        label_width=180,
+        [(label(key), [(value, "waiting")]) for key, value in items], label_width=180
     )
 
 
@@ -45,10 +49,10 @@ def reports() -> ResponseReturnValue:
     def topic_label(code: str) -> str:
         return topic_labels[code].label(ui) if code in topic_labels else code
 
-    def code_label(prefix: str) -> object:
+    def code_label(prefix: str) -> Label:
         return lambda code: i18n.translate(ui, f"{prefix}.{code}")
 
-    sections = [
+    sections: list[tuple[str, Counter[str], Label]] = [
         ("language", report.languages, language_name),
         ("channel", report.channels, code_label("reports.channel")),
         ("topic", report.topics, topic_label),
