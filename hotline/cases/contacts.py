@@ -68,15 +68,27 @@ def contacts_of(session: Session, case_ids: Select[Any] | Iterable[int]) -> dict
     def entry(case_id: int) -> Contacts:
         return out.setdefault(case_id, Contacts())
 
-    worker_sources: list[tuple[str, Any]] = [
-        (
-            "sms",
-            select(
-                SmsMessage.case_id, func.min(SmsMessage.created_at), func.max(SmsMessage.created_at)
-            )
-            .where(SmsMessage.case_id.in_(ids), SmsMessage.direction == "in")
-            .group_by(SmsMessage.case_id),
-        ),
+    worker = SmsMessage.direction == "in"
+    reply = (SmsMessage.direction == "out") & (SmsMessage.kind == "agent")
+    texts: Any = (
+        select(
+            SmsMessage.case_id,
+            func.min(SmsMessage.created_at).filter(worker),
+            func.max(SmsMessage.created_at).filter(worker),
+            func.min(SmsMessage.created_at).filter(reply),
+        )
+        .where(SmsMessage.case_id.in_(ids))
+        .group_by(SmsMessage.case_id)
+    )
+    for case_id, first, last, first_reply in session.execute(texts):
+        found = entry(case_id)
+        if first is not None:
+            found.channels.add("sms")
+            found.first_contact_at = aware(first)
+            found.last_contact_at = aware(last)
+        found.first_answer_at = aware(first_reply)
+
+    voice_sources: list[tuple[str, Any]] = [
         (
             "call",
             select(Call.case_id, func.min(Call.started_at), func.max(Call.started_at))
@@ -92,33 +104,22 @@ def contacts_of(session: Session, case_ids: Select[Any] | Iterable[int]) -> dict
             .group_by(Voicemail.case_id),
         ),
     ]
-    for channel, query in worker_sources:
+    for channel, query in voice_sources:
         for case_id, first, last in session.execute(query):
             found = entry(case_id)
             found.channels.add(channel)
             found.first_contact_at = _earliest(found.first_contact_at, aware(first))
             found.last_contact_at = _latest(found.last_contact_at, aware(last))
 
-    replies = (
-        select(SmsMessage.case_id, func.min(SmsMessage.created_at))
-        .where(
-            SmsMessage.case_id.in_(ids),
-            SmsMessage.direction == "out",
-            SmsMessage.kind == "agent",
-        )
-        .group_by(SmsMessage.case_id)
-    )
     reached_calls = (
         select(CallbackRequest.case_id, func.min(CallbackAttempt.created_at))
         .join(CallbackRequest, CallbackRequest.id == CallbackAttempt.callback_id)
         .where(CallbackRequest.case_id.in_(ids), CallbackAttempt.outcome == "reached")
         .group_by(CallbackRequest.case_id)
     )
-    answers: tuple[Any, ...] = (replies, reached_calls)
-    for query in answers:
-        for case_id, first in session.execute(query):
-            found = entry(case_id)
-            found.first_answer_at = _earliest(found.first_answer_at, aware(first))
+    for case_id, first in session.execute(reached_calls):
+        found = entry(case_id)
+        found.first_answer_at = _earliest(found.first_answer_at, aware(first))
 
     callbacks = (
         select(CallbackRequest.case_id, CallbackRequest.outcome, func.count())

@@ -113,9 +113,14 @@ class CaseRow:
         ]
 
 
+# Japan keeps no daylight saving time: a fixed offset gives the same dates as the
+# Asia/Tokyo zone, at a fraction of the cost over a year of cases.
+JST = dt.timezone(dt.timedelta(hours=9), "JST")
+
+
 def _japan_date(value: dt.datetime) -> dt.date:
     aware = value if value.tzinfo is not None else value.replace(tzinfo=dt.UTC)
-    return aware.astimezone(TOKYO).date()
+    return aware.astimezone(JST).date()
 
 
 def case_rows(session: Session, period: DateRange) -> list[CaseRow]:
