@@ -27,6 +27,7 @@ from hotline.cases.topics import TOPIC_CODES
 from hotline.directory.models import Organisation
 
 DEFAULT_DAYS = 30
+TOPIC_ORDER = {code: n for n, code in enumerate(TOPIC_CODES)}  # as in topics.csv
 CSV_COLUMNS = (
     "case_id",
     "opened_on",
@@ -154,7 +155,7 @@ def case_rows(session: Session, period: DateRange) -> list[CaseRow]:
                 closed_on=_japan_date(closed_at) if closed_at else None,
                 language=language,
                 channels=[c for c in CHANNELS if c in found.channels],
-                topics=[t for t in TOPIC_CODES if t in topics.get(case_id, ())],
+                topics=sorted(topics.get(case_id, ()), key=TOPIC_ORDER.__getitem__),
                 status=status,
                 outcome=outcome,
                 referral_kinds=sorted(kinds.get(case_id, ())),
