@@ -11,6 +11,7 @@ from typing import Any
 
 from hotline.agents.models import Agent
 from hotline.callbacks.queue import TOKYO
+from hotline.cases.handover_messages import MESSAGES as HANDOVER_MESSAGES
 from hotline.db import utcnow
 from hotline.reports.messages import MESSAGES as REPORTS_MESSAGES
 
@@ -173,6 +174,7 @@ MESSAGES: dict[str, dict[str, str]] = {
         "error.title": "Error {code}",
         "error.back": "Back to the queue",
         **REPORTS_MESSAGES["en"],
+        **HANDOVER_MESSAGES["en"],
     },
     "ja": {
         "app.name": "ホットライン",
@@ -330,6 +332,7 @@ MESSAGES: dict[str, dict[str, str]] = {
         "error.title": "エラー {code}",
         "error.back": "キューに戻る",
         **REPORTS_MESSAGES["ja"],
+        **HANDOVER_MESSAGES["ja"],
     },
 }
 

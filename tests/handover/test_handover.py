@@ -251,3 +251,46 @@ def test_every_language_of_the_hotline_renders_in_the_pdf(
     assert missing == []
     # A glyph no installed font has is drawn as an empty box and logged by WeasyPrint.
     assert not [r for r in caplog.records if ".notdef" in r.getMessage()]
+
+
+def test_advisers_write_the_summary_and_record_consent_from_the_web_app(
+    app: Any, client: Any, runtime: Runtime
+) -> None:
+    from flask import g, render_template_string
+
+    from hotline.agents.models import Agent
+
+    _, case_id = make_callback(runtime, phone=PHONE, language="vi")
+    lan = make_web_agent(runtime, "Lan", "vi,en")
+    sign_in(client, lan)
+    token = page_csrf(client)
+    saved = client.post(
+        f"/cases/{case_id}/summary", data={"csrf_token": token, "text": "Wages unpaid."}
+    )
+    assert saved.status_code == 302
+    assert saved.headers["Location"].endswith(f"/cases/{case_id}#handover")
+    agreed = client.post(
+        f"/cases/{case_id}/number-sharing", data={"csrf_token": token, "agreed": "1"}
+    )
+    assert agreed.status_code == 302
+    forged = client.post(f"/cases/{case_id}/number-sharing", data={"agreed": "0"})
+    assert forged.status_code in (400, 403)  # no CSRF token: nothing recorded
+    bad = client.post(
+        f"/cases/{case_id}/number-sharing", data={"csrf_token": token, "agreed": "maybe"}
+    )
+    assert bad.status_code == 400
+    with runtime.db.session() as session:
+        case = session.get(Case, case_id)
+        assert case is not None and case.number_share_agreed_at is not None
+        assert case.number_share_recorded_by_id == lan.id
+
+    # The panel the case page includes shows both, in the adviser's interface language.
+    with app.test_request_context(f"/cases/{case_id}"):
+        app.preprocess_request()
+        g.agent = g.db.get(Agent, lan.id)
+        g.agent.ui_language = "ja"
+        html = render_template_string('{% include "web/_handover.html" %}', case={"id": case_id})
+    assert "Wages unpaid." in html
+    assert "相談者は電話番号の提供に同意しています（記録: Lan" in html
+    assert f'action="/cases/{case_id}/summary"' in html
+    assert 'name="csrf_token"' in html
