@@ -305,6 +305,9 @@ PATHS: dict[str, Any] = {
 
 def document() -> dict[str, Any]:
     """The whole OpenAPI document; every operation but this one needs a Bearer token."""
+    from hotline.cases.handover_api import OPENAPI as HANDOVER
+    from hotline.reports.api import OPENAPI as REPORTS
+
     return {
         "openapi": "3.1.0",
         "info": {
@@ -319,6 +322,8 @@ def document() -> dict[str, Any]:
             **PATHS,
             **CASEWORK_PATHS,
             **DIRECTORY_PATHS,
+            **HANDOVER["paths"],
+            **REPORTS["paths"],
             "/api/openapi.json": {
                 "get": {
                     "operationId": "getOpenApi",
@@ -334,7 +339,13 @@ def document() -> dict[str, Any]:
             },
         },
         "components": {
-            "schemas": {**SCHEMAS, **CASEWORK_SCHEMAS, **DIRECTORY_SCHEMAS},
+            "schemas": {
+                **SCHEMAS,
+                **CASEWORK_SCHEMAS,
+                **DIRECTORY_SCHEMAS,
+                **HANDOVER["schemas"],
+                **REPORTS["schemas"],
+            },
             "securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer"}},
         },
     }

@@ -55,7 +55,7 @@ class ReplyPreview:
         return None
 
 
-def _agent_language(runtime: Runtime, agent: Agent, text: str) -> str | None:
+def agent_language(runtime: Runtime, agent: Agent, text: str) -> str | None:
     """The language the agent wrote in: their only one, or the one Google recognises."""
     languages = list(agent.languages or [])
     if len(languages) <= 1 or not runtime.settings.google_configured:
@@ -98,7 +98,7 @@ def prepare_reply(
     caller = session.get(Caller, case.caller_id)
     target = case.language or (caller.language if caller else None)
     session.commit()
-    source = check_language(language) or _agent_language(runtime, agent, clean)
+    source = check_language(language) or agent_language(runtime, agent, clean)
 
     def preview(
         status: str,

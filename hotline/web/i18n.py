@@ -11,8 +11,10 @@ from typing import Any
 
 from hotline.agents.models import Agent
 from hotline.callbacks.queue import TOKYO
+from hotline.cases.handover_messages import MESSAGES as HANDOVER_MESSAGES
 from hotline.db import utcnow
 from hotline.directory.messages import MESSAGES as DIRECTORY_MESSAGES
+from hotline.reports.messages import MESSAGES as REPORTS_MESSAGES
 from hotline.web.i18n_casework import CASEWORK_MESSAGES
 
 UI_LANGUAGES = ("en", "ja")
@@ -205,6 +207,8 @@ MESSAGES: dict[str, dict[str, str]] = {
         "error.title": "Error {code}",
         "error.back": "Back to the queue",
         **DIRECTORY_MESSAGES["en"],
+        **REPORTS_MESSAGES["en"],
+        **HANDOVER_MESSAGES["en"],
     },
     "ja": {
         "app.name": "ホットライン",
@@ -392,6 +396,8 @@ MESSAGES: dict[str, dict[str, str]] = {
         "error.title": "エラー {code}",
         "error.back": "キューに戻る",
         **DIRECTORY_MESSAGES["ja"],
+        **REPORTS_MESSAGES["ja"],
+        **HANDOVER_MESSAGES["ja"],
     },
 }
 

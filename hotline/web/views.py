@@ -494,5 +494,7 @@ def _usage_by_language(usage: Any) -> list[tuple[str, int, int, int]]:
     return sorted(rows, key=lambda r: (-r[1], r[0]))
 
 
+from hotline.cases import handover_views  # noqa: E402, F401
 from hotline.directory import views as directory_views  # noqa: E402, F401
+from hotline.reports import views as reports_views  # noqa: E402, F401
 from hotline.web import casework_views  # noqa: E402  (registers the casework pages)
