@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask, Response, g, jsonify, request
+from flask import Flask, Response, abort, g, jsonify, request
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import IntegerConverter
 
 from hotline.config import Settings, load_settings
+from hotline.inputs import MAX_ID, first_with_control_characters
 from hotline.logs import configure_logging
 from hotline.runtime import PENDING_PUSH_KEY, Runtime, set_current
 
@@ -47,7 +48,7 @@ class DatabaseId(IntegerConverter):
     OverflowError deep in the driver."""
 
     def __init__(self, url_map: Any, *args: Any, **kwargs: Any) -> None:
-        kwargs.setdefault("max", 2**31 - 1)
+        kwargs.setdefault("max", MAX_ID)
         super().__init__(url_map, *args, **kwargs)
 
 
@@ -59,6 +60,7 @@ def _register_request_session(app: Flask, runtime: Runtime) -> None:
             from werkzeug.exceptions import RequestEntityTooLarge
 
             raise RequestEntityTooLarge()
+        _refuse_control_characters()
         g.db = runtime.db.sessionmaker()
 
     @app.after_request
@@ -78,6 +80,23 @@ def _register_request_session(app: Flask, runtime: Runtime) -> None:
         session = g.pop("db", None)
         if session is not None:
             session.close()
+
+
+WEBHOOK_PREFIXES = ("/voice/", "/sms/")
+
+
+def _refuse_control_characters() -> None:
+    """A query or form with control characters is a 400 before any view reads it.
+
+    Webhooks are checked by `twilio_webhook` instead, after their signature: only a
+    request Twilio signed learns what is wrong with it.
+    """
+    if request.path.startswith(WEBHOOK_PREFIXES):
+        return
+    for where, params in (("query", request.args), ("form", request.form)):
+        name = first_with_control_characters(params.items(multi=True))
+        if name is not None:
+            abort(400, description=f"{where} field {name!r} contains a control character")
 
 
 def _register_error_handlers(app: Flask) -> None:

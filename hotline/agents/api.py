@@ -33,6 +33,7 @@ from hotline.callbacks.service import (
     start_dial,
     visible_callback,
 )
+from hotline.inputs import first_with_control_characters
 from hotline.runtime import Runtime
 
 bp = Blueprint("api", __name__, url_prefix="/api")
@@ -71,6 +72,10 @@ def _json_object(*allowed: str) -> dict[str, Any]:
     unknown = sorted(set(body) - set(allowed))
     if unknown:
         _fail(422, "validation_error", f"unknown field(s): {', '.join(unknown)}")
+    texts = [(name, value) for name, value in body.items() if isinstance(value, str)]
+    name = first_with_control_characters(texts)
+    if name is not None:
+        _fail(422, "validation_error", f"{name} contains a control character")
     return body
 
 

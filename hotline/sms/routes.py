@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Blueprint, Response, current_app, g, request
+from flask import Blueprint, Response, current_app, g
 from sqlalchemy import select
 from twilio.twiml.messaging_response import MessagingResponse
 from werkzeug.datastructures import MultiDict
@@ -22,7 +22,7 @@ from hotline.sms.inbound import MAX_MEDIA, Inbound, receive
 from hotline.sms.models import OptOutEvent, SmsMessage, advance_status
 from hotline.sms.outbound import status_callback_url
 from hotline.telephony import OPTED_OUT_CODE
-from hotline.webhooks import BadWebhook, empty_ok, require, twilio_webhook, twiml
+from hotline.webhooks import BadWebhook, empty_ok, id_arg, require, twilio_webhook, twiml
 
 bp = Blueprint("sms", __name__, url_prefix="/sms")
 
@@ -75,10 +75,10 @@ def status() -> Response:
     form = g.form
     require(form, "MessageSid", "MessageStatus")
     message = g.db.scalar(select(SmsMessage).where(SmsMessage.sid == form["MessageSid"]))
-    record_id = request.args.get("m", "")
-    if message is None and record_id.isascii() and record_id.isdigit():
+    record_id = id_arg("m")
+    if message is None and record_id is not None:
         # The callback can beat the sending job to storing the sid.
-        candidate = g.db.get(SmsMessage, int(record_id))
+        candidate = g.db.get(SmsMessage, record_id)
         if candidate is not None and candidate.sid is None and candidate.direction == "out":
             candidate.sid = form["MessageSid"]
             message = candidate

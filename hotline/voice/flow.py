@@ -123,21 +123,23 @@ class CallFlow:
     # --- plumbing ------------------------------------------------------------------
 
     def _find_call_and_caller(self) -> tuple[Call, Caller | None]:
-        """The call and its caller in one query; created on the first step."""
+        """The call and its caller in one query; created on the first step only."""
         sid = self.form["CallSid"]
         if self.first_step:
             # A new call: nothing to look up (a repeated delivery collides on the sid).
             caller = self._caller_from_number()
             return self._new_call(sid, caller), caller
         row = self.session.execute(_CALL_AND_CALLER, {"sid": sid}).first()
-        if row is not None and row[1] is not None:
+        if row is None:
+            # Every call starts at /voice/incoming, whose answer is committed before
+            # Twilio can ask for the next step: this one is forged or misrouted.
+            raise BadWebhook("unknown CallSid: a call starts at /voice/incoming")
+        if row[1] is not None:
             return row[0], row[1]
         caller = self._caller_from_number()
-        if row is not None:
-            call = row[0]
-            call.caller_id = caller.id if caller else None
-            return call, caller
-        return self._new_call(sid, caller), caller
+        call = row[0]
+        call.caller_id = caller.id if caller else None
+        return call, caller
 
     def _new_call(self, sid: str, caller: Caller | None) -> Call:
         call = Call(

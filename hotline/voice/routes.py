@@ -52,7 +52,7 @@ def incoming() -> Response:
     settings = current_app.extensions["hotline"].settings
     staff = staff_member_calling(g.db, settings.secret_key, g.form["From"])
     if staff is not None:
-        return StaffFlow(g.db, settings, g.form, 0).start(staff)
+        return StaffFlow(g.db, settings, g.form, 0, first_step=True).start(staff)
     return _flow(first_step=True).incoming()
 
 
