@@ -18,13 +18,15 @@ from urllib.parse import parse_qsl
 
 from flask import Response, abort, current_app, g, request
 from sqlalchemy import String, Text, delete, select
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Mapped, Session, mapped_column
 from twilio.request_validator import (
     SIGNATURE_SETTINGS_HEADER,
     RequestValidator,
     get_signature_algorithm,
 )
+from twilio.twiml.messaging_response import MessagingResponse
+from twilio.twiml.voice_response import VoiceResponse
 from werkzeug.datastructures import MultiDict
 
 from hotline.crypto import decrypt_text, encrypt_text
@@ -229,15 +231,21 @@ def _answer_once(
     except BadWebhook as exc:
         session.rollback()
         return _replay_if_seen(session, key) or _bad_request(str(exc))
-    except Exception:
+    except Exception as exc:
         # An earlier or concurrent delivery of the same step got there first (its rows
         # or its receipt collide, or the state it left makes this step fail): answer
         # exactly as it did.
         session.rollback()
         previous = _replay_if_seen(session, key)
-        if previous is None:
-            raise
-        return previous
+        if previous is not None:
+            return previous
+        if key is not None and isinstance(exc, IntegrityError):
+            # Its rows are there but its receipt was pruned (a replay over a week
+            # later): a repeat all the same, answered with TwiML that does nothing.
+            return twiml(
+                MessagingResponse() if request.path.startswith("/sms/") else VoiceResponse()
+            )
+        raise
     return response
 
 
