@@ -6,6 +6,7 @@ from typing import Any
 
 from flask import Flask, Response, abort, g, jsonify, request
 from werkzeug.exceptions import HTTPException
+from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
 from hotline.config import Settings, load_settings
@@ -35,6 +36,10 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
         JSON_SORT_KEYS=False,
     )
     app.extensions["hotline"] = runtime
+    if settings.trusted_proxies:
+        # The client's address (sign-in limits, logs) from X-Forwarded-For, as set by
+        # this many proxies of ours; never from a header a client could have written.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=settings.trusted_proxies)  # type: ignore[method-assign]
     app.url_map.converters["int"] = DatabaseId
 
     _register_request_session(app, runtime)
