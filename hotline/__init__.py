@@ -43,6 +43,7 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
     app.url_map.converters["int"] = DatabaseId
 
     _register_request_session(app, runtime)
+    _register_security_headers(app, https=settings.public_url.startswith("https://"))
     _register_error_handlers(app)
     _register_blueprints(app)
     return app
@@ -102,6 +103,25 @@ def _refuse_control_characters() -> None:
         name = first_with_control_characters(params.items(multi=True))
         if name is not None:
             abort(400, description=f"{where} field {name!r} contains a control character")
+
+
+PUBLIC_CACHEABLE_PREFIXES = ("/audio/",)  # recorded prompts Twilio fetches for <Play>
+HSTS = "max-age=31536000"
+
+
+def _register_security_headers(app: Flask, *, https: bool) -> None:
+    """API answers, TwiML and pages carry case data: no cache keeps them, and no browser
+    guesses their type. Behind an https public URL, browsers are told to stay on https."""
+
+    @app.after_request
+    def _security_headers(response: Response) -> Response:
+        headers = response.headers
+        headers.setdefault("X-Content-Type-Options", "nosniff")
+        if not request.path.startswith(PUBLIC_CACHEABLE_PREFIXES):
+            headers.setdefault("Cache-Control", "no-store")
+        if https:
+            headers.setdefault("Strict-Transport-Security", HSTS)
+        return response
 
 
 def _register_error_handlers(app: Flask) -> None:

@@ -19,6 +19,8 @@ import phonenumbers
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
+from hotline.instance import private_folder
+
 log = logging.getLogger(__name__)
 
 SECRET_FIELDS = frozenset({"twilio_auth_token", "secret_key"})
@@ -151,7 +153,7 @@ def _instance_secret(instance_path: Path, name: str) -> str:
     path = instance_path / name
     if path.exists():
         return path.read_text().strip()
-    instance_path.mkdir(parents=True, exist_ok=True)
+    private_folder(instance_path)
     value = secrets.token_hex(24)
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "w") as fh:
