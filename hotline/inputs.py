@@ -22,3 +22,11 @@ def first_with_control_characters(pairs: Iterable[tuple[str, str]]) -> str | Non
         if has_control_characters(name) or has_control_characters(value):
             return name
     return None
+
+
+def whole_number(raw: str, limit: int = MAX_ID) -> int | None:
+    """An ASCII whole number no larger than `limit` (so it fits a column), else None."""
+    if not (raw.isascii() and raw.isdigit()) or len(raw) > len(str(limit)):
+        return None
+    value = int(raw)
+    return value if value <= limit else None

@@ -18,6 +18,7 @@ from hotline.callbacks.tollfraud import RefusedDestination, check_destination
 from hotline.cases.models import Case
 from hotline.crypto import decrypt_phone
 from hotline.db import utcnow
+from hotline.inputs import whole_number
 from hotline.languages import get as get_language
 from hotline.webhooks import BadWebhook, empty_ok, id_arg, require, twilio_webhook, twiml
 
@@ -152,7 +153,7 @@ def dial_status(callback_id: int) -> Response:
     callback, attempt = found
     attempt.dial_status = g.form.get("DialCallStatus") or "unknown"
     duration = g.form.get("DialCallDuration", "")
-    attempt.dial_duration_seconds = int(duration) if duration.isdigit() else None
+    attempt.dial_duration_seconds = whole_number(duration)
     attempt.state = "completed"
     agent = g.db.get(Agent, attempt.agent_id)
     words = _words(agent, callback)

@@ -30,6 +30,7 @@ from hotline.cases.service import open_case_for, touch
 from hotline.config import Settings
 from hotline.crypto import InvalidPhoneNumber, decrypt_phone, encrypt_phone, normalise_phone
 from hotline.db import utcnow
+from hotline.inputs import whole_number
 from hotline.languages import LANGUAGES, Language, by_calling_code
 from hotline.voice.models import Call, PromptRecording, Voicemail
 from hotline.voice.scripts import Node, Scripts, get_scripts
@@ -587,7 +588,7 @@ class CallFlow:
         if spec is None:
             raise BadWebhook("this menu node does not record")
         raw = self.form.get("RecordingDuration", "")
-        duration = int(raw) if raw.isascii() and raw.isdigit() else 0
+        duration = whole_number(raw) or 0
         if empty or duration < spec.min_seconds or not self.form.get("RecordingUrl"):
             discard_take(self.session, self.form.get("RecordingSid", ""))
             if attempt < spec.retries:
@@ -638,7 +639,7 @@ def save_recording(session: Session, form: Mapping[str, str]) -> Voicemail | Non
     spec = get_scripts().menu.nodes["voicemail"].record
     min_seconds = spec.min_seconds if spec else 1
     raw = form.get("RecordingDuration", "")
-    duration = int(raw) if raw.isascii() and raw.isdigit() else 0
+    duration = whole_number(raw) or 0
     if duration < min_seconds:
         return None  # the too-short attempt the caller was asked to repeat
     existing = session.scalar(

@@ -13,6 +13,7 @@ from flask import Blueprint, Response, abort, current_app, g, request, send_file
 from sqlalchemy import select
 
 from hotline.db import utcnow
+from hotline.inputs import whole_number
 from hotline.languages import LANGUAGES
 from hotline.voice.flow import CallFlow, ended_reason, int_arg, save_recording
 from hotline.voice.models import Call, PromptRecording
@@ -172,7 +173,7 @@ def status() -> Response:
         if form["CallStatus"] in FINAL_CALL_STATUSES:
             call.ended_at = utcnow()
             duration = form.get("CallDuration", "")
-            call.duration_seconds = int(duration) if duration.isdigit() else None
+            call.duration_seconds = whole_number(duration)
             if call.ended_reason is None:
                 call.ended_reason = (
                     ended_reason(call) if form["CallStatus"] == "completed" else form["CallStatus"]
