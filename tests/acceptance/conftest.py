@@ -32,14 +32,15 @@ from tests.acceptance.outsider import (
     SECRET_KEY,
     Deployment,
 )
-from tests.conftest import UNDER_CI
+from tests.conftest import PG_TEST_DB, UNDER_CI
 from tests.fakes.google_speech import FakeGoogleSpeech, start_fake_google_speech
 from tests.fakes.google_translate import FakeGoogleTranslate, start_fake_google_translate
 from tests.fakes.twilio_api import FakeTwilio, start_fake_twilio
 
-SERVER_REDIS_URL = "redis://127.0.0.1:6379/6"
+# Test runs sharing one server each need their own: the deployment wipes both.
+SERVER_REDIS_URL = os.environ.get("HOTLINE_TEST_ACCEPTANCE_REDIS_URL", "redis://127.0.0.1:6379/6")
 PG_SERVER = "postgresql://postgres@127.0.0.1:5432"
-PG_DATABASE = "hotline_acceptance"
+PG_DATABASE = f"{PG_TEST_DB}_acceptance"
 
 
 @dataclass
