@@ -4,8 +4,11 @@ the umask."""
 
 from __future__ import annotations
 
+import logging
 import os
 from pathlib import Path
+
+log = logging.getLogger(__name__)
 
 PRIVATE_FOLDER = 0o700
 PRIVATE_FILE = 0o600
@@ -14,7 +17,11 @@ PRIVATE_FILE = 0o600
 def private_folder(path: Path) -> Path:
     """Create `path` (and any missing parents) and make it private to this user."""
     path.mkdir(parents=True, exist_ok=True)
-    os.chmod(path, PRIVATE_FOLDER)
+    try:
+        os.chmod(path, PRIVATE_FOLDER)
+    except PermissionError:
+        # Another user's folder, set up on purpose by an administrator: theirs to secure.
+        log.warning("cannot make the instance folder private (not its owner): %s", path)
     return path
 
 

@@ -11,7 +11,7 @@ import time_machine
 
 from tests.callbacks.builders import auth, make_agent, make_callback, tokyo
 from tests.conftest import both_backends
-from tests.helpers import HOTLINE_NUMBER, WORKER_NUMBER, twilio_post
+from tests.helpers import HOTLINE_NUMBER, WORKER_NUMBER, twilio_post, twilio_signature
 from tests.test_bad_input import stored_rows
 
 CALL_SID = "CA" + "0123456789abcdef" * 2
@@ -89,8 +89,6 @@ def test_a_captured_sms_resent_with_shifted_parameter_boundaries_is_refused(
     rows = stored_rows(runtime)
     shifted = {key: value for key, value in original.items() if key != "NumMedia"}
     shifted["MessageSid"] = MESSAGE_SID + "NumMedia0"
-    from tests.helpers import twilio_signature
-
     assert twilio_signature("https://x/sms/incoming", original) == twilio_signature(
         "https://x/sms/incoming", shifted
     )
