@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask, Response, g, jsonify, request
+from flask import Flask, Response, abort, g, jsonify, request
 from werkzeug.exceptions import HTTPException
+from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
 from hotline.config import Settings, load_settings
+from hotline.inputs import MAX_ID, first_with_control_characters
 from hotline.logs import configure_logging
 from hotline.runtime import PENDING_PUSH_KEY, Runtime, set_current
 
@@ -34,9 +36,14 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
         JSON_SORT_KEYS=False,
     )
     app.extensions["hotline"] = runtime
+    if settings.trusted_proxies:
+        # The client's address (sign-in limits, logs) from X-Forwarded-For, as set by
+        # this many proxies of ours; never from a header a client could have written.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=settings.trusted_proxies)  # type: ignore[method-assign]
     app.url_map.converters["int"] = DatabaseId
 
     _register_request_session(app, runtime)
+    _register_security_headers(app, https=settings.public_url.startswith("https://"))
     _register_error_handlers(app)
     _register_blueprints(app)
     return app
@@ -47,7 +54,7 @@ class DatabaseId(IntegerConverter):
     OverflowError deep in the driver."""
 
     def __init__(self, url_map: Any, *args: Any, **kwargs: Any) -> None:
-        kwargs.setdefault("max", 2**31 - 1)
+        kwargs.setdefault("max", MAX_ID)
         super().__init__(url_map, *args, **kwargs)
 
 
@@ -59,6 +66,7 @@ def _register_request_session(app: Flask, runtime: Runtime) -> None:
             from werkzeug.exceptions import RequestEntityTooLarge
 
             raise RequestEntityTooLarge()
+        _refuse_control_characters()
         g.db = runtime.db.sessionmaker()
 
     @app.after_request
@@ -78,6 +86,42 @@ def _register_request_session(app: Flask, runtime: Runtime) -> None:
         session = g.pop("db", None)
         if session is not None:
             session.close()
+
+
+WEBHOOK_PREFIXES = ("/voice/", "/sms/")
+
+
+def _refuse_control_characters() -> None:
+    """A query or form with control characters is a 400 before any view reads it.
+
+    Webhooks are checked by `twilio_webhook` instead, after their signature: only a
+    request Twilio signed learns what is wrong with it.
+    """
+    if request.path.startswith(WEBHOOK_PREFIXES):
+        return
+    for where, params in (("query", request.args), ("form", request.form)):
+        name = first_with_control_characters(params.items(multi=True))
+        if name is not None:
+            abort(400, description=f"{where} field {name!r} contains a control character")
+
+
+PUBLIC_CACHEABLE_PREFIXES = ("/audio/",)  # recorded prompts Twilio fetches for <Play>
+HSTS = "max-age=31536000"
+
+
+def _register_security_headers(app: Flask, *, https: bool) -> None:
+    """API answers, TwiML and pages carry case data: no cache keeps them, and no browser
+    guesses their type. Behind an https public URL, browsers are told to stay on https."""
+
+    @app.after_request
+    def _security_headers(response: Response) -> Response:
+        headers = response.headers
+        headers.setdefault("X-Content-Type-Options", "nosniff")
+        if not request.path.startswith(PUBLIC_CACHEABLE_PREFIXES):
+            headers.setdefault("Cache-Control", "no-store")
+        if https:
+            headers.setdefault("Strict-Transport-Security", HSTS)
+        return response
 
 
 def _register_error_handlers(app: Flask) -> None:

@@ -19,6 +19,8 @@ import phonenumbers
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
+from hotline.instance import private_folder
+
 log = logging.getLogger(__name__)
 
 SECRET_FIELDS = frozenset({"twilio_auth_token", "secret_key"})
@@ -59,6 +61,8 @@ class Settings:
     # countries of the supported languages (see hotline.callbacks.tollfraud).
     callback_countries: tuple[str, ...] = ()
     callback_max_attempts: int = 5
+    # Reverse proxies in front of the web app that set X-Forwarded-For; 0 trusts none.
+    trusted_proxies: int = 0
 
     @property
     def twilio_configured(self) -> bool:
@@ -149,7 +153,7 @@ def _instance_secret(instance_path: Path, name: str) -> str:
     path = instance_path / name
     if path.exists():
         return path.read_text().strip()
-    instance_path.mkdir(parents=True, exist_ok=True)
+    private_folder(instance_path)
     value = secrets.token_hex(24)
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "w") as fh:
@@ -260,6 +264,10 @@ def load_settings(
             )
         language_hours.append((code.strip(), hours.strip()))
 
+    proxies_raw = get("HOTLINE_TRUSTED_PROXIES") or "0"
+    if not proxies_raw.isascii() or not proxies_raw.isdigit() or int(proxies_raw) > 10:
+        raise ConfigError("HOTLINE_TRUSTED_PROXIES must be a number of proxies from 0 to 10")
+
     retention_raw = get("HOTLINE_RECORDING_RETENTION_HOURS") or "24"
     if not retention_raw.isdigit() or not 0 <= int(retention_raw) <= 24 * 365:
         raise ConfigError("HOTLINE_RECORDING_RETENTION_HOURS must be a whole number of hours")
@@ -289,4 +297,5 @@ def load_settings(
         sms_flood_limit=int(flood_raw),
         callback_countries=countries,
         callback_max_attempts=int(max_attempts_raw),
+        trusted_proxies=int(proxies_raw),
     )

@@ -15,6 +15,7 @@ import click
 from sqlalchemy import func, select
 
 from hotline.config import Settings
+from hotline.instance import private_folder
 
 DEMO_AGENTS = (
     ("Lan (demo)", "vi,en", "+819000000101", "agent"),
@@ -121,7 +122,7 @@ def register(main: click.Group, simulate: click.Group) -> None:
 
         settings = public_url_or(local_url(host, port))
         claim_port(host, port, "`make run PORT={port}` or `hotline dev --port {port}`")
-        settings.instance_path.mkdir(parents=True, exist_ok=True)
+        private_folder(settings.instance_path)
         upgrade(settings.database_url)
         _print_tokens(seed(settings))
         env: dict[str, Any] = dict(os.environ)

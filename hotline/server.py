@@ -9,6 +9,7 @@ from typing import Any
 from gunicorn.app.base import BaseApplication
 
 from hotline.config import Settings
+from hotline.instance import private_folder
 from hotline.runtime import Runtime, set_current
 
 
@@ -67,7 +68,7 @@ def run_gunicorn(
 
     # Production runs `hotline db upgrade` as its release step, so this is a no-op there;
     # a laptop or a fresh database gets its schema before the first request, not a 500.
-    settings.instance_path.mkdir(parents=True, exist_ok=True)
+    private_folder(settings.instance_path)
     upgrade(settings.database_url)
     runtime = runtime or Runtime(settings)
     set_current(runtime)

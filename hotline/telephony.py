@@ -12,6 +12,7 @@ import logging
 import secrets
 from dataclasses import dataclass
 from typing import Any, Protocol
+from urllib.parse import urlsplit
 
 import requests
 
@@ -61,6 +62,38 @@ class Telephony(Protocol):
     def fetch_recording(self, recording_url: str) -> bytes: ...
 
     def delete_recording(self, recording_sid: str) -> None: ...
+
+
+TWILIO_API = "https://api.twilio.com"
+
+
+def _origin(url: str) -> tuple[str, str] | None:
+    """(scheme, host[:port]) of an http(s) URL without credentials in it, else None."""
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError:
+        return None
+    if parts.scheme not in ("http", "https") or not parts.hostname or "@" in parts.netloc:
+        return None
+    host = parts.hostname.lower() + (f":{port}" if port is not None else "")
+    return parts.scheme, host
+
+
+def recording_api_url(recording_url: str, api_url: str | None) -> str:
+    """The URL to download a recording from, on Twilio's API host or TWILIO_API_URL's.
+
+    The download carries the account SID and auth token, and the URL comes from a
+    webhook: any other host is refused before a request is made (a permanent error).
+    """
+    origin = _origin(recording_url)
+    if origin == _origin(TWILIO_API):
+        if api_url:  # staging and tests: the same path on the configured API
+            return api_url + urlsplit(recording_url)._replace(scheme="", netloc="").geturl()
+        return recording_url
+    if origin is not None and api_url and origin == _origin(api_url):
+        return recording_url
+    raise TelephonyError("the recording URL is not on Twilio's API host", permanent=True)
 
 
 class TwilioTelephony:
@@ -122,9 +155,7 @@ class TwilioTelephony:
 
     def fetch_recording(self, recording_url: str) -> bytes:
         """Download a recording's audio (WAV) with the account's credentials."""
-        url = recording_url
-        if self.settings.twilio_api_url and url.startswith("https://api.twilio.com"):
-            url = self.settings.twilio_api_url + url[len("https://api.twilio.com") :]
+        url = recording_api_url(recording_url, self.settings.twilio_api_url)
         if not url.endswith((".wav", ".mp3")):
             url += ".wav"
         try:

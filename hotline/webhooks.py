@@ -11,23 +11,27 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import hashlib
+import re
 from collections.abc import Callable
 from typing import Any
 from urllib.parse import parse_qsl
 
 from flask import Response, abort, current_app, g, request
 from sqlalchemy import String, Text, delete, select
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Mapped, Session, mapped_column
 from twilio.request_validator import (
     SIGNATURE_SETTINGS_HEADER,
     RequestValidator,
     get_signature_algorithm,
 )
+from twilio.twiml.messaging_response import MessagingResponse
+from twilio.twiml.voice_response import VoiceResponse
 from werkzeug.datastructures import MultiDict
 
 from hotline.crypto import decrypt_text, encrypt_text
 from hotline.db import Base, utcnow
+from hotline.inputs import MAX_ID, first_with_control_characters
 
 TWIML = "text/xml; charset=utf-8"
 
@@ -101,6 +105,49 @@ def signature_is_valid(form: MultiDict[str, str]) -> bool:
     return bool(validator.validate(public_url_for_request(), form, signature, algorithm))
 
 
+# Twilio SIDs are a two-letter type prefix and 32 hex digits; a known parameter must
+# carry its own type. Strict shapes also stop a captured request from being resent with
+# its parameters' boundaries shifted (Twilio signs key+value concatenations, so
+# `MessageSid=SM…NumMedia0` signs the same as `MessageSid=SM…` + `NumMedia=0`).
+_SID = re.compile(r"[A-Z]{2}[0-9a-fA-F]{32}")
+SID_PREFIXES = {
+    "AccountSid": ("AC",),
+    "CallSid": ("CA",),
+    "ParentCallSid": ("CA",),
+    "DialCallSid": ("CA",),
+    "MessageSid": ("SM", "MM"),
+    "SmsSid": ("SM", "MM"),
+    "SmsMessageSid": ("SM", "MM"),
+    "RecordingSid": ("RE",),
+}
+
+
+def check_parameters(form: MultiDict[str, str], args: MultiDict[str, str]) -> None:
+    """Refuse control characters anywhere and SIDs of the wrong shape, before any view
+    stores or looks up a value. Messages name the parameter, never its value."""
+    for where, params in (("query", args), ("form", form)):
+        name = first_with_control_characters(params.items(multi=True))
+        if name is not None:
+            raise BadWebhook(f"{where} parameter {name!r} contains a control character")
+    for name, value in form.items(multi=True):
+        if not name.endswith("Sid") or value == "":
+            continue
+        prefixes = SID_PREFIXES.get(name)
+        if not _SID.fullmatch(value) or (prefixes and value[:2] not in prefixes):
+            expected = "/".join(prefixes) if prefixes else "two letters"
+            raise BadWebhook(f"{name} must be {expected} followed by 32 hex digits")
+
+
+def id_arg(name: str) -> int | None:
+    """A row id from the query string, None when absent; anything else is a 400."""
+    raw = request.args.get(name, "")
+    if raw == "":
+        return None
+    if not (raw.isascii() and raw.isdigit()) or not 0 < int(raw) <= MAX_ID:
+        raise BadWebhook(f"query parameter {name} must be a row id")
+    return int(raw)
+
+
 def require(form: MultiDict[str, str], *names: str) -> None:
     missing = [name for name in names if not form.get(name)]
     if missing:
@@ -132,6 +179,10 @@ def twilio_webhook(
                 return _bad_request(str(exc))
             if not signature_is_valid(form):
                 abort(403)
+            try:
+                check_parameters(form, request.args)
+            except BadWebhook as exc:
+                return _bad_request(str(exc))
             g.form = form
             key = idempotency(form) if idempotency else None
             if key is not None:
@@ -180,15 +231,21 @@ def _answer_once(
     except BadWebhook as exc:
         session.rollback()
         return _replay_if_seen(session, key) or _bad_request(str(exc))
-    except Exception:
+    except Exception as exc:
         # An earlier or concurrent delivery of the same step got there first (its rows
         # or its receipt collide, or the state it left makes this step fail): answer
         # exactly as it did.
         session.rollback()
         previous = _replay_if_seen(session, key)
-        if previous is None:
-            raise
-        return previous
+        if previous is not None:
+            return previous
+        if key is not None and isinstance(exc, IntegrityError):
+            # Its rows are there but its receipt was pruned (a replay over a week
+            # later): a repeat all the same, answered with TwiML that does nothing.
+            return twiml(
+                MessagingResponse() if request.path.startswith("/sms/") else VoiceResponse()
+            )
+        raise
     return response
 
 

@@ -130,3 +130,45 @@ def test_a_connection_left_idle_is_pinged_so_an_agent_never_sees_a_restart(
     assert client.get("/api/queue", headers=auth(token)).status_code == 200
     drop_every_connection(runtime.settings.database_url)
     assert client.get("/api/queue", headers=auth(token)).status_code == 200
+
+
+@both_backends
+@pytest.mark.parametrize(
+    ("path", "params"),
+    [
+        (
+            "/sms/incoming",
+            {
+                "MessageSid": "SM" + "5a" * 16,
+                "From": WORKER_NUMBER,
+                "To": "+81500000000",
+                "Body": "my boss keeps my passport",
+            },
+        ),
+        ("/voice/incoming", {"CallSid": "CA" + "5a" * 16, "From": WORKER_NUMBER}),
+    ],
+)
+def test_a_delivery_replayed_after_its_receipt_was_pruned_is_answered_as_a_repeat(
+    client: Any, runtime: Runtime, path: str, params: dict[str, str]
+) -> None:
+    import datetime as dt
+
+    from hotline.db import utcnow
+    from hotline.models import metadata
+    from hotline.webhooks import WebhookReceipt, prune_receipts
+
+    assert twilio_post(client, path, params).status_code == 200
+    with runtime.db.session() as s:
+        assert prune_receipts(s, now=utcnow() + dt.timedelta(days=8)) == 1
+
+    def rows() -> int:
+        return sum(count(runtime, table) for table in metadata.sorted_tables)
+
+    before = rows()
+    replay = twilio_post(client, path, params)
+    assert replay.status_code == 200
+    assert replay.get_data(as_text=True).startswith("<?xml")  # TwiML that does nothing
+    assert "<Message" not in replay.get_data(as_text=True)
+    assert "<Gather" not in replay.get_data(as_text=True)
+    assert rows() == before
+    assert count(runtime, WebhookReceipt) == 0

@@ -10,9 +10,9 @@ from sqlalchemy import func, select
 
 from hotline.sms.models import SmsMessage
 from hotline.webhooks import WebhookReceipt
-from tests.helpers import AUTH_TOKEN, PUBLIC_URL, twilio_post, twilio_signature
+from tests.helpers import ACCOUNT_SID, AUTH_TOKEN, PUBLIC_URL, twilio_post, twilio_signature
 
-STATUS = {"MessageSid": "SM" + "1" * 32, "MessageStatus": "delivered", "AccountSid": "AC1"}
+STATUS = {"MessageSid": "SM" + "1" * 32, "MessageStatus": "delivered", "AccountSid": ACCOUNT_SID}
 
 
 def receipts(runtime: Any) -> int:

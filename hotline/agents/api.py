@@ -40,6 +40,7 @@ from hotline.cases import referrals, work
 from hotline.cases.inbox import FilterError, InboxFilter, inbox
 from hotline.cases.models import Case
 from hotline.cases.work import CaseworkError
+from hotline.inputs import first_with_control_characters
 from hotline.runtime import Runtime
 
 bp = Blueprint("api", __name__, url_prefix="/api")
@@ -78,6 +79,10 @@ def _json_object(*allowed: str) -> dict[str, Any]:
     unknown = sorted(set(body) - set(allowed))
     if unknown:
         _fail(422, "validation_error", f"unknown field(s): {', '.join(unknown)}")
+    texts = [(name, value) for name, value in body.items() if isinstance(value, str)]
+    name = first_with_control_characters(texts)
+    if name is not None:
+        _fail(422, "validation_error", f"{name} contains a control character")
     return body
 
 

@@ -22,7 +22,7 @@ from hotline.languages import LANGUAGES
 from hotline.languages import get as get_language
 from hotline.telephony import Sent, TelephonyError, telephony
 from hotline.voice.models import Call
-from hotline.webhooks import BadWebhook, require, twilio_webhook, twiml
+from hotline.webhooks import BadWebhook, id_arg, require, twilio_webhook, twiml
 
 bp = Blueprint("live_voice", __name__, url_prefix="/voice/live")
 
@@ -114,8 +114,8 @@ def agent_answered() -> Response:
     language = request.args.get("lang", "")
     if language not in LANGUAGES:
         raise BadWebhook("lang must be a supported language code")
-    agent_raw = request.args.get("agent", "")
-    agent = g.db.get(Agent, int(agent_raw)) if agent_raw.isdigit() else None
+    agent_id = id_arg("agent")
+    agent = g.db.get(Agent, agent_id) if agent_id is not None else None
     speak = get_language("ja" if agent is not None and agent.ui_language == "ja" else "en")
     if speak.code == "ja":
         text = f"{JAPANESE_LANGUAGE_NAMES.get(language, language)}の相談者におつなぎします。"

@@ -42,14 +42,16 @@ def json_response(schema_name: str, description: str) -> dict[str, Any]:
 
 def errors(*codes: int) -> dict[str, Any]:
     text = {
-        400: "Malformed request (invalid JSON)",
+        400: "Malformed request (invalid JSON, or a control character in the query)",
         401: "Missing or invalid Bearer token",
         404: "Not found, or not visible to this agent",
         409: "Conflict with the current state",
         422: "Invalid values",
         503: "An outside service (translation, telephony) is unavailable",
     }
-    return {str(code): json_response("Error", text[code]) for code in (401, *codes)}
+    # Any call may be sent a query with a control character: always a documented 400.
+    every = dict.fromkeys((400, 401, *codes))
+    return {str(code): json_response("Error", text[code]) for code in every}
 
 
 def body(schema_name: str, *, required: bool = True) -> dict[str, Any]:

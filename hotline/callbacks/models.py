@@ -88,9 +88,11 @@ Index(
     postgresql_where=_CLAIMED,
     sqlite_where=_CLAIMED,
 )
+# One held request per agent: concurrent claims by the same agent cannot both win.
 Index(
-    "ix_callbacks_holder",
+    "uq_callbacks_holder",
     CallbackRequest.claimed_by_id,
+    unique=True,
     postgresql_where=_CLAIMED,
     sqlite_where=_CLAIMED,
 )

@@ -11,7 +11,9 @@ A claim is a lease: the request comes back to the queue when the lease runs out,
 an agent who disappears holds nothing for long. Claims are atomic on both backends:
 one `UPDATE ... WHERE id = (SELECT ... FOR UPDATE SKIP LOCKED)` on PostgreSQL; on
 SQLite the same statement runs inside the BEGIN IMMEDIATE transaction every session
-starts, and the row count tells whether it won.
+starts, and the row count tells whether it won. An agent holds at most one request:
+the partial unique index `uq_callbacks_holder` refuses a second, so two claims sent at
+once by one agent end with both answering the same request.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from typing import Any, cast
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import ColumnElement, Table, bindparam, insert, or_, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from hotline.agents.models import Agent
@@ -277,7 +280,10 @@ def claim_next(
 ) -> CallbackRequest | None:
     """Claim the next request for `agent`, or return the one it already holds.
 
-    The caller commits. None when nothing is eligible (or it is quiet hours). This is
+    The caller commits; when a concurrent claim by the same agent wins, the caller's
+    transaction is rolled back (so claim before writing anything else) and the
+    request that claim took is returned. None when nothing is eligible (or it is
+    quiet hours). This is
     the hot path of every agent's work loop, so its statements are built once and it
     costs three round trips: the lease probe, the claim, and its audit event.
     """
@@ -299,11 +305,18 @@ def claim_next(
     }
     if languages is not None:
         params["languages"] = languages
-    claimed = session.scalars(
-        _CLAIM_IN_LANGUAGES if languages is not None else _CLAIM_ANY_LANGUAGE,
-        params,
-        execution_options={"synchronize_session": False, "populate_existing": True},
-    ).one_or_none()
+    try:
+        claimed = session.scalars(
+            _CLAIM_IN_LANGUAGES if languages is not None else _CLAIM_ANY_LANGUAGE,
+            params,
+            execution_options={"synchronize_session": False, "populate_existing": True},
+        ).one_or_none()
+    except IntegrityError:
+        # A concurrent claim by this same agent won (`uq_callbacks_holder`): its
+        # request is the one this agent holds. No savepoint on the hot path, so the
+        # whole transaction is rolled back, which is why callers claim first.
+        session.rollback()
+        return held_claim(session, agent, now)
     if claimed is None:
         return None
     session.execute(

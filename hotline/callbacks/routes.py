@@ -18,8 +18,9 @@ from hotline.callbacks.tollfraud import RefusedDestination, check_destination
 from hotline.cases.models import Case
 from hotline.crypto import decrypt_phone
 from hotline.db import utcnow
+from hotline.inputs import whole_number
 from hotline.languages import get as get_language
-from hotline.webhooks import BadWebhook, empty_ok, require, twilio_webhook, twiml
+from hotline.webhooks import BadWebhook, empty_ok, id_arg, require, twilio_webhook, twiml
 
 bp = Blueprint("callback_voice", __name__, url_prefix="/voice/callbacks")
 
@@ -29,10 +30,10 @@ DIAL_TIMEOUT_SECONDS = 30
 
 
 def _attempt(callback_id: int) -> tuple[CallbackRequest, CallbackAttempt] | None:
-    raw = request.args.get("attempt", "")
-    if not raw.isdigit():
+    attempt_id = id_arg("attempt")
+    if attempt_id is None:
         raise BadWebhook("the attempt query parameter must be a number")
-    attempt = g.db.get(CallbackAttempt, int(raw))
+    attempt = g.db.get(CallbackAttempt, attempt_id)
     if attempt is None or attempt.callback_id != callback_id:
         return None
     callback = g.db.get(CallbackRequest, callback_id)
@@ -152,7 +153,7 @@ def dial_status(callback_id: int) -> Response:
     callback, attempt = found
     attempt.dial_status = g.form.get("DialCallStatus") or "unknown"
     duration = g.form.get("DialCallDuration", "")
-    attempt.dial_duration_seconds = int(duration) if duration.isdigit() else None
+    attempt.dial_duration_seconds = whole_number(duration)
     attempt.state = "completed"
     agent = g.db.get(Agent, attempt.agent_id)
     words = _words(agent, callback)

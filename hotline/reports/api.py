@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from hotline.agents.api import _fail, bp
 from hotline.agents.auth import api_auth_required
 from hotline.agents.models import Agent
-from hotline.agents.openapi_parts import json_response
+from hotline.agents.openapi_parts import errors, json_response
 from hotline.audit import record
 from hotline.db import utcnow
 from hotline.reports.service import DateRange, case_rows, cases_csv, japan_today, parse_range
@@ -84,7 +84,7 @@ OPENAPI: dict[str, dict[str, Any]] = {
                         "description": "The CSV, one header line then one row per case",
                         "content": {"text/csv": {"schema": {"type": "string"}}},
                     },
-                    "401": json_response("Error", "Missing or invalid Bearer token"),
+                    **errors(),
                     "403": json_response("Error", "Not a supervisor"),
                     "422": json_response("Error", "A date is not YYYY-MM-DD, or from is after to"),
                 },

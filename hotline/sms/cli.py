@@ -97,11 +97,12 @@ def _in_process(settings: Any, params: dict[str, str], headers: dict[str, str]) 
     import redis
 
     from hotline import create_app
+    from hotline.instance import private_folder
     from hotline.migrate import upgrade
     from hotline.runtime import Runtime
 
     if settings.database_url.startswith("sqlite"):
-        settings.instance_path.mkdir(parents=True, exist_ok=True)
+        private_folder(settings.instance_path)
         upgrade(settings.database_url)
     client = None
     if settings.redis_url is None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Blueprint, Response, current_app, g, request
+from flask import Blueprint, Response, current_app, g
 from sqlalchemy import select
 from twilio.twiml.messaging_response import MessagingResponse
 from werkzeug.datastructures import MultiDict
@@ -18,11 +18,12 @@ from werkzeug.datastructures import MultiDict
 from hotline.callers.models import Caller
 from hotline.crypto import InvalidPhoneNumber
 from hotline.db import utcnow
+from hotline.inputs import whole_number
 from hotline.sms.inbound import MAX_MEDIA, Inbound, receive
 from hotline.sms.models import OptOutEvent, SmsMessage, advance_status
 from hotline.sms.outbound import status_callback_url
 from hotline.telephony import OPTED_OUT_CODE
-from hotline.webhooks import BadWebhook, empty_ok, require, twilio_webhook, twiml
+from hotline.webhooks import BadWebhook, empty_ok, id_arg, require, twilio_webhook, twiml
 
 bp = Blueprint("sms", __name__, url_prefix="/sms")
 
@@ -56,11 +57,11 @@ def incoming() -> Response:
 
 def _media(form: MultiDict[str, str]) -> list[dict[str, str]]:
     """References to the pictures or files sent with a text (never fetched here)."""
-    raw = form.get("NumMedia", "0") or "0"
-    if not raw.isascii() or not raw.isdigit():
+    count = whole_number(form.get("NumMedia", "0") or "0")
+    if count is None:
         raise BadWebhook("NumMedia must be a whole number")
     media = []
-    for i in range(min(int(raw), MAX_MEDIA)):
+    for i in range(min(count, MAX_MEDIA)):
         url = form.get(f"MediaUrl{i}", "")
         if urlsplit(url).scheme not in ("http", "https"):
             raise BadWebhook(f"MediaUrl{i} must be an http(s) URL")
@@ -75,18 +76,18 @@ def status() -> Response:
     form = g.form
     require(form, "MessageSid", "MessageStatus")
     message = g.db.scalar(select(SmsMessage).where(SmsMessage.sid == form["MessageSid"]))
-    record_id = request.args.get("m", "")
-    if message is None and record_id.isascii() and record_id.isdigit():
+    record_id = id_arg("m")
+    if message is None and record_id is not None:
         # The callback can beat the sending job to storing the sid.
-        candidate = g.db.get(SmsMessage, int(record_id))
+        candidate = g.db.get(SmsMessage, record_id)
         if candidate is not None and candidate.sid is None and candidate.direction == "out":
             candidate.sid = form["MessageSid"]
             message = candidate
     if message is not None and advance_status(message, form["MessageStatus"]):
-        code = form.get("ErrorCode", "")
-        if code.isascii() and code.isdigit():
-            message.error_code = int(code)
-            if message.error_code == OPTED_OUT_CODE:
+        code = whole_number(form.get("ErrorCode", ""))
+        if code is not None:
+            message.error_code = code
+            if code == OPTED_OUT_CODE:
                 _opted_out_by_carrier(message)
     return empty_ok()
 

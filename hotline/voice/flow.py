@@ -30,6 +30,7 @@ from hotline.cases.service import open_case_for, touch, worker_contacted
 from hotline.config import Settings
 from hotline.crypto import InvalidPhoneNumber, decrypt_phone, encrypt_phone, normalise_phone
 from hotline.db import utcnow
+from hotline.inputs import whole_number
 from hotline.languages import LANGUAGES, Language, by_calling_code
 from hotline.voice.case_status import caller_and_case_status, status_prompt
 from hotline.voice.models import Call, PromptRecording, Voicemail
@@ -126,7 +127,7 @@ class CallFlow:
     # --- plumbing ------------------------------------------------------------------
 
     def _find_call_and_caller(self) -> tuple[Call, Caller | None]:
-        """The call and its caller in one query; created on the first step."""
+        """The call and its caller in one query; created on the first step only."""
         sid = self.form["CallSid"]
         if self.first_step:
             # A new call: nothing to look up (a repeated delivery collides on the sid).
@@ -135,14 +136,16 @@ class CallFlow:
             )
             return self._new_call(sid, caller), caller
         row = self.session.execute(_CALL_AND_CALLER, {"sid": sid}).first()
-        if row is not None and row[1] is not None:
+        if row is None:
+            # Every call starts at /voice/incoming, whose answer is committed before
+            # Twilio can ask for the next step: this one is forged or misrouted.
+            raise BadWebhook("unknown CallSid: a call starts at /voice/incoming")
+        if row[1] is not None:
             return row[0], row[1]
         caller = self._caller_from_number()
-        if row is not None:
-            call = row[0]
-            call.caller_id = caller.id if caller else None
-            return call, caller
-        return self._new_call(sid, caller), caller
+        call = row[0]
+        call.caller_id = caller.id if caller else None
+        return call, caller
 
     def _new_call(self, sid: str, caller: Caller | None) -> Call:
         call = Call(
@@ -593,7 +596,7 @@ class CallFlow:
         if spec is None:
             raise BadWebhook("this menu node does not record")
         raw = self.form.get("RecordingDuration", "")
-        duration = int(raw) if raw.isascii() and raw.isdigit() else 0
+        duration = whole_number(raw) or 0
         if empty or duration < spec.min_seconds or not self.form.get("RecordingUrl"):
             discard_take(self.session, self.form.get("RecordingSid", ""))
             if attempt < spec.retries:
@@ -644,7 +647,7 @@ def save_recording(session: Session, form: Mapping[str, str]) -> Voicemail | Non
     spec = get_scripts().menu.nodes["voicemail"].record
     min_seconds = spec.min_seconds if spec else 1
     raw = form.get("RecordingDuration", "")
-    duration = int(raw) if raw.isascii() and raw.isdigit() else 0
+    duration = whole_number(raw) or 0
     if duration < min_seconds:
         return None  # the too-short attempt the caller was asked to repeat
     existing = session.scalar(

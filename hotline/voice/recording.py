@@ -26,6 +26,7 @@ from hotline import audit
 from hotline.agents.models import Agent
 from hotline.crypto import InvalidPhoneNumber, decrypt_phone, normalise_phone
 from hotline.db import utcnow
+from hotline.inputs import whole_number
 from hotline.jobs import defer
 from hotline.languages import LANGUAGES, by_calling_code
 from hotline.voice.flow import CallFlow, discard_take, recorded_prompts
@@ -273,7 +274,7 @@ class StaffFlow(CallFlow):
         url = self.form.get("RecordingUrl", "")
         sid = self.form.get("RecordingSid", "")
         raw = self.form.get("RecordingDuration", "")
-        duration = int(raw) if raw.isascii() and raw.isdigit() else 0
+        duration = whole_number(raw) or 0
         if empty or not url or not sid or duration < 1:
             silent = int(self.state.get("staff_silent") or 0) + 1
             self.update_state(staff_silent=silent)

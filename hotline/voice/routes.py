@@ -13,6 +13,7 @@ from flask import Blueprint, Response, abort, current_app, g, request, send_file
 from sqlalchemy import select
 
 from hotline.db import utcnow
+from hotline.inputs import whole_number
 from hotline.languages import LANGUAGES
 from hotline.voice.flow import CallFlow, ended_reason, int_arg, save_recording
 from hotline.voice.models import Call, PromptRecording
@@ -52,7 +53,7 @@ def incoming() -> Response:
     settings = current_app.extensions["hotline"].settings
     staff = staff_member_calling(g.db, settings.secret_key, g.form["From"])
     if staff is not None:
-        return StaffFlow(g.db, settings, g.form, 0).start(staff)
+        return StaffFlow(g.db, settings, g.form, 0, first_step=True).start(staff)
     return _flow(first_step=True).incoming()
 
 
@@ -172,7 +173,7 @@ def status() -> Response:
         if form["CallStatus"] in FINAL_CALL_STATUSES:
             call.ended_at = utcnow()
             duration = form.get("CallDuration", "")
-            call.duration_seconds = int(duration) if duration.isdigit() else None
+            call.duration_seconds = whole_number(duration)
             if call.ended_reason is None:
                 call.ended_reason = (
                     ended_reason(call) if form["CallStatus"] == "completed" else form["CallStatus"]

@@ -29,8 +29,13 @@ from hotline.web.models import SignInFailure, WebSession
 MIN_PASSWORD_LENGTH = 12
 MAX_PASSWORD_LENGTH = 1024
 FAILURE_WINDOW = dt.timedelta(minutes=15)
-MAX_FAILURES_PER_NAME = 5
-MAX_FAILURES_PER_ADDRESS = 20
+MAX_FAILURES_PER_ADDRESS = 20  # per client address in FAILURE_WINDOW, whatever the names
+# Per name and address together: this many failures are free, then each one more
+# doubles the wait before the next try, from FIRST_DELAY up to MAX_DELAY.
+FREE_FAILURES = 3
+FIRST_DELAY = dt.timedelta(seconds=1)
+MAX_DELAY = dt.timedelta(minutes=15)
+FAILURE_MEMORY = dt.timedelta(days=1)
 SESSION_LIFETIME = dt.timedelta(hours=12)
 IDLE_TIMEOUT = dt.timedelta(hours=2)
 LAST_SEEN_GRANULARITY = dt.timedelta(minutes=5)
@@ -72,45 +77,72 @@ def _failure_key(secret: str, kind: str, value: str) -> str:
 
 @dataclass(frozen=True)
 class SignInKeys:
-    name: str
+    pair: str  # this name from this address
     address: str
 
 
 def sign_in_keys(secret: str, name: str, address: str | None) -> SignInKeys:
-    """Keys that count failures without storing the name or address in clear."""
+    """Keys that count failures without storing the name or address in clear.
+
+    Failures are counted for a name and an address together, never for a name alone:
+    otherwise anyone could lock an adviser out by guessing wrong five times.
+    """
+    address = address or "unknown"
     return SignInKeys(
-        name=_failure_key(secret, "name", name.strip().casefold()),
-        address=_failure_key(secret, "address", address or "unknown"),
+        pair=_failure_key(secret, "name+address", f"{name.strip().casefold()}\x1f{address}"),
+        address=_failure_key(secret, "address", address),
     )
 
 
-def _recent_failures(session_: Session, key: str, now: dt.datetime) -> int:
-    return int(
-        session_.scalar(
-            select(func.count())
-            .select_from(SignInFailure)
-            .where(SignInFailure.key == key, SignInFailure.at > now - FAILURE_WINDOW)
+def _failures_since(session_: Session, key: str, since: dt.datetime) -> tuple[int, dt.datetime]:
+    """How many failures `key` had since `since`, and when the last one was."""
+    count, last = session_.execute(
+        select(func.count(), func.max(SignInFailure.at)).where(
+            SignInFailure.key == key, SignInFailure.at > since
         )
-        or 0
-    )
+    ).one()
+    return int(count or 0), last or since
 
 
-def is_rate_limited(session_: Session, keys: SignInKeys, now: dt.datetime | None = None) -> bool:
-    """Too many recent failures for this name or from this address: refuse unchecked."""
+def delay_after(failures: int) -> dt.timedelta:
+    """The wait before the next try after this many failures of one name and address."""
+    if failures < FREE_FAILURES:
+        return dt.timedelta(0)
+    return min(FIRST_DELAY * 2 ** min(failures - FREE_FAILURES, 20), MAX_DELAY)
+
+
+def retry_after(
+    session_: Session, keys: SignInKeys, now: dt.datetime | None = None
+) -> dt.timedelta:
+    """How long this name and address must wait before a password is checked again;
+    zero when they may try now. An address with too many failures under any names
+    waits for the oldest of them to leave the window."""
     now = now or utcnow()
-    return (
-        _recent_failures(session_, keys.name, now) >= MAX_FAILURES_PER_NAME
-        or _recent_failures(session_, keys.address, now) >= MAX_FAILURES_PER_ADDRESS
-    )
+    wait = dt.timedelta(0)
+    failures, last = _failures_since(session_, keys.pair, now - FAILURE_MEMORY)
+    if failures:
+        wait = max(wait, last + delay_after(failures) - now)
+    window_start = now - FAILURE_WINDOW
+    if _failures_since(session_, keys.address, window_start)[0] >= MAX_FAILURES_PER_ADDRESS:
+        oldest = session_.scalar(
+            select(SignInFailure.at)
+            .where(SignInFailure.key == keys.address, SignInFailure.at > window_start)
+            .order_by(SignInFailure.at.desc())
+            .offset(MAX_FAILURES_PER_ADDRESS - 1)
+            .limit(1)
+        )
+        if oldest is not None:
+            wait = max(wait, oldest + FAILURE_WINDOW - now)
+    return max(wait, dt.timedelta(0))
 
 
 def note_failure(session_: Session, keys: SignInKeys, now: dt.datetime | None = None) -> None:
     now = now or utcnow()
     session_.add_all(
-        [SignInFailure(key=keys.name, at=now), SignInFailure(key=keys.address, at=now)]
+        [SignInFailure(key=keys.pair, at=now), SignInFailure(key=keys.address, at=now)]
     )
     # Old rows count for nothing; keep the table small.
-    session_.execute(delete(SignInFailure).where(SignInFailure.at < now - dt.timedelta(days=1)))
+    session_.execute(delete(SignInFailure).where(SignInFailure.at < now - FAILURE_MEMORY))
 
 
 def authenticate(session_: Session, name: str, password: str) -> Agent | None:

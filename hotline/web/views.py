@@ -9,6 +9,7 @@ the browser and the API obey one set of rules. Each POST carries a CSRF token.
 from __future__ import annotations
 
 import functools
+import math
 from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlsplit
@@ -166,12 +167,14 @@ def sign_in() -> ResponseReturnValue:
     password = request.form.get("password", "")
     settings = runtime().settings
     keys = security.sign_in_keys(settings.secret_key, name, request.remote_addr)
-    if security.is_rate_limited(g.db, keys):
+    wait = security.retry_after(g.db, keys)
+    if wait:
         record(g.db, "web.sign_in_limited", "agent", None)
         g.db.commit()
-        return render_template(
+        page = render_template(
             "web/sign_in.html", next=request.form.get("next", ""), error="sign_in.limited"
-        ), 429
+        )
+        return page, 429, {"Retry-After": str(math.ceil(wait.total_seconds()))}
     agent = security.authenticate(g.db, name, password) if name and password else None
     if agent is None:
         security.note_failure(g.db, keys)

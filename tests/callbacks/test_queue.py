@@ -6,8 +6,10 @@ import datetime as dt
 import threading
 from typing import Any
 
+import pytest
 import time_machine
-from sqlalchemy import select
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
 
 from hotline.agents.models import Agent
 from hotline.audit import AuditEvent
@@ -213,3 +215,55 @@ def test_the_worker_returns_an_abandoned_claim_to_the_queue_on_its_own(runtime: 
         row = session.get(CallbackRequest, callback_id)
         assert row is not None
         assert (row.status, row.claimed_by_id) == ("queued", None)
+
+
+@both_backends
+def test_concurrent_claims_by_one_agent_hold_at_most_one_callback(
+    app: Any, runtime: Runtime
+) -> None:
+    ids = [make_callback(runtime, phone=worker_number(i))[0] for i in range(1, 9)]
+    _, token = make_agent(runtime)
+    answers: list[tuple[int, int]] = []
+    errors: list[BaseException] = []
+    start = threading.Barrier(6)
+
+    def claim() -> None:
+        try:
+            client = app.test_client()
+            start.wait()
+            response = client.post("/api/queue/claim", headers=auth(token))
+            answers.append((response.status_code, response.json["id"]))
+        except BaseException as exc:  # surfaced by the assertion below
+            errors.append(exc)
+
+    with time_machine.travel(MORNING, tick=False):
+        threads = [threading.Thread(target=claim) for _ in range(6)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    assert errors == []
+    assert [status for status, _ in answers] == [200] * 6
+    claimed = {callback_id for _, callback_id in answers}
+    assert len(claimed) == 1  # every request got the one held callback back
+    with runtime.db.session() as session:
+        held = session.scalars(
+            select(CallbackRequest.id).where(CallbackRequest.status == "claimed")
+        ).all()
+    assert held == list(claimed)
+    assert set(held) <= set(ids)
+
+
+@both_backends
+def test_the_database_refuses_a_second_held_callback_for_one_agent(runtime: Runtime) -> None:
+    first, _ = make_callback(runtime, phone=worker_number(1))
+    second, _ = make_callback(runtime, phone=worker_number(2))
+    agent_id, _ = make_agent(runtime)
+    with pytest.raises(IntegrityError), runtime.db.session() as session:
+        for callback_id in (first, second):
+            session.execute(
+                update(CallbackRequest)
+                .where(CallbackRequest.id == callback_id)
+                .values(status="claimed", claimed_by_id=agent_id, lease_expires_at=MORNING)
+            )
+        session.flush()

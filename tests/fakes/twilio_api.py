@@ -155,6 +155,10 @@ def build_app(fake: FakeTwilio) -> Flask:
 
     @app.get("/2010-04-01/Accounts/<account_sid>/Recordings/<name>")
     def get_recording(account_sid: str, name: str) -> Any:
+        with fake.lock:
+            fake.requests.append(
+                {"resource": "Recordings", "name": name, "credentials": bool(request.authorization)}
+            )
         if not authorised(account_sid):
             return _error(401, 20003, "Authenticate")
         sid, _, ext = name.partition(".")

@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from hotline.callers.models import Caller
 from hotline.sms.models import SmsMessage
-from tests.helpers import twilio_post
+from tests.helpers import ACCOUNT_SID, twilio_post
 from tests.sms.helpers import caller_for, messages_in, new_sid, text_in
 
 
@@ -56,7 +56,7 @@ def test_shuffled_and_repeated_status_callbacks_end_in_the_right_status(
     deliveries = sequence * 2
     random.Random(seed).shuffle(deliveries)
     for status in deliveries:
-        params = {"MessageSid": sid, "MessageStatus": status, "AccountSid": "AC1"}
+        params = {"MessageSid": sid, "MessageStatus": status, "AccountSid": ACCOUNT_SID}
         if status in ("failed", "undelivered"):
             params["ErrorCode"] = "30003"
         assert twilio_post(client, "/sms/status", params).status_code == 200
