@@ -159,6 +159,11 @@ class CallFlow:
             return None  # a withheld number ("anonymous"): nothing to remember
 
     def url(self, path: str, **params: object) -> str:
+        """The next step's URL: its step number and, once known, the caller's language
+        (`l`), which Twilio hands the fallback URL in `ErrorUrl` (hotline.fallback)."""
+        language = self.language
+        if language is not None:
+            params = {**params, "l": language.code}
         query = urlencode({"s": self.step + 1, **params})
         return f"{self.settings.public_url}{path}?{query}"
 
