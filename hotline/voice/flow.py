@@ -115,7 +115,7 @@ class CallFlow:
         self.form = form
         self.step = step
         self.first_step = first_step
-        self.scripts: Scripts = get_scripts()
+        self.scripts: Scripts = get_scripts(settings)
         self.response = VoiceResponse()
         self.call, self.caller = self._find_call_and_caller()
         self._recorded: dict[str, dict[str, int]] | None = None
@@ -601,7 +601,9 @@ class CallFlow:
         if self.form.get("RecordingSid"):
             # The action carries the recording too; whichever of it and the recording
             # status callback arrives first stores the voicemail, the other finds it.
-            save_recording(self.session, {**self.form, "RecordingStatus": "completed"})
+            save_recording(
+                self.session, {**self.form, "RecordingStatus": "completed"}, self.settings
+            )
         case = self._case()
         self.speaker.add(self.response, "voicemail_saved")
         self._read_reference(case)
@@ -631,14 +633,16 @@ def discard_take(session: Session, recording_sid: str) -> None:
     )
 
 
-def save_recording(session: Session, form: Mapping[str, str]) -> Voicemail | None:
+def save_recording(
+    session: Session, form: Mapping[str, str], settings: Settings | None = None
+) -> Voicemail | None:
     """A finished voicemail recording becomes a `Voicemail` on the caller's case."""
     if form.get("RecordingStatus") != "completed":
         return None
     call = session.scalar(select(Call).where(Call.sid == form["CallSid"]))
     if call is None or call.caller_id is None:
         return None
-    spec = get_scripts().menu.nodes["voicemail"].record
+    spec = get_scripts(settings).menu.nodes["voicemail"].record
     min_seconds = spec.min_seconds if spec else 1
     raw = form.get("RecordingDuration", "")
     duration = int(raw) if raw.isascii() and raw.isdigit() else 0

@@ -102,7 +102,7 @@ def recording() -> Response:
     require(g.form, "CallSid", "RecordingSid", "RecordingStatus")
     if g.form.get("RecordingStatus") == "completed":
         require(g.form, "RecordingUrl")
-    save_recording(g.db, g.form)
+    save_recording(g.db, g.form, current_app.extensions["hotline"].settings)
     return empty_ok()
 
 
@@ -211,7 +211,7 @@ def audio(folder: str, filename: str) -> Response:
             response.cache_control.max_age = AUDIO_MAX_AGE
             response.make_conditional(request)
             return response
-    path = audio_dir() / folder / filename
+    path = audio_dir(current_app.extensions["hotline"].settings) / folder / filename
     if not path.is_file():
         abort(404)
     ext = path.suffix
