@@ -10,6 +10,7 @@ from hotline.callers.models import Caller
 from hotline.cases.models import Case
 from hotline.db import Base
 from hotline.jobs.models import OutboxJob
+from hotline.preflight import KeyCheck
 from hotline.sms.models import OptOutEvent, SmsConversation, SmsMessage
 from hotline.translation.models import Translation, TranslationCacheEntry, TranslationUsage
 from hotline.voice.models import Call, PromptRecording, RecorderPin, Voicemail, VoicemailAudio
@@ -26,6 +27,7 @@ __all__ = [
     "CallbackRequest",
     "Caller",
     "Case",
+    "KeyCheck",
     "OptOutEvent",
     "OutboxJob",
     "PromptRecording",

@@ -43,12 +43,14 @@ def run_gunicorn(
     runtime: Runtime | None = None,
 ) -> None:
     from hotline.migrate import upgrade
+    from hotline.preflight import require_ready
 
     # Production runs `hotline db upgrade` as its release step, so this is a no-op there;
     # a laptop or a fresh database gets its schema before the first request, not a 500.
     settings.instance_path.mkdir(parents=True, exist_ok=True)
     upgrade(settings.database_url)
     runtime = runtime or Runtime(settings)
+    require_ready(settings, runtime.db)  # broken scripts or a wrong key: refuse to start
     set_current(runtime)
     runtime.redis.ping()  # start (or find) the embedded Redis before forking
     options = {

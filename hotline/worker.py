@@ -16,6 +16,7 @@ from sqlalchemy.engine import make_url
 from hotline.config import Settings
 from hotline.jobs import NOTIFY_CHANNEL, PERIODIC, _load_handlers, queue, relay
 from hotline.logs import configure_logging
+from hotline.preflight import require_ready
 from hotline.runtime import Runtime, set_current
 
 log = logging.getLogger(__name__)
@@ -92,6 +93,7 @@ class OutboxListener:
 def run_worker(settings: Settings, *, burst: bool = False, relay_interval: float = 2.0) -> None:
     configure_logging()
     runtime = Runtime(settings)
+    require_ready(settings, runtime.db)  # broken scripts or a wrong key: refuse to start
     set_current(runtime)
     _load_handlers()
     if burst:
