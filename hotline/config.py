@@ -6,6 +6,7 @@ Secrets are kept out of `repr()` so they never reach a log or a traceback.
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 import os
 import re
@@ -23,7 +24,7 @@ from sqlalchemy.exc import ArgumentError
 
 log = logging.getLogger(__name__)
 
-SECRET_FIELDS = frozenset({"twilio_auth_token", "secret_key"})
+SECRET_FIELDS = frozenset({"twilio_auth_token", "secret_key", "metrics_token"})
 MIN_SECRET_KEY_LENGTH = 16
 # The folders of data read at run time; a wheel installs them under <prefix>/share/hotline.
 DATA_FOLDERS = {"ivr_scripts": "HOTLINE_IVR_SCRIPTS", "audio": "HOTLINE_AUDIO_DIR"}
@@ -84,6 +85,9 @@ class Settings:
     # countries of the supported languages (see hotline.callbacks.tollfraud).
     callback_countries: tuple[str, ...] = ()
     callback_max_attempts: int = 5
+    # Who may read /metrics: a bearer token, or a client address in these networks.
+    metrics_token: str | None = field(default=None, repr=False)
+    metrics_networks: tuple[str, ...] = ("127.0.0.0/8", "::1/128")
     # Menus, prompts and SMS keywords; recorded prompts (HOTLINE_IVR_SCRIPTS, _AUDIO_DIR).
     ivr_scripts_path: Path = field(default_factory=lambda: data_path("ivr_scripts"))
     audio_path: Path = field(default_factory=lambda: data_path("audio"))
@@ -318,6 +322,21 @@ def load_settings(
     if not retention_raw.isdigit() or not 0 <= int(retention_raw) <= 24 * 365:
         raise ConfigError("HOTLINE_RECORDING_RETENTION_HOURS must be a whole number of hours")
 
+    metrics_token = get("HOTLINE_METRICS_TOKEN")
+    if metrics_token is not None and (not _TOKEN.match(metrics_token) or len(metrics_token) < 16):
+        raise ConfigError("HOTLINE_METRICS_TOKEN must be at least 16 characters, no spaces")
+    networks_raw = get("HOTLINE_METRICS_NETWORKS")
+    networks = Settings.metrics_networks
+    if networks_raw is not None:
+        networks = tuple(n.strip() for n in networks_raw.split(",") if n.strip())
+        for network in networks:
+            try:
+                ipaddress.ip_network(network, strict=False)
+            except ValueError as exc:
+                raise ConfigError(
+                    "HOTLINE_METRICS_NETWORKS must be networks like 10.0.0.0/8,127.0.0.1"
+                ) from exc
+
     return Settings(
         instance_path=instance,
         database_url=database_url,
@@ -343,6 +362,8 @@ def load_settings(
         sms_flood_limit=int(flood_raw),
         callback_countries=countries,
         callback_max_attempts=int(max_attempts_raw),
+        metrics_token=metrics_token,
+        metrics_networks=networks,
         ivr_scripts_path=data_path("ivr_scripts", env),
         audio_path=data_path("audio", env),
     )

@@ -32,17 +32,20 @@ def no_serving(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr("rq.SimpleWorker.work", started)
 
 
-def env_for(database_url: str, redis_url: str, tmp_path: Path, **extra: str) -> dict[str, str]:
+def env_for(
+    database_url: str, redis_url: str, tmp_path: Path, **extra: str
+) -> dict[str, str | None]:
     return {
         "DATABASE_URL": database_url,
         "REDIS_URL": redis_url,
         "HOTLINE_INSTANCE_PATH": str(tmp_path / "instance"),
         "HOTLINE_SECRET_KEY": GOOD_KEY,
+        "PROMETHEUS_MULTIPROC_DIR": None,  # restored after each run: `serve` sets it
         **extra,
     }
 
 
-def invoke(command: str, env: dict[str, str]) -> Result:
+def invoke(command: str, env: dict[str, str | None]) -> Result:
     args = ["serve"] if command == "serve" else ["worker", "--burst"]
     result = CliRunner().invoke(main, args, env=env)
     set_current(None)
