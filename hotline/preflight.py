@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import datetime as dt
 import hmac
+import time
 
 import click
 from cryptography.fernet import InvalidToken
 from sqlalchemy import String, select
-from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from hotline.config import MIN_SECRET_KEY_LENGTH, Settings
@@ -44,8 +45,12 @@ class StartupError(click.ClickException):
         self.problems = problems
 
 
-def require_ready(settings: Settings, db: Database) -> None:
-    """Raise StartupError listing every problem found; return quietly when there is none."""
+def require_ready(settings: Settings, db: Database, *, wait_for_database: float = 0) -> None:
+    """Raise StartupError listing every problem found; return quietly when there is none.
+
+    `wait_for_database` seconds are given to a database that cannot be reached yet (a
+    worker starting beside the database), checking once a second.
+    """
     problems = file_problems(settings)
     if len(settings.secret_key) < MIN_SECRET_KEY_LENGTH:
         problems.append(
@@ -54,7 +59,12 @@ def require_ready(settings: Settings, db: Database) -> None:
         )
     else:
         # A short key is not stored as the check value of a database.
-        problems.extend(key_problems(settings.secret_key, db))
+        deadline = time.monotonic() + wait_for_database
+        found = key_problems(settings.secret_key, db)
+        while found == [_UNREACHABLE] and time.monotonic() < deadline:
+            time.sleep(1)
+            found = key_problems(settings.secret_key, db)
+        problems.extend(found)
     if problems:
         raise StartupError(problems)
 
@@ -92,11 +102,16 @@ def key_problems(secret: str, db: Database) -> list[str]:
     except IntegrityError:
         # Another process stored the value first: compare with that.
         return _compare_key(secret, db)
+    except OperationalError:
+        return [_UNREACHABLE]
     except SQLAlchemyError as exc:
         return [
             f"database: cannot check HOTLINE_SECRET_KEY against it ({type(exc).__name__});"
-            " is it reachable and up to date (`hotline db upgrade`)?"
+            " is it up to date (`hotline db upgrade`)?"
         ]
+
+
+_UNREACHABLE = "database: unreachable, so HOTLINE_SECRET_KEY cannot be checked against it"
 
 
 def _compare_key(secret: str, db: Database) -> list[str]:

@@ -21,6 +21,8 @@ from hotline.runtime import Runtime, set_current
 
 log = logging.getLogger(__name__)
 
+WAIT_FOR_DATABASE = 30.0  # seconds a starting worker waits for an unreachable database
+
 
 def relay_loop(runtime: Runtime, stop: threading.Event, interval: float) -> None:
     """Push what the web processes recorded and run periodic tasks, until `stop` is set.
@@ -93,7 +95,8 @@ class OutboxListener:
 def run_worker(settings: Settings, *, burst: bool = False, relay_interval: float = 2.0) -> None:
     configure_logging()
     runtime = Runtime(settings)
-    require_ready(settings, runtime.db)  # broken scripts or a wrong key: refuse to start
+    # Broken scripts or a wrong key: refuse to start. A database still starting is waited for.
+    require_ready(settings, runtime.db, wait_for_database=WAIT_FOR_DATABASE)
     set_current(runtime)
     _load_handlers()
     if burst:

@@ -37,9 +37,11 @@ from tests.fakes.google_speech import FakeGoogleSpeech, start_fake_google_speech
 from tests.fakes.google_translate import FakeGoogleTranslate, start_fake_google_translate
 from tests.fakes.twilio_api import FakeTwilio, start_fake_twilio
 
-SERVER_REDIS_URL = "redis://127.0.0.1:6379/6"
+# The deployment's own Redis database (not the tests' one, which fixtures flush).
+SERVER_REDIS_URL = os.environ.get("HOTLINE_TEST_ACCEPTANCE_REDIS_URL", "redis://127.0.0.1:6379/6")
 PG_SERVER = "postgresql://postgres@127.0.0.1:5432"
-PG_DATABASE = "hotline_acceptance"
+# Named after the run's test database, so that concurrent runs on one server do not clash.
+PG_DATABASE = os.environ.get("HOTLINE_TEST_DB_NAME", "hotline_test") + "_acceptance"
 
 
 @dataclass
