@@ -91,3 +91,9 @@ def private_postgres() -> Iterator[PrivatePostgres]:
     server.start()
     yield server
     server.remove()
+
+
+# Google's fakes and the runtime that uses them, from the translation tests.
+from tests.translation.conftest import google_runtime, google_settings  # noqa: E402
+
+__all__ = ["PrivatePostgres", "google_runtime", "google_settings", "private_postgres"]
