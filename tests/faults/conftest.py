@@ -14,11 +14,11 @@ import pytest
 
 from tests.conftest import free_port
 
-BIN = Path("/usr/lib/postgresql/15/bin")
-
 
 def _postgres_bin(name: str) -> str:
-    found = shutil.which(name) or (str(BIN / name) if (BIN / name).exists() else None)
+    """A server binary: on PATH, or in Debian's /usr/lib/postgresql/<version>/bin."""
+    debian = sorted(Path("/usr/lib/postgresql").glob(f"*/bin/{name}"))
+    found = shutil.which(name) or (str(debian[-1]) if debian else None)
     if found is None:
         pytest.fail(f"{name} is not installed (PostgreSQL server binaries)", pytrace=False)
     return found
