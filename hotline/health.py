@@ -1,4 +1,9 @@
-"""`GET /healthz`: can this process reach its database and Redis?"""
+"""`GET /healthz` (is this process alive?) and `GET /readyz` (can it do its work?).
+
+Liveness asks nothing of the database or Redis, so that an orchestrator does not
+restart every web process during a database outage, when they are still answering
+calls with the safe fallback. Readiness checks both and says which failed.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +15,11 @@ bp = Blueprint("health", __name__)
 
 @bp.get("/healthz")
 def healthz() -> ResponseReturnValue:
+    return jsonify({"status": "ok"})
+
+
+@bp.get("/readyz")
+def readyz() -> ResponseReturnValue:
     runtime = current_app.extensions["hotline"]
     database = runtime.db.ping()
     try:

@@ -11,6 +11,7 @@ from hotline.cases.models import Case, CaseEvent, CaseRead, CaseTopic, Referral
 from hotline.db import Base
 from hotline.directory.models import Organisation
 from hotline.jobs.models import OutboxJob
+from hotline.preflight import KeyCheck
 from hotline.reports import models as _report_indexes  # noqa: F401
 from hotline.sms.models import OptOutEvent, SmsConversation, SmsMessage
 from hotline.translation.models import Translation, TranslationCacheEntry, TranslationUsage
@@ -31,6 +32,7 @@ __all__ = [
     "CaseEvent",
     "CaseRead",
     "CaseTopic",
+    "KeyCheck",
     "OptOutEvent",
     "Organisation",
     "OutboxJob",

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import errno
+import os
+import shutil
 import socket
+from pathlib import Path
 from typing import Any
 
 from gunicorn.app.base import BaseApplication
@@ -11,6 +14,8 @@ from gunicorn.app.base import BaseApplication
 from hotline.config import Settings
 from hotline.instance import private_folder
 from hotline.runtime import Runtime, set_current
+
+METRICS_DIR_ENV = "PROMETHEUS_MULTIPROC_DIR"
 
 
 class _Gunicorn(BaseApplication):
@@ -54,6 +59,21 @@ def check_port(host: str, port: int) -> None:
             raise PortUnavailable(f"port {port} on {host} {why}") from None
 
 
+def _prepare_metrics_dir(instance_path: Path) -> None:
+    """An empty folder for this run's per-process metric files (hotline.metrics), named
+    before anything imports prometheus-client, which reads the variable then."""
+    folder = Path(os.environ.get(METRICS_DIR_ENV) or instance_path / "prometheus")
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
+    os.environ[METRICS_DIR_ENV] = str(folder)
+
+
+def _child_exit(_server: Any, worker: Any) -> None:
+    from prometheus_client.multiprocess import mark_process_dead
+
+    mark_process_dead(worker.pid)  # its live gauges stop counting
+
+
 def run_gunicorn(
     settings: Settings,
     *,
@@ -65,14 +85,17 @@ def run_gunicorn(
 ) -> None:
     """Serve until stopped; `banner` is printed once the port is bound."""
     from hotline.migrate import upgrade
+    from hotline.preflight import require_ready
 
     # Production runs `hotline db upgrade` as its release step, so this is a no-op there;
     # a laptop or a fresh database gets its schema before the first request, not a 500.
     private_folder(settings.instance_path)
     upgrade(settings.database_url)
     runtime = runtime or Runtime(settings)
+    require_ready(settings, runtime.db)  # broken scripts or a wrong key: refuse to start
     set_current(runtime)
     runtime.redis.ping()  # start (or find) the embedded Redis before forking
+    _prepare_metrics_dir(settings.instance_path)
     options = {
         "bind": bind,
         "workers": workers,
@@ -80,6 +103,7 @@ def run_gunicorn(
         "worker_class": "gthread" if threads > 1 else "sync",
         "preload_app": True,
         "post_fork": _post_fork,
+        "child_exit": _child_exit,
         "accesslog": "-",
         # Paths and status only: never the query string or the body.
         "access_log_format": '%(h)s "%(m)s %(U)s" %(s)s %(b)s %(M)sms',

@@ -16,9 +16,12 @@ from sqlalchemy.engine import make_url
 from hotline.config import Settings
 from hotline.jobs import NOTIFY_CHANNEL, PERIODIC, _load_handlers, queue, relay
 from hotline.logs import configure_logging
+from hotline.preflight import require_ready
 from hotline.runtime import Runtime, set_current
 
 log = logging.getLogger(__name__)
+
+WAIT_FOR_DATABASE = 30.0  # seconds a starting worker waits for an unreachable database
 
 
 def relay_loop(runtime: Runtime, stop: threading.Event, interval: float) -> None:
@@ -92,11 +95,9 @@ class OutboxListener:
 def run_worker(settings: Settings, *, burst: bool = False, relay_interval: float = 2.0) -> None:
     configure_logging()
     runtime = Runtime(settings)
-    # Both are needed from the first job on: an unreachable one stops the worker here,
-    # with a message naming its setting (see hotline.cli), not in a retry loop.
-    with runtime.db.engine.connect():
-        pass
-    runtime.redis.ping()
+    # Broken scripts or a wrong key: refuse to start. A database still starting is waited for.
+    require_ready(settings, runtime.db, wait_for_database=WAIT_FOR_DATABASE)
+    runtime.redis.ping()  # unreachable: one line naming REDIS_URL (see hotline.cli)
     set_current(runtime)
     _load_handlers()
     if burst:

@@ -188,7 +188,7 @@ def test_redis_outage_delays_work_and_loses_nothing(
         for i in range(5):
             params = {**EVENT, "MessageSid": f"SM{i:032d}", "From": f"+8190000001{i:02d}"}
             assert twilio_post(client, "/sms/test-event", params).status_code == 200
-        assert client.get("/healthz").status_code == 503
+        assert client.get("/readyz").status_code == 503
         assert count(runtime, OutboxJob) == 5
         assert count(runtime, OutboxJob, OutboxJob.pushed_at.is_(None)) == 5
 
@@ -198,7 +198,7 @@ def test_redis_outage_delays_work_and_loses_nothing(
         assert run_jobs(runtime) == 0
         assert count(runtime, AuditEvent, AuditEvent.action == "event") == 5
         assert count(runtime, OutboxJob, OutboxJob.done_at.is_(None)) == 0
-        assert client.get("/healthz").status_code == 200
+        assert client.get("/readyz").status_code == 200
     finally:
         set_current(None)
         runtime.close()
@@ -209,8 +209,8 @@ def test_defer_refuses_an_unknown_job_name(runtime: Runtime) -> None:
         defer(session, "no.such.job", x=1)
 
 
-def test_health_reports_database_and_redis(client: Any) -> None:
-    response = client.get("/healthz")
+def test_readiness_reports_database_and_redis(client: Any) -> None:
+    response = client.get("/readyz")
     assert response.status_code == 200
     assert response.get_json() == {"status": "ok", "database": "ok", "redis": "ok"}
     assert isinstance(redis.Redis, type)

@@ -94,7 +94,7 @@ def receive(
         message.media = inbound.media
     # Inserted at the next flush, with the case and language it gets below.
     session.add(message)
-    exchange = _Exchange(session, settings, scripts or default_scripts(), caller, message)
+    exchange = _Exchange(session, settings, scripts or default_scripts(settings), caller, message)
     exchange.throttled = recent >= settings.sms_flood_limit
     exchange.open_case = case
     exchange.run(inbound)

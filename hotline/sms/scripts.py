@@ -21,9 +21,9 @@ from typing import Any
 
 import yaml
 
+from hotline.config import Settings, data_path
 from hotline.languages import LANGUAGES
 
-SCRIPTS_DIR = Path(__file__).resolve().parents[2] / "ivr_scripts" / "sms"
 COMMON_FILE = "common.yaml"
 
 KEYWORDS = ("stop", "start", "help", "call", "lang", "status")
@@ -279,8 +279,15 @@ def _replies(path: Path, data: _LinedDict, allowed: dict[str, frozenset[str]]) -
     return replies
 
 
-def load(directory: Path = SCRIPTS_DIR) -> SmsScripts:
+def sms_scripts_dir(settings: Settings | None = None) -> Path:
+    """`sms/` in the configured `ivr_scripts/` folder (HOTLINE_IVR_SCRIPTS)."""
+    root = settings.ivr_scripts_path if settings is not None else data_path("ivr_scripts")
+    return root / "sms"
+
+
+def load(directory: Path | None = None) -> SmsScripts:
     """Load and validate every language's SMS script; ScriptError names file and line."""
+    directory = directory or sms_scripts_dir()
     common_path = directory / COMMON_FILE
     common = _read(common_path)
     carrier_section = _section(common_path, common, "carrier_keywords")
@@ -347,7 +354,11 @@ def _build_index(scripts: SmsScripts, common_path: Path) -> None:
                 add(word, keyword, str(script.path), code)
 
 
-@lru_cache(maxsize=1)
-def default_scripts() -> SmsScripts:
-    """The scripts shipped with the hotline, loaded and validated once per process."""
-    return load()
+def default_scripts(settings: Settings | None = None) -> SmsScripts:
+    """The scripts of the configured folder, loaded and validated once per process."""
+    return _load_once(sms_scripts_dir(settings))
+
+
+@lru_cache(maxsize=4)
+def _load_once(directory: Path) -> SmsScripts:
+    return load(directory)

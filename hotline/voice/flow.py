@@ -117,7 +117,7 @@ class CallFlow:
         self.form = form
         self.step = step
         self.first_step = first_step
-        self.scripts: Scripts = get_scripts()
+        self.scripts: Scripts = get_scripts(settings)
         self.response = VoiceResponse()
         # Told after the greeting; looked up on the first step only: once per call.
         self.case_status: str | None = None
@@ -167,6 +167,11 @@ class CallFlow:
             return None  # a withheld number ("anonymous"): nothing to remember
 
     def url(self, path: str, **params: object) -> str:
+        """The next step's URL: its step number and, once known, the caller's language
+        (`l`), which Twilio hands the fallback URL in `ErrorUrl` (hotline.fallback)."""
+        language = self.language
+        if language is not None:
+            params = {**params, "l": language.code}
         query = urlencode({"s": self.step + 1, **params})
         return f"{self.settings.public_url}{path}?{query}"
 
@@ -607,7 +612,9 @@ class CallFlow:
         if self.form.get("RecordingSid"):
             # The action carries the recording too; whichever of it and the recording
             # status callback arrives first stores the voicemail, the other finds it.
-            save_recording(self.session, {**self.form, "RecordingStatus": "completed"})
+            save_recording(
+                self.session, {**self.form, "RecordingStatus": "completed"}, self.settings
+            )
         case = self._case()
         self.speaker.add(self.response, "voicemail_saved")
         self._read_reference(case)
@@ -637,14 +644,16 @@ def discard_take(session: Session, recording_sid: str) -> None:
     )
 
 
-def save_recording(session: Session, form: Mapping[str, str]) -> Voicemail | None:
+def save_recording(
+    session: Session, form: Mapping[str, str], settings: Settings | None = None
+) -> Voicemail | None:
     """A finished voicemail recording becomes a `Voicemail` on the caller's case."""
     if form.get("RecordingStatus") != "completed":
         return None
     call = session.scalar(select(Call).where(Call.sid == form["CallSid"]))
     if call is None or call.caller_id is None:
         return None
-    spec = get_scripts().menu.nodes["voicemail"].record
+    spec = get_scripts(settings).menu.nodes["voicemail"].record
     min_seconds = spec.min_seconds if spec else 1
     raw = form.get("RecordingDuration", "")
     duration = whole_number(raw) or 0

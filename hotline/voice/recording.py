@@ -24,6 +24,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from hotline import audit
 from hotline.agents.models import Agent
+from hotline.config import Settings
 from hotline.crypto import InvalidPhoneNumber, decrypt_phone, normalise_phone
 from hotline.db import utcnow
 from hotline.inputs import whole_number
@@ -73,8 +74,8 @@ def _staff_texts(path: str) -> dict[str, str]:
     return {name: str(prompts[name]) for name in STAFF_PROMPTS}
 
 
-def staff_texts() -> dict[str, str]:
-    return _staff_texts(str(ivr_scripts_dir() / "staff.yaml"))
+def staff_texts(settings: Settings | None = None) -> dict[str, str]:
+    return _staff_texts(str(ivr_scripts_dir(settings) / "staff.yaml"))
 
 
 def set_recorder_pin(session: Session, agent_id: int, pin: str) -> None:
@@ -176,7 +177,11 @@ class StaffFlow(CallFlow):
     """The staff line: PIN, language, then record, listen back, keep or redo."""
 
     def say(self, parent: Any, name: str) -> None:
-        parent.say(staff_texts()[name], language="en-US", voice=LANGUAGES["en"].twilio_say_voice)
+        parent.say(
+            staff_texts(self.settings)[name],
+            language="en-US",
+            voice=LANGUAGES["en"].twilio_say_voice,
+        )
 
     def start(self, agent_id: int) -> Response:
         self.update_state(phase="staff", staff_agent=agent_id)

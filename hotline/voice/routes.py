@@ -6,13 +6,16 @@ idempotency key CallSid + URL names exactly one delivery.
 
 from __future__ import annotations
 
+import logging
 import re
 from typing import TYPE_CHECKING
 
 from flask import Blueprint, Response, abort, current_app, g, request, send_file
 from sqlalchemy import select
+from sqlalchemy.exc import SQLAlchemyError
 
 from hotline.db import utcnow
+from hotline.fallback import safe_voice_step
 from hotline.inputs import whole_number
 from hotline.languages import LANGUAGES
 from hotline.voice.flow import CallFlow, ended_reason, int_arg, save_recording
@@ -22,6 +25,8 @@ from hotline.webhooks import BadWebhook, empty_ok, require, twilio_webhook
 
 if TYPE_CHECKING:
     from hotline.voice.recording import StaffFlow
+
+log = logging.getLogger(__name__)
 
 bp = Blueprint("voice", __name__, url_prefix="/voice")
 audio_bp = Blueprint("voice_audio", __name__, url_prefix="/audio")
@@ -44,6 +49,7 @@ def _flow(*, first_step: bool = False) -> CallFlow:
 
 
 @bp.post("/incoming")
+@safe_voice_step
 @twilio_webhook(idempotency=lambda form: f"{form.get('CallSid')}:incoming")
 def incoming() -> Response:
     """A call comes in: greet a known caller in their language, or ask for one."""
@@ -58,6 +64,7 @@ def incoming() -> Response:
 
 
 @bp.post("/language")
+@safe_voice_step
 @twilio_webhook(idempotency=_step_key)
 def language() -> Response:
     """The calling code the caller keyed (or silence: the next page of languages)."""
@@ -68,6 +75,7 @@ def language() -> Response:
 
 
 @bp.post("/node/<name>")
+@safe_voice_step
 @twilio_webhook(idempotency=_step_key)
 def node(name: str) -> Response:
     """The key pressed (or digits keyed) in answer to a menu node."""
@@ -76,6 +84,7 @@ def node(name: str) -> Response:
 
 
 @bp.post("/record/<name>")
+@safe_voice_step
 @twilio_webhook(idempotency=_step_key)
 def record(name: str) -> Response:
     """A `<Record>` finished (or recorded nothing: `empty=1` from the fallback redirect)."""
@@ -94,11 +103,12 @@ def recording() -> Response:
     require(g.form, "CallSid", "RecordingSid", "RecordingStatus")
     if g.form.get("RecordingStatus") == "completed":
         require(g.form, "RecordingUrl")
-    save_recording(g.db, g.form)
+    save_recording(g.db, g.form, current_app.extensions["hotline"].settings)
     return empty_ok()
 
 
 @bp.post("/queue/wait")
+@safe_voice_step
 @twilio_webhook(idempotency=lambda form: f"{_step_key(form)}:{form.get('QueueTime')}")
 def queue_wait() -> Response:
     """Played while the caller waits: their place in line and the callback offer."""
@@ -109,6 +119,7 @@ def queue_wait() -> Response:
 
 
 @bp.post("/queue/key")
+@safe_voice_step
 @twilio_webhook(idempotency=_step_key)
 def queue_key() -> Response:
     """A key pressed while waiting: `1` leaves the queue for a callback request."""
@@ -116,6 +127,7 @@ def queue_key() -> Response:
 
 
 @bp.post("/queue/done")
+@safe_voice_step
 @twilio_webhook(idempotency=_step_key)
 def queue_done() -> Response:
     """The caller left the queue: bridged, hung up, chose a callback, or an error."""
@@ -134,6 +146,7 @@ def _staff() -> StaffFlow:
 
 
 @bp.post("/staff/pin")
+@safe_voice_step
 @twilio_webhook(idempotency=_step_key)
 def staff_pin() -> Response:
     """The staff line: the PIN keyed from a registered phone."""
@@ -141,6 +154,7 @@ def staff_pin() -> Response:
 
 
 @bp.post("/staff/language")
+@safe_voice_step
 @twilio_webhook(idempotency=_step_key)
 def staff_language() -> Response:
     """The staff line: the calling code of the language to record."""
@@ -148,6 +162,7 @@ def staff_language() -> Response:
 
 
 @bp.post("/staff/recorded")
+@safe_voice_step
 @twilio_webhook(idempotency=_step_key)
 def staff_recorded() -> Response:
     """The staff line: a prompt was recorded (or nothing was: `empty=1`)."""
@@ -155,6 +170,7 @@ def staff_recorded() -> Response:
 
 
 @bp.post("/staff/review")
+@safe_voice_step
 @twilio_webhook(idempotency=_step_key)
 def staff_review() -> Response:
     """The staff line: keep (1), redo (2), skip (3) or stop (*) after listening back."""
@@ -188,17 +204,7 @@ def audio(folder: str, filename: str) -> Response:
         abort(404)
     stem, ext = filename.rsplit(".", 1)
     if ext == "wav" and folder in LANGUAGES:
-        recorded = g.db.scalars(
-            select(PromptRecording)
-            .where(
-                PromptRecording.language == folder,
-                PromptRecording.prompt == stem,
-                PromptRecording.status == "kept",
-                PromptRecording.audio.is_not(None),
-            )
-            .order_by(PromptRecording.id.desc())
-            .limit(1)
-        ).first()
+        recorded = _phone_recording(folder, stem)
         if recorded is not None and recorded.audio is not None:
             response = Response(recorded.audio, content_type="audio/wav")
             response.set_etag(f"r{recorded.id}")
@@ -206,7 +212,7 @@ def audio(folder: str, filename: str) -> Response:
             response.cache_control.max_age = AUDIO_MAX_AGE
             response.make_conditional(request)
             return response
-    path = audio_dir() / folder / filename
+    path = audio_dir(current_app.extensions["hotline"].settings) / folder / filename
     if not path.is_file():
         abort(404)
     ext = path.suffix
@@ -215,3 +221,24 @@ def audio(folder: str, filename: str) -> Response:
     )
     response.cache_control.public = True
     return response
+
+
+def _phone_recording(language: str, prompt: str) -> PromptRecording | None:
+    """The kept phone recording of a prompt; None (the file is played) when the database
+    cannot answer, since the fallback answer plays its prompt file while it is down."""
+    try:
+        return g.db.scalars(
+            select(PromptRecording)
+            .where(
+                PromptRecording.language == language,
+                PromptRecording.prompt == prompt,
+                PromptRecording.status == "kept",
+                PromptRecording.audio.is_not(None),
+            )
+            .order_by(PromptRecording.id.desc())
+            .limit(1)
+        ).first()
+    except SQLAlchemyError:
+        log.warning("audio %s/%s: the database did not answer; playing the file", language, prompt)
+        g.db.rollback()
+        return None

@@ -9,7 +9,6 @@ naming its file, line and entry, so a bad edit is caught by `hotline prompts che
 from __future__ import annotations
 
 import hashlib
-import os
 import re
 import string
 import threading
@@ -19,10 +18,9 @@ from typing import Any
 
 import yaml
 
-import hotline
+from hotline.config import Settings, data_path
 from hotline.languages import LANGUAGES, Language
 
-REPO_ROOT = Path(hotline.__file__).resolve().parents[1]
 AUDIO_EXTENSIONS = (".wav", ".mp3")
 AUDIO_TYPES = {".wav": "audio/wav", ".mp3": "audio/mpeg"}
 MENU_KEYS = frozenset("0123456789*#")
@@ -42,14 +40,14 @@ SET_FIELDS: dict[str, set[object]] = {
 _PROMPT_NAME = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
 
 
-def ivr_scripts_dir() -> Path:
-    raw = os.environ.get("HOTLINE_IVR_SCRIPTS", "").strip()
-    return Path(raw).resolve() if raw else REPO_ROOT / "ivr_scripts"
+def ivr_scripts_dir(settings: Settings | None = None) -> Path:
+    """The configured `ivr_scripts/` (HOTLINE_IVR_SCRIPTS, else the default folder)."""
+    return settings.ivr_scripts_path if settings is not None else data_path("ivr_scripts")
 
 
-def audio_dir() -> Path:
-    raw = os.environ.get("HOTLINE_AUDIO_DIR", "").strip()
-    return Path(raw).resolve() if raw else REPO_ROOT / "audio"
+def audio_dir(settings: Settings | None = None) -> Path:
+    """The configured `audio/` (HOTLINE_AUDIO_DIR, else the default folder)."""
+    return settings.audio_path if settings is not None else data_path("audio")
 
 
 @dataclass(frozen=True)
@@ -499,9 +497,9 @@ _cache: dict[tuple[Path, Path], Scripts] = {}
 _cache_lock = threading.Lock()
 
 
-def get_scripts() -> Scripts:
-    """The scripts of this process, loaded and validated once."""
-    key = (ivr_scripts_dir(), audio_dir())
+def get_scripts(settings: Settings | None = None) -> Scripts:
+    """The scripts of these settings' folders, loaded and validated once per process."""
+    key = (ivr_scripts_dir(settings), audio_dir(settings))
     with _cache_lock:
         scripts = _cache.get(key)
         if scripts is None:

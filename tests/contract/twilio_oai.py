@@ -1,10 +1,10 @@
 """Check requests on the wire against Twilio's own OpenAPI description of REST API v2010.
 
-`../shared/twilio-oai/twilio_api_v2010.json` (override with TWILIO_OAI_PATH) is the
-description Twilio publishes. A form-encoded request is turned into typed values using
-the schema's property types (the way Twilio's server reads it), then validated with
-`jsonschema`: unknown parameters, missing required ones, wrong types and malformed
-phone numbers or URLs are all contract violations.
+`twilio_oai_data/twilio_api_v2010.json` beside this file (licence beside it; override
+with TWILIO_OAI_PATH) is the description Twilio publishes. A form-encoded request is
+turned into typed values using the schema's property types (the way Twilio's server
+reads it), then validated with `jsonschema`: unknown parameters, missing required
+ones, wrong types and malformed phone numbers or URLs are all contract violations.
 """
 
 from __future__ import annotations
@@ -26,11 +26,7 @@ from referencing.jsonschema import DRAFT7
 OAI_PATH = Path(
     os.environ.get(
         "TWILIO_OAI_PATH",
-        Path(__file__).resolve().parents[2]
-        / ".."
-        / "shared"
-        / "twilio-oai"
-        / "twilio_api_v2010.json",
+        Path(__file__).resolve().parent / "twilio_oai_data" / "twilio_api_v2010.json",
     )
 )
 ROOT = "urn:twilio-api-v2010"

@@ -13,11 +13,11 @@ from hotline.sms.scripts import (
     COMMON_REPLIES,
     MAX_REPLY_SEGMENTS,
     REPLIES,
-    SCRIPTS_DIR,
     WORST_CASE_VALUES,
     ScriptError,
     default_scripts,
     load,
+    sms_scripts_dir,
 )
 from hotline.sms.segments import count_segments
 
@@ -67,7 +67,7 @@ def test_machine_drafted_texts_are_listed_for_review() -> None:
 @pytest.fixture
 def scripts_dir(tmp_path: Path) -> Path:
     target = tmp_path / "sms"
-    shutil.copytree(SCRIPTS_DIR, target)
+    shutil.copytree(sms_scripts_dir(), target)
     return target
 
 

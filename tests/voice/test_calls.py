@@ -352,7 +352,7 @@ def test_a_recorded_khmer_notice_is_played_when_it_exists(
     shutil.copytree(scripts_module.audio_dir(), audio)
     (audio / "km").mkdir()
     shutil.copy(audio / "tones" / "ack.wav", audio / "km" / "no_voice_notice.wav")
-    monkeypatch.setenv("HOTLINE_AUDIO_DIR", str(audio))
+    monkeypatch.setattr(runtime, "settings", runtime.settings.with_overrides(audio_path=audio))
     result = place_call(client, "855#")
     assert any("/audio/km/no_voice_notice.wav" in url for url in result.played)
 

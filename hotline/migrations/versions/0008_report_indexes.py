@@ -1,7 +1,7 @@
 """report indexes: cases by opening time, calls by case
 
 Revision ID: 0008
-Revises: 0004
+Revises: 0005
 Create Date: 2026-12-01 06:00:00
 
 Supervisors' reports select the cases opened in a date range and then each case's
@@ -13,7 +13,7 @@ from __future__ import annotations
 from alembic import op
 
 revision = "0008"
-down_revision = "0004"
+down_revision = "0005"
 branch_labels = None
 depends_on = None
 

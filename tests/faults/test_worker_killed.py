@@ -1,0 +1,117 @@
+"""A worker SIGKILLed while Twilio is taking a text: the job is run again after its lease,
+the text is not sent a second time, and Twilio's status callback completes it."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+import time_machine
+from sqlalchemy import select
+
+from hotline import create_app
+from hotline.db import utcnow
+from hotline.jobs import STALE_START, relay
+from hotline.jobs.models import OutboxJob
+from hotline.runtime import Runtime
+from hotline.sms.models import SmsMessage
+from tests.conftest import make_settings, open_runtime
+from tests.helpers import (
+    ACCOUNT_SID,
+    AUTH_TOKEN,
+    HOTLINE_NUMBER,
+    PUBLIC_URL,
+    WORKER_NUMBER,
+    run_jobs,
+    twilio_post,
+)
+from tests.sms.helpers import text_in
+from tests.sms.test_opt_out import queue_from_elsewhere
+
+
+@pytest.fixture
+def runtime_pg(tmp_path: Path, postgres_url: str, redis_url: str, fake_twilio: Any) -> Any:
+    from tests.conftest import truncate_all
+
+    truncate_all(postgres_url)
+    settings = make_settings(tmp_path, postgres_url, redis_url, twilio_api_url=fake_twilio.url)
+    yield from open_runtime(settings)
+
+
+def worker_env(runtime: Runtime, fake_twilio: Any, tmp_path: Path) -> dict[str, str]:
+    settings = runtime.settings
+    assert settings.redis_url is not None
+    return {
+        **{k: v for k, v in os.environ.items() if not k.startswith("HOTLINE_")},
+        "DATABASE_URL": settings.database_url,
+        "REDIS_URL": settings.redis_url,
+        "HOTLINE_SECRET_KEY": settings.secret_key,
+        "HOTLINE_PUBLIC_URL": PUBLIC_URL,
+        "HOTLINE_INSTANCE_PATH": str(tmp_path / "worker-instance"),
+        "TWILIO_ACCOUNT_SID": ACCOUNT_SID,
+        "TWILIO_AUTH_TOKEN": AUTH_TOKEN,
+        "TWILIO_API_URL": fake_twilio.url,
+        "TWILIO_NUMBER": HOTLINE_NUMBER,
+    }
+
+
+@pytest.mark.slow
+@pytest.mark.postgres
+def test_a_worker_killed_mid_send_loses_nothing_and_sends_nothing_twice(
+    runtime_pg: Runtime, fake_twilio: Any, tmp_path: Path
+) -> None:
+    runtime = runtime_pg
+    client = create_app(runtime=runtime).test_client()
+    text_in(client, "hello")  # the worker's number becomes a known caller with a case
+    fake_twilio.slow(WORKER_NUMBER, 60)  # Twilio takes the text but answers late
+    message_id = queue_from_elsewhere(runtime, "Your adviser replied")
+    assert message_id is not None
+
+    hotline = str(Path(sys.executable).parent / "hotline")
+    log = (tmp_path / "worker.log").open("wb")
+    worker = subprocess.Popen(
+        [hotline, "worker", "--relay-interval", "0.2"],
+        env=worker_env(runtime, fake_twilio, tmp_path),
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        for _ in range(600):  # until Twilio has the text and the worker awaits the answer
+            if fake_twilio.sms_to(WORKER_NUMBER):
+                break
+            assert worker.poll() is None, "the worker exited"
+            time.sleep(0.05)
+        assert fake_twilio.sms_to(WORKER_NUMBER), (tmp_path / "worker.log").read_text()
+    finally:
+        worker.send_signal(signal.SIGKILL)
+        worker.wait(timeout=30)
+        log.close()
+    fake_twilio.delays.clear()
+
+    with runtime.db.session() as session:
+        message = session.get(SmsMessage, message_id)
+        assert message is not None and message.status == "sending" and message.sid is None
+    # The job's lease runs out; the relay hands it out again and a new worker runs it.
+    with time_machine.travel(utcnow() + STALE_START + dt.timedelta(minutes=1), tick=True):
+        assert relay(runtime) >= 1
+        run_jobs(runtime)
+    assert len(fake_twilio.sms_to(WORKER_NUMBER)) == 1, "the text was sent twice"
+
+    # Twilio's status callback, keyed to our record, tells what became of it.
+    sent = fake_twilio.sms_to(WORKER_NUMBER)[0]
+    callback = sent["StatusCallback"].removeprefix(PUBLIC_URL)
+    params = {"MessageSid": sent["sid"], "MessageStatus": "delivered", "AccountSid": ACCOUNT_SID}
+    assert twilio_post(client, callback, params).status_code == 200
+    with runtime.db.session() as session:
+        message = session.get(SmsMessage, message_id)
+        job = session.scalars(select(OutboxJob).where(OutboxJob.name == "sms.send")).one()
+        assert message is not None and message.status == "delivered"
+        assert message.sid == sent["sid"]
+        assert job.done_at is not None
