@@ -21,8 +21,6 @@ from hotline.runtime import Runtime, set_current
 
 log = logging.getLogger(__name__)
 
-WAIT_FOR_DATABASE = 30.0  # seconds a starting worker waits for an unreachable database
-
 
 def relay_loop(runtime: Runtime, stop: threading.Event, interval: float) -> None:
     """Push what the web processes recorded and run periodic tasks, until `stop` is set.
@@ -95,9 +93,13 @@ class OutboxListener:
 def run_worker(settings: Settings, *, burst: bool = False, relay_interval: float = 2.0) -> None:
     configure_logging()
     runtime = Runtime(settings)
-    # Broken scripts or a wrong key: refuse to start. A database still starting is waited for.
-    require_ready(settings, runtime.db, wait_for_database=WAIT_FOR_DATABASE)
-    runtime.redis.ping()  # unreachable: one line naming REDIS_URL (see hotline.cli)
+    # Both are needed from the first job on: an unreachable one stops the worker here, with
+    # one line naming its setting (see hotline.cli), and the process manager starts it again.
+    with runtime.db.engine.connect():
+        pass
+    runtime.redis.ping()
+    # Broken scripts or a wrong key: refuse to start, listing every problem.
+    require_ready(settings, runtime.db)
     set_current(runtime)
     _load_handlers()
     if burst:

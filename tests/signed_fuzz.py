@@ -235,7 +235,7 @@ def fuzz_webhooks(app: Any, report: FuzzReport, examples: int, seed: int) -> Non
         except Exception as exc:  # counted as the 500 a server would answer
             report.note(rule, 500, f"{type(exc).__name__}: {str(exc)[:200]}")
             return
-        report.note(rule, response.status_code, response.get_data(as_text=True)[:200])
+        report.note(rule, response.status_code, response.get_data()[:200].decode(errors="replace"))
 
     exercise()
 
@@ -342,7 +342,7 @@ def fuzz_api(app: Any, data: Seeded, report: FuzzReport, examples: int, seed: in
         except Exception as exc:
             report.note(rule, 500, f"{type(exc).__name__}: {str(exc)[:200]}")
             return
-        report.note(rule, response.status_code, response.get_data(as_text=True)[:200])
+        report.note(rule, response.status_code, response.get_data()[:200].decode(errors="replace"))
 
     exercise()
 

@@ -1,6 +1,6 @@
 """The Twilio credentials go with a recording download only to Twilio's API host (or
 TWILIO_API_URL's): a RecordingUrl anywhere else is refused before any request is made,
-and the voicemail is marked failed."""
+and nothing of the recording is stored."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ import pytest
 
 from hotline.runtime import Runtime
 from hotline.telephony import TelephonyError, TwilioTelephony
+from hotline.translation.audio import stored_audio
 from hotline.voice.models import Voicemail
 from tests.conftest import both_backends
 from tests.fakes.twilio_api import start_fake_twilio
@@ -45,7 +46,9 @@ def test_a_voicemail_on_a_foreign_host_is_never_fetched_with_our_credentials(
     with unconfigured_runtime.db.session() as session:
         row = session.get(Voicemail, voicemail.id)
         assert row is not None
-        assert row.transcription_status == "failed"
+        # Never fetched; without speech-to-text here it says so rather than "failed".
+        assert row.transcription_status == "not_configured"
+        assert stored_audio(session, voicemail.id) is None
 
 
 @pytest.mark.parametrize(
