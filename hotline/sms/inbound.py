@@ -248,6 +248,8 @@ class _Exchange:
             self._send(info.topic_list(self.scripts, code), code)
             return
         self._send(topic.text, code)
+        if not self.replies:
+            return  # opted out or flooding: no need to look in the directory
         referral = info.referral_for(self.session, topic, code)
         if referral is not None:
             self._send(referral, code, follow_up=True)
