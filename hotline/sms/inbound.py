@@ -3,8 +3,9 @@ free text to advisers.
 
 Everything here is database work only, so that `/sms/incoming` answers in milliseconds:
 the inbound message is always stored first (nothing a worker writes is ever lost), the
-keyword or conversation step is applied, and at most one reply is recorded through
-`queue_sms` (which checks the opt-out ledger). The view sends that reply as TwiML.
+keyword or conversation step is applied, and one reply is recorded through `queue_sms`
+(which checks the opt-out ledger) — two for `INFO <n>`, the topic and where to turn.
+The view sends the replies as TwiML.
 
 No automatic reply goes to a number that has opted out or that is sending faster than
 HOTLINE_SMS_FLOOD_LIMIT per minute; its messages still reach advisers.
@@ -32,6 +33,7 @@ from hotline.config import Settings
 from hotline.crypto import normalise_phone, phone_hash
 from hotline.db import utcnow
 from hotline.languages import LANGUAGES, by_calling_code
+from hotline.sms import info
 from hotline.sms.models import OptOutEvent, SmsConversation, SmsMessage
 from hotline.sms.outbound import queue_sms
 from hotline.sms.script_guess import guess_language
@@ -58,12 +60,16 @@ class Inbound:
 
 @dataclass
 class Outcome:
-    """What receiving a text did: the stored message and the reply to give, if any."""
+    """What receiving a text did: the stored message and the replies to give, in order."""
 
     message: SmsMessage
-    reply: SmsMessage | None = None
+    replies: list[SmsMessage] = field(default_factory=list)
     throttled: bool = False
     deferred: list[str] = field(default_factory=list)
+
+    @property
+    def reply(self) -> SmsMessage | None:
+        return self.replies[0] if self.replies else None
 
 
 def calling_code_choices() -> str:
@@ -99,7 +105,7 @@ def receive(
     exchange.open_case = case
     exchange.run(inbound)
     session.flush()
-    return Outcome(message, exchange.reply, exchange.throttled, exchange.deferred)
+    return Outcome(message, exchange.replies, exchange.throttled, exchange.deferred)
 
 
 # The sender, how many texts it sent since `since`, and its open case (at most one: a
@@ -147,7 +153,7 @@ def _sender_state(
 
 
 class _Exchange:
-    """One inbound text and the (at most one) reply it gets."""
+    """One inbound text and the reply it gets (a second one only for `INFO <n>`)."""
 
     def __init__(
         self,
@@ -163,7 +169,7 @@ class _Exchange:
         self.caller = caller
         self.message = message
         self.throttled = False
-        self.reply: SmsMessage | None = None
+        self.replies: list[SmsMessage] = []
         self.case: Case | None = None  # the case this text went to
         self.open_case: Case | None = None  # the sender's open case before this text
         self.deferred: list[str] = []
@@ -186,6 +192,8 @@ class _Exchange:
         self.message.language = language
         handler = getattr(self, f"_{match.keyword}")
         handler(match, language)
+        if match.keyword == "info":
+            self._info_words(match, language)
         if match.keyword in ("stop", "start", "help", "call") and match.argument:
             # "HELP my boss kept my passport": the words after the keyword are for advisers.
             self._attach_to_case(language, acknowledge=False)
@@ -232,6 +240,28 @@ class _Exchange:
 
     def _help(self, match: KeywordMatch, language: str | None) -> None:
         self._reply(language, "help")
+
+    def _info(self, match: KeywordMatch, language: str | None) -> None:
+        code = self._reply_language(language)
+        topic = info.chosen_topic(match.argument, code)
+        if topic is None:
+            self._send(info.topic_list(self.scripts, code), code)
+            return
+        self._send(topic.text, code)
+        if not self.replies:
+            return  # opted out or flooding: no need to look in the directory
+        referral = info.referral_for(self.session, topic, code)
+        if referral is not None:
+            self._send(referral, code, follow_up=True)
+
+    def _info_words(self, match: KeywordMatch, language: str | None) -> None:
+        """Words after `INFO` or `INFO <n>` ("INFO my boss kept my passport") are for
+        advisers, as after HELP; a bare number is not."""
+        words = match.argument.split()
+        if words and words[0].isdecimal():
+            words = words[1:]
+        if words:
+            self._attach_to_case(language, acknowledge=False)
 
     def _call(self, match: KeywordMatch, language: str | None) -> None:
         case, _ = self._case(language)
@@ -384,18 +414,21 @@ class _Exchange:
 
         return caller_phone(self.settings.secret_key, self.caller)
 
+    def _reply_language(self, language: str | None) -> str:
+        return language if language is not None and language in self.scripts.languages else "en"
+
     def _reply(self, language: str | None, key: str, /, **values: str) -> None:
-        code = language if language in self.scripts.languages else "en"
-        assert code is not None
+        code = self._reply_language(language)
         self._send(self.scripts.reply(code, key, **values), code)
 
     def _reply_common(self, key: str, **values: str) -> None:
         self._send(self.scripts.common(key, **values), None)
 
-    def _send(self, body: str, language: str | None) -> None:
-        if self.reply is not None or self.throttled:
+    def _send(self, body: str, language: str | None, *, follow_up: bool = False) -> None:
+        """Record a reply; a text gets one, and a `follow_up` only after it."""
+        if self.throttled or len(self.replies) != (1 if follow_up else 0):
             return
-        self.reply = queue_sms(
+        reply = queue_sms(
             self.session,
             caller=self.caller,
             body=unicodedata.normalize("NFC", body),
@@ -404,3 +437,5 @@ class _Exchange:
             language=language,
             deliver="twiml",
         )
+        if reply is not None:
+            self.replies.append(reply)

@@ -1,8 +1,8 @@
 """SMS webhooks configured on the Twilio number.
 
-`/sms/incoming` answers at once with TwiML: a `<Message>` when the text gets an
-automatic reply (recorded first as an outbound SmsMessage through `queue_sms`, with a
-status callback keyed to that record), else an empty `<Response/>`. It never calls
+`/sms/incoming` answers at once with TwiML: a `<Message>` for each automatic reply (one;
+two for `INFO <n>`), each recorded first as an outbound SmsMessage through `queue_sms`
+with a status callback keyed to that record, else an empty `<Response/>`. It never calls
 Google, Twilio's REST API or Redis; translation and everything slow is a deferred job.
 """
 
@@ -46,10 +46,10 @@ def incoming() -> Response:
     except InvalidPhoneNumber as exc:
         raise BadWebhook("From is not a phone number the hotline can answer") from exc
     answer = MessagingResponse()
-    if outcome.reply is not None:
+    for reply in outcome.replies:
         answer.message(
-            outcome.reply.body,
-            action=status_callback_url(runtime.settings.public_url, outcome.reply.id),
+            reply.body,
+            action=status_callback_url(runtime.settings.public_url, reply.id),
             method="POST",
         )
     return twiml(answer)

@@ -7,11 +7,13 @@ naming the file and line. Texts drafted by machine carry `reviewed: false` until
 native speaker signs them off.
 
 Matching is on the first word(s) of a message and ignores case, accents and width:
-`ＳＴＯＰ` from a Japanese phone, `DUNG` typed without Vietnamese diacritics for `dừng`.
+`ＳＴＯＰ` from a Japanese phone, `DUNG` typed without Vietnamese diacritics for `dừng`;
+a number glued to the first word is its argument (`INFO2`, `ＩＮＦＯ２`, `情報2`).
 """
 
 from __future__ import annotations
 
+import re
 import string
 import unicodedata
 from dataclasses import dataclass, field
@@ -26,7 +28,7 @@ from hotline.languages import LANGUAGES
 
 COMMON_FILE = "common.yaml"
 
-KEYWORDS = ("stop", "start", "help", "call", "lang", "status")
+KEYWORDS = ("stop", "start", "help", "call", "lang", "status", "info")
 REQUIRED_KEYWORDS = ("stop", "help", "call")
 # Reply key -> the placeholders its text may use.
 REPLIES: dict[str, frozenset[str]] = {
@@ -44,6 +46,8 @@ REPLIES: dict[str, frozenset[str]] = {
     "status_referred": frozenset({"reference"}),
     "status_unknown": frozenset(),
     "lang_set": frozenset({"language"}),
+    # The last line of the INFO list (the topics come from the voice prompts).
+    "info_choose": frozenset(),
     # One organisation of the referral directory (hotline.directory renders the values).
     "referral": frozenset({"name", "phone", "hours"}),
 }
@@ -110,6 +114,15 @@ def words_of(text: str, *, strip_accents: bool = True) -> list[str]:
     return [w for w in words if w]
 
 
+_GLUED_NUMBER = re.compile(r"^(\D+?)(\d+)$")
+
+
+def _unglue(words: list[str]) -> list[str]:
+    """`info2` -> `info 2`: people type a keyword's number without the space."""
+    glued = _GLUED_NUMBER.match(words[0]) if words else None
+    return [glued[1], glued[2], *words[1:]] if glued else words
+
+
 @dataclass(frozen=True)
 class KeywordMatch:
     keyword: str  # one of KEYWORDS
@@ -156,8 +169,8 @@ class SmsScripts:
         `dừng`, "stop"); a word typed without any accents matches the folded form
         (`DUNG` is `dừng`), since many phones cannot type them.
         """
-        exact = words_of(text, strip_accents=False)
-        folded = words_of(text)
+        exact = _unglue(words_of(text, strip_accents=False))
+        folded = _unglue(words_of(text))
         if len(exact) != len(folded):
             folded = exact
         for n in range(min(self.longest_phrase, len(exact)), 0, -1):

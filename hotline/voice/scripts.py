@@ -12,6 +12,7 @@ import hashlib
 import re
 import string
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -20,6 +21,8 @@ import yaml
 
 from hotline.config import Settings, data_path
 from hotline.languages import LANGUAGES, Language
+from hotline.voice import sms_form
+from hotline.voice.sms_form import SmsForm
 
 AUDIO_EXTENSIONS = (".wav", ".mp3")
 AUDIO_TYPES = {".wav": "audio/wav", ".mp3": "audio/mpeg"}
@@ -119,6 +122,9 @@ class Menu:
     pages: tuple[tuple[str, ...], ...]
     code_prompts: tuple[str, ...]
     sms_templates: dict[str, tuple[str, ...]]
+    # The rights topics also sent by SMS: (number, prompt), from the keys of the node
+    # named by `sms_info_node` that play one prompt each.
+    sms_topics: tuple[tuple[str, str], ...] = ()
 
     def prompt_names(self) -> list[str]:
         """Every prompt the call flow can play, in a stable order."""
@@ -137,6 +143,7 @@ class Prompt:
     text: str
     reviewed: bool
     line: int | None
+    sms: SmsForm | None = None
 
 
 @dataclass(frozen=True)
@@ -407,6 +414,16 @@ def _load_menu(root: Path, problems: list[Problem]) -> Menu | None:
         str(k): tuple(str(v) for v in (vals or ()))
         for k, vals in (data.get("sms_templates") or {}).items()
     }
+    sms_topics: list[tuple[str, str]] = []
+    info_node = str(data.get("sms_info_node") or "")
+    if info_node and info_node not in nodes:
+        bad(("sms_info_node",), f"unknown node {info_node!r}")
+    elif info_node:
+        for key, spec in nodes[info_node].keys.items():
+            if key.isdigit() and len(spec.play) == 1:
+                sms_topics.append((key, spec.play[0]))
+            elif key.isdigit():
+                bad(("nodes", info_node, "keys", key), "an SMS topic plays exactly one prompt")
     return Menu(
         start=start,
         nodes=nodes,
@@ -416,6 +433,7 @@ def _load_menu(root: Path, problems: list[Problem]) -> Menu | None:
         pages=pages,
         code_prompts=tuple(str(p) for p in data.get("code_prompts") or ()),
         sms_templates=templates,
+        sms_topics=tuple(sms_topics),
     )
 
 
@@ -453,8 +471,9 @@ def _load_prompts(
             if not isinstance(entry.get("reviewed"), bool):
                 bad(where, "needs `reviewed: true|false`")
                 continue
+            form = sms_form.parse(entry.get("sms"), _at(bad, (*where, "sms")))
             out[str(key)] = Prompt(
-                str(key), entry["text"].strip(), entry["reviewed"], lines.get(*where)
+                str(key), entry["text"].strip(), entry["reviewed"], lines.get(*where), form
             )
         return out
 
@@ -466,6 +485,14 @@ def _load_prompts(
             bad(("prompts",), f"prompt {name!r} is missing")
     for name in set(prompts) - set(wanted):
         bad(("prompts", name), "prompt is not used by menu.yaml")
+    for _, name in menu.sms_topics:
+        topic = prompts.get(name)
+        if topic is not None and topic.sms is None:
+            bad(("prompts", name), "an INFO topic needs an `sms` block with its `title`")
+        elif topic is not None and topic.sms is not None:
+            why = sms_form.too_long(topic.text, topic.sms)
+            if why is not None:
+                bad(("prompts", name, "sms"), why)
     for template, fields in menu.sms_templates.items():
         if template not in sms:
             bad(("sms",), f"SMS template {template!r} is missing")
@@ -474,6 +501,13 @@ def _load_prompts(
         if found != set(fields):
             bad(("sms", template), f"placeholders must be exactly {{{', '.join(fields)}}}")
     return LanguagePrompts(language.code, path, prompts, sms)
+
+
+def _at(
+    bad: Callable[[tuple[str, ...], str], None], where: tuple[str, ...]
+) -> Callable[[str], None]:
+    """`bad` with the entry's place filled in."""
+    return lambda message: bad(where, message)
 
 
 def load_scripts(root: Path | None = None, audio_root: Path | None = None) -> Scripts:

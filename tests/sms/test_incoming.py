@@ -37,7 +37,6 @@ from tests.sms.helpers import (
         ("AYUDA", "es"),
         ("помощь", "ru"),
         ("HELP", "en"),
-        ("INFO", "en"),
     ],
 )
 def test_help_is_answered_in_the_senders_language(
