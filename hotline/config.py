@@ -59,6 +59,12 @@ class Settings:
     # countries of the supported languages (see hotline.callbacks.tollfraud).
     callback_countries: tuple[str, ...] = ()
     callback_max_attempts: int = 5
+    # Retention (see hotline.privacy.retention and docs/privacy.md): days after a case
+    # closes that its voicemail audio, and its texts, transcripts, translations and
+    # notes, are kept; days the audit log is kept. The privacy notice states them.
+    retain_voicemail_audio_days: int = 30
+    retain_content_days: int = 365
+    retain_audit_days: int = 3 * 365
 
     @property
     def twilio_configured(self) -> bool:
@@ -87,6 +93,12 @@ class Settings:
             out[f.name] = str(value) if isinstance(value, Path) else value
         return out
 
+
+RETENTION_VARIABLES = {
+    "HOTLINE_RETAIN_VOICEMAIL_AUDIO_DAYS": 30,
+    "HOTLINE_RETAIN_CONTENT_DAYS": 365,
+    "HOTLINE_RETAIN_AUDIT_DAYS": 3 * 365,
+}
 
 # Real SIDs are AC + 32 hex digits; test accounts and emulators use other letters.
 _SID = re.compile(r"^AC[0-9A-Za-z]{1,64}$")
@@ -264,6 +276,13 @@ def load_settings(
     if not retention_raw.isdigit() or not 0 <= int(retention_raw) <= 24 * 365:
         raise ConfigError("HOTLINE_RECORDING_RETENTION_HOURS must be a whole number of hours")
 
+    retention: dict[str, int] = {}
+    for name, default in RETENTION_VARIABLES.items():
+        raw = get(name) or str(default)
+        if not raw.isascii() or not raw.isdigit() or not 1 <= int(raw) <= 36500:
+            raise ConfigError(f"{name} must be a whole number of days from 1 to 36500")
+        retention[name] = int(raw)
+
     return Settings(
         instance_path=instance,
         database_url=database_url,
@@ -289,4 +308,7 @@ def load_settings(
         sms_flood_limit=int(flood_raw),
         callback_countries=countries,
         callback_max_attempts=int(max_attempts_raw),
+        retain_voicemail_audio_days=retention["HOTLINE_RETAIN_VOICEMAIL_AUDIO_DAYS"],
+        retain_content_days=retention["HOTLINE_RETAIN_CONTENT_DAYS"],
+        retain_audit_days=retention["HOTLINE_RETAIN_AUDIT_DAYS"],
     )
