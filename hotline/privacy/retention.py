@@ -230,8 +230,21 @@ def purge(
     if any(counts.values()):
         with runtime.db.session() as session:
             record(session, "retention.purge", "retention", None, **counts)
+        scrub_sqlite_wal(runtime)
         log.info("retention: deleted %s", ", ".join(f"{k}={v}" for k, v in counts.items() if v))
     return counts
+
+
+def scrub_sqlite_wal(runtime: Runtime) -> None:
+    """On SQLite, copy the write-ahead log into the file and empty it: the log still
+    holds the old pages, deleted content included. (PostgreSQL: see docs/privacy.md.)"""
+    if runtime.db.is_sqlite:
+        # Outside any transaction (SQLAlchemy's would hold the lock the checkpoint needs).
+        conn = runtime.db.engine.raw_connection()
+        try:
+            conn.cursor().execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        finally:
+            conn.close()
 
 
 @periodic("privacy.retention", every_seconds=3600)
