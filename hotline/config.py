@@ -169,6 +169,19 @@ def _instance_secret(instance_path: Path, name: str) -> str:
     return value
 
 
+def read_retention(env: Mapping[str, str] | None = None) -> dict[str, int]:
+    """The retention periods in days, by variable name. Read on their own too, by
+    commands that state them (prompt audio rendering) without opening anything else."""
+    env = os.environ if env is None else env
+    out: dict[str, int] = {}
+    for name, default in RETENTION_VARIABLES.items():
+        raw = (env.get(name) or "").strip() or str(default)
+        if not raw.isascii() or not raw.isdigit() or not 1 <= int(raw) <= 36500:
+            raise ConfigError(f"{name} must be a whole number of days from 1 to 36500")
+        out[name] = int(raw)
+    return out
+
+
 def default_instance_path() -> Path:
     return Path.cwd() / "instance"
 
@@ -276,12 +289,7 @@ def load_settings(
     if not retention_raw.isdigit() or not 0 <= int(retention_raw) <= 24 * 365:
         raise ConfigError("HOTLINE_RECORDING_RETENTION_HOURS must be a whole number of hours")
 
-    retention: dict[str, int] = {}
-    for name, default in RETENTION_VARIABLES.items():
-        raw = get(name) or str(default)
-        if not raw.isascii() or not raw.isdigit() or not 1 <= int(raw) <= 36500:
-            raise ConfigError(f"{name} must be a whole number of days from 1 to 36500")
-        retention[name] = int(raw)
+    retention = read_retention(env)
 
     return Settings(
         instance_path=instance,

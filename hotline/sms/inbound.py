@@ -32,6 +32,7 @@ from hotline.config import Settings
 from hotline.crypto import normalise_phone, phone_hash
 from hotline.db import utcnow
 from hotline.languages import LANGUAGES, by_calling_code
+from hotline.privacy.notice import retention_values
 from hotline.sms.models import OptOutEvent, SmsConversation, SmsMessage
 from hotline.sms.outbound import queue_sms
 from hotline.sms.script_guess import guess_language
@@ -231,7 +232,9 @@ class _Exchange:
         self._reply(language, "started")
 
     def _help(self, match: KeywordMatch, language: str | None) -> None:
-        self._reply(language, "help")
+        code = language if language in self.scripts.languages else "en"
+        assert code is not None
+        self._send(help_text(self.scripts, code, self.settings), code)
 
     def _call(self, match: KeywordMatch, language: str | None) -> None:
         case, _ = self._case(language)
@@ -404,3 +407,9 @@ class _Exchange:
             language=language,
             deliver="twiml",
         )
+
+
+def help_text(scripts: SmsScripts, language: str, settings: Settings) -> str:
+    """What this number is, and how long the hotline keeps what the worker sends."""
+    help_reply = scripts.reply(language, "help")
+    return help_reply + "\n" + scripts.reply(language, "privacy", **retention_values(settings))

@@ -13,6 +13,7 @@ import os
 import re
 import string
 import threading
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -21,6 +22,7 @@ import yaml
 
 import hotline
 from hotline.languages import LANGUAGES, Language
+from hotline.privacy.notice import RETENTION_PLACEHOLDERS, fill, placeholders_in
 
 REPO_ROOT = Path(hotline.__file__).resolve().parents[1]
 AUDIO_EXTENSIONS = (".wav", ".mp3")
@@ -189,8 +191,10 @@ class Scripts:
         default_factory=dict, repr=False
     )
 
-    def text(self, language: str, prompt: str) -> str:
-        return self.languages[language].prompts[prompt].text
+    def text(self, language: str, prompt: str, values: Mapping[str, str] | None = None) -> str:
+        """The prompt's text, its `{placeholders}` (the retention periods) filled."""
+        text = self.languages[language].prompts[prompt].text
+        return fill(text, values) if values else text
 
     def sms_text(self, language: str, template: str, **values: str) -> str:
         return self.languages[language].sms[template].text.format(**values)
@@ -462,6 +466,16 @@ def _load_prompts(
 
     prompts = section("prompts")
     sms = section("sms")
+    for name, prompt in prompts.items():
+        unknown = placeholders_in(prompt.text) - RETENTION_PLACEHOLDERS
+        if unknown:
+            bad(("prompts", name), f"unknown placeholder {{{sorted(unknown)[0]}}}")
+    notice = prompts.get("privacy_notice")
+    if notice is not None and placeholders_in(notice.text) != RETENTION_PLACEHOLDERS:
+        bad(
+            ("prompts", "privacy_notice"),
+            "must state both retention periods: {voicemail_days} and {content_days}",
+        )
     wanted = menu.prompt_names()
     for name in wanted:
         if name not in prompts:
