@@ -95,6 +95,12 @@ class Settings:
     # Menus, prompts and SMS keywords; recorded prompts (HOTLINE_IVR_SCRIPTS, _AUDIO_DIR).
     ivr_scripts_path: Path = field(default_factory=lambda: data_path("ivr_scripts"))
     audio_path: Path = field(default_factory=lambda: data_path("audio"))
+    # Retention (see hotline.privacy.retention and docs/privacy.md): days after a case
+    # closes that its voicemail audio, and its texts, transcripts, translations and
+    # notes, are kept; days the audit log is kept. The privacy notice states them.
+    retain_voicemail_audio_days: int = 30
+    retain_content_days: int = 365
+    retain_audit_days: int = 3 * 365
 
     @property
     def twilio_configured(self) -> bool:
@@ -151,6 +157,12 @@ def _hide_password(url: str) -> str:
     netloc = parts.netloc.replace(":" + parts.password + "@", ":***@", 1)
     return parts._replace(netloc=netloc).geturl()
 
+
+RETENTION_VARIABLES = {
+    "HOTLINE_RETAIN_VOICEMAIL_AUDIO_DAYS": 30,
+    "HOTLINE_RETAIN_CONTENT_DAYS": 365,
+    "HOTLINE_RETAIN_AUDIT_DAYS": 3 * 365,
+}
 
 # Real SIDs are AC + 32 hex digits; test accounts and emulators use other letters.
 _SID = re.compile(r"^AC[0-9A-Za-z]{1,64}$")
@@ -219,6 +231,19 @@ def _instance_secret(instance_path: Path, name: str) -> str:
     with os.fdopen(fd, "w") as fh:
         fh.write(value)
     return value
+
+
+def read_retention(env: Mapping[str, str] | None = None) -> dict[str, int]:
+    """The retention periods in days, by variable name. Read on their own too, by
+    commands that state them (prompt audio rendering) without opening anything else."""
+    env = os.environ if env is None else env
+    out: dict[str, int] = {}
+    for name, default in RETENTION_VARIABLES.items():
+        raw = (env.get(name) or "").strip() or str(default)
+        if not raw.isascii() or not raw.isdigit() or not 1 <= int(raw) <= 36500:
+            raise ConfigError(f"{name} must be a whole number of days from 1 to 36500")
+        out[name] = int(raw)
+    return out
 
 
 def default_instance_path() -> Path:
@@ -344,6 +369,7 @@ def load_settings(
                 raise ConfigError(
                     "HOTLINE_METRICS_NETWORKS must be networks like 10.0.0.0/8,127.0.0.1"
                 ) from exc
+    retention = read_retention(env)
 
     return Settings(
         instance_path=instance,
@@ -375,4 +401,7 @@ def load_settings(
         metrics_networks=networks,
         ivr_scripts_path=data_path("ivr_scripts", env),
         audio_path=data_path("audio", env),
+        retain_voicemail_audio_days=retention["HOTLINE_RETAIN_VOICEMAIL_AUDIO_DAYS"],
+        retain_content_days=retention["HOTLINE_RETAIN_CONTENT_DAYS"],
+        retain_audit_days=retention["HOTLINE_RETAIN_AUDIT_DAYS"],
     )

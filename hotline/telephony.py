@@ -63,6 +63,10 @@ class Telephony(Protocol):
 
     def delete_recording(self, recording_sid: str) -> None: ...
 
+    def delete_message(self, message_sid: str) -> None: ...
+
+    def delete_call(self, call_sid: str) -> None: ...
+
 
 TWILIO_API = "https://api.twilio.com"
 
@@ -181,6 +185,14 @@ class TwilioTelephony:
     def delete_recording(self, recording_sid: str) -> None:
         self._call(self.client.recordings(recording_sid).delete)
 
+    def delete_message(self, message_sid: str) -> None:
+        """Delete Twilio's copy of an SMS (its body and both numbers)."""
+        self._call(self.client.messages(message_sid).delete)
+
+    def delete_call(self, call_sid: str) -> None:
+        """Delete Twilio's log of a call (both numbers, times)."""
+        self._call(self.client.calls(call_sid).delete)
+
 
 class DevTelephony:
     """Keeps everything on this machine: for a laptop without a Twilio account."""
@@ -197,6 +209,12 @@ class DevTelephony:
         raise TelephonyError("Twilio is not configured: no recordings to fetch", permanent=True)
 
     def delete_recording(self, recording_sid: str) -> None:
+        return None
+
+    def delete_message(self, message_sid: str) -> None:
+        return None
+
+    def delete_call(self, call_sid: str) -> None:
         return None
 
 

@@ -33,6 +33,7 @@ from hotline.config import Settings
 from hotline.crypto import normalise_phone, phone_hash
 from hotline.db import utcnow
 from hotline.languages import LANGUAGES, by_calling_code
+from hotline.privacy.notice import retention_values
 from hotline.sms import info
 from hotline.sms.models import OptOutEvent, SmsConversation, SmsMessage
 from hotline.sms.outbound import queue_sms
@@ -239,7 +240,9 @@ class _Exchange:
         self._reply(language, "started")
 
     def _help(self, match: KeywordMatch, language: str | None) -> None:
-        self._reply(language, "help")
+        code = language if language in self.scripts.languages else "en"
+        assert code is not None
+        self._send(help_text(self.scripts, code, self.settings), code)
 
     def _info(self, match: KeywordMatch, language: str | None) -> None:
         code = self._reply_language(language)
@@ -439,3 +442,9 @@ class _Exchange:
         )
         if reply is not None:
             self.replies.append(reply)
+
+
+def help_text(scripts: SmsScripts, language: str, settings: Settings) -> str:
+    """What this number is, and how long the hotline keeps what the worker sends."""
+    help_reply = scripts.reply(language, "help")
+    return help_reply + "\n" + scripts.reply(language, "privacy", **retention_values(settings))

@@ -35,6 +35,8 @@ REPLIES: dict[str, frozenset[str]] = {
     "stopped": frozenset(),
     "started": frozenset(),
     "help": frozenset(),
+    # Sent with `help`: the retention periods, filled from the settings.
+    "privacy": frozenset({"voicemail_days", "content_days"}),
     "callback": frozenset({"reference"}),
     "window_morning": frozenset({"reference"}),
     "window_afternoon": frozenset({"reference"}),
@@ -62,8 +64,12 @@ WORST_CASE_VALUES = {
     "name": "Hōterasu (Japan Legal Support Center)",
     "phone": "0570-078377",
     "hours": "Mon-Fri 09:00-17:00",
+    "voicemail_days": "36500",
+    "content_days": "36500",
 }
 MAX_REPLY_SEGMENTS = 2
+# HELP answers with `help` and `privacy` in one message: the worker asked for it.
+MAX_HELP_SEGMENTS = 4
 
 # Letters that carry their mark inside the base letter, so NFD cannot strip it.
 _FOLD_LETTERS = str.maketrans({"đ": "d", "ð": "d", "ł": "l", "ø": "o", "ı": "i", "ħ": "h"})

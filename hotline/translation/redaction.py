@@ -21,24 +21,48 @@ from dataclasses import dataclass, field
 
 from hotline.translation.glossary import find_terms
 
-# Order matters: earlier kinds win where matches overlap.
+# Patterns run on `matching_view(text)`, where every digit is ASCII and every dash,
+# minus, slash and space is one canonical character, so they only need to know `-`,
+# `/` and ` `. Order matters: earlier kinds win where matches overlap.
+_SEP = r"[ .()/-]"
 PII_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("email", re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}")),
-    # Residence card (在留カード): two letters, eight digits, two letters.
+    # Residence card (在留カード): two letters, eight digits, two letters, sometimes typed
+    # in groups (AB 1234 5678 CD, AB-12345678-CD).
     (
         "residence_card",
-        re.compile(r"(?<![A-Za-z0-9])[A-Za-z]{2} ?\d{8} ?[A-Za-z]{2}(?![A-Za-z0-9])"),
+        re.compile(
+            r"(?<![A-Za-z0-9])[A-Za-z]{2}[ -]{0,3}[0-9]{4}[ -]{0,3}[0-9]{4}[ -]{0,3}[A-Za-z]{2}"
+            r"(?![A-Za-z0-9])"
+        ),
     ),
     # Passports of the workers' countries: one or two letters, six to eight digits, and
-    # sometimes a trailing letter (VN C1234567, PH P1234567A, CN E12345678, ...).
-    ("passport", re.compile(r"(?<![A-Za-z0-9])[A-Z]{1,2}\d{6,8}[A-Z]?(?![A-Za-z0-9])")),
+    # sometimes a trailing letter (VN C1234567, PH P1234567A, CN E12345678, ...):
+    # typed in capitals right after any text ("旅券C1234567"), or as a word of its own in
+    # either case and with a space or dash after the letters ("so ho chieu c 1234567").
+    (
+        "passport",
+        re.compile(
+            r"(?:(?<![A-Za-z0-9])[A-Z]{1,2}|(?<!\w)[A-Za-z]{1,2}[ -]{0,3})[0-9]{6,8}[A-Za-z]?"
+            r"(?![A-Za-z0-9])"
+        ),
+    ),
     # Japanese postal codes, with or without the 〒 mark.
-    ("postal_code", re.compile(r"(?:〒\s?)?(?<!\d)\d{3}-\d{4}(?![\d-])")),
+    ("postal_code", re.compile(r"(?:〒 ?)?(?<![0-9])[0-9]{3}-[0-9]{4}(?![0-9-])")),
     # Phone numbers in any country's format, and other long digit runs that identify a
     # person (My Number, bank accounts, card numbers): 9 to 18 digits, with or without
-    # separators. Boundaries are ASCII: Japanese text puts letters right next to digits.
-    ("number", re.compile(r"(?<![A-Za-z0-9+])\+?\d(?:[ .()\-]{0,2}\d){8,17}(?![A-Za-z0-9])")),
+    # separators ("090 - 1234 - 5678", "(03) 1234/5678"). Boundaries are ASCII: Japanese
+    # text puts letters right next to digits.
+    (
+        "number",
+        re.compile(rf"(?<![A-Za-z0-9+])\+?[0-9](?:{_SEP}{{0,3}}[0-9]){{8,17}}(?![A-Za-z0-9])"),
+    ),
 )
+
+# Every dash and minus a phone keyboard or an input method produces, including the
+# long-vowel mark `ー` that a Japanese IME types for "-" after digits.
+_DASHES = frozenset("\u2010\u2011\u2012\u2013\u2014\u2015\u2043\u2212\u30fc\uff70\ufe58")
+_SLASHES = frozenset("/\uff0f\u2215\u2044\u29f8")
 
 _PLACEHOLDER_SPAN = re.compile(
     r"<span\b[^>]*\btranslate\s*=\s*[\"']?no[\"']?[^>]*>\s*⟦(\d+)⟧\s*</span>", re.IGNORECASE
@@ -82,11 +106,34 @@ class Protected:
         return [p.value for p in self.placeholders if p.kind != "term"]
 
 
+def _canonical_char(char: str) -> str:
+    if char.isascii():
+        return char
+    if char in _DASHES or unicodedata.category(char) == "Pd":
+        return "-"
+    if char in _SLASHES:
+        return "/"
+    if unicodedata.category(char) == "Zs":
+        return " "
+    digit = unicodedata.decimal(char, None)  # full-width, Devanagari, Burmese, ... digits
+    if digit is not None:
+        return str(digit)
+    folded = unicodedata.normalize("NFKC", char)  # full-width letters and signs
+    return folded if len(folded) == 1 and folded.isascii() else char
+
+
+def matching_view(text: str) -> str:
+    """`text` as the patterns see it: one character for each character of `text`, so a
+    match's span is the span of the value as the worker typed it."""
+    return "".join(_canonical_char(c) for c in text)
+
+
 def find_pii(text: str) -> list[tuple[int, int, str]]:
     """Non-overlapping (start, end, kind) spans of personal data in `text`."""
+    view = matching_view(text)
     spans: list[tuple[int, int, str]] = []
     for kind, pattern in PII_PATTERNS:
-        for m in pattern.finditer(text):
+        for m in pattern.finditer(view):
             start, end = m.start(), m.end()
             if any(start < e and s < end for s, e, _ in spans):
                 continue

@@ -167,12 +167,18 @@ def prompts_check() -> None:
 @click.option("--force", is_flag=True, help="Render again even if up to date.")
 def prompts_render(languages: tuple[str, ...], force: bool) -> None:
     """Make espeak-ng placeholder audio (8 kHz mono) where Twilio has no voice."""
+    from hotline.config import ConfigError
+    from hotline.privacy.notice import retention_values_from_env
     from hotline.voice.render import RenderUnavailable, render_placeholders
     from hotline.voice.scripts import ScriptError, load_scripts, reload_scripts
 
     try:
         scripts = load_scripts()
-        done = render_placeholders(scripts, list(languages) or None, force=force)
+        done = render_placeholders(
+            scripts, list(languages) or None, force=force, values=retention_values_from_env()
+        )
+    except ConfigError as exc:
+        raise click.ClickException(f"configuration error: {exc}") from exc
     except ScriptError as exc:
         raise click.ClickException(f"broken scripts:\n{exc}") from exc
     except RenderUnavailable as exc:
@@ -214,12 +220,14 @@ def prompts_pin(agent_id: int, pin: str) -> None:
 @click.option("--language", required=True, type=click.Choice(sorted(LANGUAGES)))
 def prompts_script(language: str) -> None:
     """Print the texts to read out when recording LANGUAGE by phone, in call order."""
+    from hotline.privacy.notice import retention_values_from_env
     from hotline.voice.scripts import load_scripts
 
     scripts = load_scripts()
+    values = retention_values_from_env()  # a recording states the periods configured now
     names = scripts.menu.prompt_names()
     for i, name in enumerate(names, 1):
-        click.echo(f"{i:>2}/{len(names)} {name}: {scripts.text(language, name)}")
+        click.echo(f"{i:>2}/{len(names)} {name}: {scripts.text(language, name, values)}")
 
 
 @prompts.command("export")

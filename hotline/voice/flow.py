@@ -32,6 +32,7 @@ from hotline.crypto import InvalidPhoneNumber, decrypt_phone, encrypt_phone, nor
 from hotline.db import utcnow
 from hotline.inputs import whole_number
 from hotline.languages import LANGUAGES, Language, by_calling_code
+from hotline.privacy.notice import retention_values
 from hotline.voice.case_status import caller_and_case_status, status_prompt
 from hotline.voice.models import Call, PromptRecording, Voicemail
 from hotline.voice.scripts import Node, Scripts, get_scripts
@@ -202,7 +203,13 @@ class CallFlow:
             if self._recorded is None:
                 self._recorded = recorded_prompts(self.session)
             recorded = self._recorded.get(code, {})
-        return Speaker(self.scripts, lang, self.settings.public_url, recorded)
+        return Speaker(
+            self.scripts,
+            lang,
+            self.settings.public_url,
+            recorded,
+            values=retention_values(self.settings),
+        )
 
     @property
     def speaker(self) -> Speaker:

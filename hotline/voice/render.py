@@ -13,6 +13,7 @@ import re
 import shutil
 import subprocess
 import tempfile
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -121,9 +122,18 @@ def render_tone(out: Path) -> None:
 
 
 def render_placeholders(
-    scripts: Scripts, languages: list[str] | None = None, *, force: bool = False
+    scripts: Scripts,
+    languages: list[str] | None = None,
+    *,
+    force: bool = False,
+    values: Mapping[str, str] | None = None,
 ) -> list[Rendered]:
-    """Render every missing or outdated placeholder; never touch a human recording."""
+    """Render every missing or outdated placeholder; never touch a human recording.
+
+    Texts are rendered with their `{placeholders}` filled from `values` (the retention
+    periods), and the manifest keeps the hash of that filled text: a changed period
+    makes the file outdated, and the next render speaks the new one.
+    """
     done: list[Rendered] = []
     tone = scripts.audio_root / "tones" / "ack.wav"
     if force or not tone.exists():
@@ -140,7 +150,7 @@ def render_placeholders(
             manifest = yaml.safe_load(manifest_path.read_text("utf-8")) or {}
         try:
             for name in scripts.menu.prompt_names():
-                text = scripts.text(code, name)
+                text = scripts.text(code, name, values)
                 out = folder / f"{name}.wav"
                 meta = manifest.get(name)
                 existing = scripts.audio(code, name)

@@ -12,7 +12,7 @@ import hashlib
 import re
 import string
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -21,6 +21,7 @@ import yaml
 
 from hotline.config import Settings, data_path
 from hotline.languages import LANGUAGES, Language
+from hotline.privacy.notice import RETENTION_PLACEHOLDERS, fill, placeholders_in
 from hotline.voice import sms_form
 from hotline.voice.sms_form import SmsForm
 
@@ -194,8 +195,10 @@ class Scripts:
         default_factory=dict, repr=False
     )
 
-    def text(self, language: str, prompt: str) -> str:
-        return self.languages[language].prompts[prompt].text
+    def text(self, language: str, prompt: str, values: Mapping[str, str] | None = None) -> str:
+        """The prompt's text, its `{placeholders}` (the retention periods) filled."""
+        text = self.languages[language].prompts[prompt].text
+        return fill(text, values) if values else text
 
     def sms_text(self, language: str, template: str, **values: str) -> str:
         return self.languages[language].sms[template].text.format(**values)
@@ -479,6 +482,16 @@ def _load_prompts(
 
     prompts = section("prompts")
     sms = section("sms")
+    for name, prompt in prompts.items():
+        unknown = placeholders_in(prompt.text) - RETENTION_PLACEHOLDERS
+        if unknown:
+            bad(("prompts", name), f"unknown placeholder {{{sorted(unknown)[0]}}}")
+    notice = prompts.get("privacy_notice")
+    if notice is not None and placeholders_in(notice.text) != RETENTION_PLACEHOLDERS:
+        bad(
+            ("prompts", "privacy_notice"),
+            "must state both retention periods: {voicemail_days} and {content_days}",
+        )
     wanted = menu.prompt_names()
     for name in wanted:
         if name not in prompts:

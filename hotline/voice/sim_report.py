@@ -81,14 +81,16 @@ def caller_before(settings: Settings, number: str) -> Before:
 
 def prompt_text(url: str | None) -> str | None:
     """The text of a recorded prompt from its `/audio/<language>/<prompt>.wav` URL."""
+    from hotline.config import ConfigError
+    from hotline.privacy.notice import retention_values_from_env
     from hotline.voice.scripts import ScriptError, get_scripts
 
     found = _AUDIO_PATH.search(url or "")
     if found is None:
         return None
     try:
-        return get_scripts().text(found["language"], found["prompt"])
-    except (ScriptError, KeyError, LookupError):
+        return get_scripts().text(found["language"], found["prompt"], retention_values_from_env())
+    except (ScriptError, KeyError, LookupError, ConfigError):
         return None
 
 

@@ -31,12 +31,15 @@ class Speaker:
         language: Language,
         public_url: str,
         recorded: Mapping[str, int] | None = None,
+        values: Mapping[str, str] | None = None,
     ) -> None:
         self.scripts = scripts
         self.language = language
         self.public_url = public_url
         # Prompts staff recorded by phone (prompt -> recording id): they beat files.
         self.recorded = recorded or {}
+        # What `{placeholders}` in the texts stand for (the retention periods).
+        self.values = values or {}
 
     def can_speak(self, prompt: str) -> bool:
         return (
@@ -53,7 +56,7 @@ class Speaker:
         lang = self.language
         if lang.has_tts:
             parent.say(
-                self.scripts.text(lang.code, prompt),
+                self.scripts.text(lang.code, prompt, self.values),
                 language=lang.twilio_say_language,
                 voice=lang.twilio_say_voice,
             )

@@ -33,6 +33,10 @@ class FakeTwilio:
     requests: list[dict[str, Any]] = field(default_factory=list)
     recordings: dict[str, bytes] = field(default_factory=dict)
     deleted_recordings: list[str] = field(default_factory=list)
+    # Messages Twilio received for the hotline (their sids come with the webhooks).
+    received: dict[str, dict[str, Any]] = field(default_factory=dict)
+    deleted_messages: list[str] = field(default_factory=list)
+    deleted_calls: list[str] = field(default_factory=list)
     failures: dict[str, Failure] = field(default_factory=dict)
     delays: dict[str, float] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -54,6 +58,19 @@ class FakeTwilio:
     def add_recording(self, recording_sid: str, audio: bytes) -> str:
         self.recordings[recording_sid] = audio
         return f"{self.url}/2010-04-01/Accounts/{self.account_sid}/Recordings/{recording_sid}"
+
+    def add_received_message(self, sid: str, from_: str, body: str) -> None:
+        """A message Twilio holds because a worker sent it to the hotline."""
+        self.received[sid] = {"From": from_, "Body": body, "sid": sid}
+
+    def add_call(self, sid: str, from_: str) -> None:
+        """A call Twilio logged because a worker called the hotline."""
+        self.calls.append({"From": from_, "sid": sid})
+
+    def held_about(self, number: str) -> list[dict[str, Any]]:
+        """Every message and call Twilio still holds to or from `number`."""
+        everything = [*self.messages, *self.received.values(), *self.calls]
+        return [r for r in everything if number in (r.get("To"), r.get("From"))]
 
     def sms_to(self, to: str) -> list[dict[str, Any]]:
         return [m for m in self.messages if m["To"] == to]
@@ -177,6 +194,31 @@ def build_app(fake: FakeTwilio) -> Flask:
         if fake.recordings.pop(sid, None) is None:
             return _error(404, 20404, "The requested resource was not found")
         fake.deleted_recordings.append(sid)
+        return Response("", 204)
+
+    @app.delete("/2010-04-01/Accounts/<account_sid>/Messages/<name>")
+    def delete_message(account_sid: str, name: str) -> Any:
+        if not authorised(account_sid):
+            return _error(401, 20003, "Authenticate")
+        sid = name.removesuffix(".json")
+        with fake.lock:
+            sent = [m for m in fake.messages if m["sid"] == sid]
+            if not sent and fake.received.pop(sid, None) is None:
+                return _error(404, 20404, "The requested resource was not found")
+            fake.messages = [m for m in fake.messages if m["sid"] != sid]
+            fake.deleted_messages.append(sid)
+        return Response("", 204)
+
+    @app.delete("/2010-04-01/Accounts/<account_sid>/Calls/<name>")
+    def delete_call(account_sid: str, name: str) -> Any:
+        if not authorised(account_sid):
+            return _error(401, 20003, "Authenticate")
+        sid = name.removesuffix(".json")
+        with fake.lock:
+            if not any(c["sid"] == sid for c in fake.calls):
+                return _error(404, 20404, "The requested resource was not found")
+            fake.calls = [c for c in fake.calls if c["sid"] != sid]
+            fake.deleted_calls.append(sid)
         return Response("", 204)
 
     return app

@@ -56,6 +56,14 @@ def expected(language: str, key: str, /, **values: str) -> str:
     return default_scripts().reply(language, key, **values)
 
 
+def expected_help(language: str, *, voicemail_days: int = 30, content_days: int = 365) -> str:
+    """HELP's answer: what this number is, then the retention periods (the defaults)."""
+    privacy = expected(
+        language, "privacy", voicemail_days=str(voicemail_days), content_days=str(content_days)
+    )
+    return expected(language, "help") + "\n" + privacy
+
+
 def caller_for(runtime: Runtime, number: str = WORKER_NUMBER) -> Caller:
     with runtime.db.session() as session:
         caller = find_caller(session, runtime.settings.secret_key, number)

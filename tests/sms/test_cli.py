@@ -11,7 +11,7 @@ from hotline import create_app
 from hotline.cli import main
 from tests.fakes.server import ThreadedServer
 from tests.helpers import AUTH_TOKEN, PUBLIC_URL
-from tests.sms.helpers import expected
+from tests.sms.helpers import expected_help
 
 
 def test_simulate_sms_against_a_running_server_shows_the_reply_and_the_queue(
@@ -63,5 +63,5 @@ def test_simulate_sms_runs_in_process_when_no_server_answers(tmp_path: Path) -> 
     result = CliRunner().invoke(main, argv, env=env)
     assert result.exit_code == 0, result.output
     assert "running the app in this process" in result.output
-    assert f"reply: {expected('ja', 'help')}" in result.output
+    assert f"reply: {expected_help('ja')}" in result.output
     assert "language=ja" in result.output

@@ -17,6 +17,7 @@ from tests.helpers import OTHER_WORKER_NUMBER, WORKER_NUMBER
 from tests.sms.helpers import (
     caller_for,
     expected,
+    expected_help,
     inbound,
     messages_in,
     new_sid,
@@ -42,18 +43,18 @@ from tests.sms.helpers import (
 def test_help_is_answered_in_the_senders_language(
     client: Any, runtime: Any, word: str, language: str
 ) -> None:
-    assert reply_of(text_in(client, word)) == expected(language, "help")
+    assert reply_of(text_in(client, word)) == expected_help(language)
 
 
 def test_help_in_english_is_answered_in_the_language_the_caller_chose(
     client: Any, runtime: Any
 ) -> None:
     text_in(client, "LANG 84")
-    assert reply_of(text_in(client, "HELP")) == expected("vi", "help")
+    assert reply_of(text_in(client, "HELP")) == expected_help("vi")
 
 
 def test_fullwidth_keyword_from_a_japanese_phone_is_recognised(client: Any, runtime: Any) -> None:
-    assert reply_of(text_in(client, "ＨＥＬＰ")) == expected("en", "help")
+    assert reply_of(text_in(client, "ＨＥＬＰ")) == expected_help("en")
     assert reply_of(text_in(client, "ｽﾄｯﾌﾟ")) == expected("ja", "stopped")
     assert caller_for(runtime).sms_opted_out
 
@@ -128,7 +129,7 @@ def test_free_text_in_an_unknown_language_gets_the_language_choices(
 
 def test_a_keyword_followed_by_words_still_reaches_advisers(client: Any, runtime: Any) -> None:
     reply = reply_of(text_in(client, "HELP my boss took my passport"))
-    assert reply == expected("en", "help")
+    assert reply == expected_help("en")
     [message] = inbound(runtime)
     assert message.case_id is not None and message.kind == "worker"
 
@@ -247,7 +248,7 @@ def test_a_flooding_number_is_stored_but_gets_no_automatic_replies(
     settings = runtime.settings.with_overrides(sms_flood_limit=3)
     monkeypatch.setattr(runtime, "settings", settings)
     replies = [reply_of(text_in(client, "HELP")) for _ in range(5)]
-    assert replies[:3] == [expected("en", "help")] * 3
+    assert replies[:3] == [expected_help("en")] * 3
     assert replies[3:] == [None, None]
     assert reply_of(text_in(client, "STOP")) is None
     assert caller_for(runtime).sms_opted_out  # the opt-out itself still counts
@@ -288,7 +289,7 @@ def test_an_english_keyword_from_a_home_country_number_is_answered_in_its_langua
     client: Any, runtime: Any
 ) -> None:
     vietnamese_sim = "+84900000001"  # made-up Vietnamese mobile number
-    assert reply_of(text_in(client, "HELP", sender=vietnamese_sim)) == expected("vi", "help")
+    assert reply_of(text_in(client, "HELP", sender=vietnamese_sim)) == expected_help("vi")
     text_in(client, "CALL", sender=vietnamese_sim)
     # A Japanese SIM says nothing about its owner's language.
     text_in(client, "CALL", sender=OTHER_WORKER_NUMBER)

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
+from typing import Any
+
 import pytest
+import yaml
 from sqlalchemy import select
 
 from hotline.runtime import Runtime
 from hotline.translation.models import Translation, TranslationCacheEntry
-from hotline.translation.redaction import find_pii, normalise, protect, restore
+from hotline.translation.redaction import find_pii, matching_view, normalise, protect, restore
 from hotline.translation.service import translate_text
 from tests.fakes.google_translate import FakeGoogleTranslate
 from tests.helpers import run_jobs
@@ -105,3 +110,74 @@ def test_texts_differing_only_in_personal_data_share_one_google_request(
     assert second.text == "Please call me on 080-3333-4444"
     assert second.cached
     assert len(fake_translate.translate_requests()) == 1
+
+
+# --- How numbers are really typed -------------------------------------------------------
+
+CORPUS: list[dict[str, Any]] = yaml.safe_load(
+    (Path(__file__).parent / "redaction_corpus.yaml").read_text("utf-8")
+)
+
+
+def _digit_groups(value: str) -> list[str]:
+    """The runs of four or more digits in a value, as ASCII: what must never leak."""
+    return [g for g in re.findall(r"[0-9]+", matching_view(value)) if len(g) >= 4]
+
+
+@pytest.mark.parametrize(
+    "probe", ["090ー1234ー5678", "090–1234–5678", "090 - 1234 - 5678", "080/1234/5678"]
+)
+def test_the_probes_that_once_reached_google_are_recognised(probe: str) -> None:
+    text = f"電話は{probe}です"
+
+    assert [text[s:e] for s, e, _ in find_pii(text)] == [probe]
+
+
+def test_corpus_covers_every_language_asked_for() -> None:
+    assert {entry["language"] for entry in CORPUS} >= {"vi", "id", "fil", "ne", "my", "ja"}
+    kinds = {kind for entry in CORPUS for _, _, kind in find_pii(entry["text"])}
+    assert {"number", "residence_card", "passport"} <= kinds
+
+
+@pytest.mark.parametrize(
+    "entry", CORPUS, ids=[f"{e['language']}-{i}" for i, e in enumerate(CORPUS)]
+)
+def test_every_secret_in_the_corpus_is_found_as_typed_and_once_normalised(
+    entry: dict[str, Any],
+) -> None:
+    for text in (entry["text"], normalise(entry["text"])):
+        found = [text[s:e] for s, e, _ in find_pii(text)]
+        assert [matching_view(v) for v in found] == [
+            matching_view(normalise(v)) for v in entry["secrets"]
+        ]
+
+
+def test_dashes_in_ordinary_japanese_words_are_left_alone() -> None:
+    text = "コーヒー1杯とケーキ2個、ルール3番、9時ー18時"
+
+    assert find_pii(text) == []
+
+
+def test_none_of_the_corpus_reaches_google(
+    google_runtime: Runtime, fake_translate: FakeGoogleTranslate
+) -> None:
+    for i, entry in enumerate(CORPUS):
+        case = make_case(google_runtime, language=entry["language"], number=f"+8190000{i:05d}")
+        make_sms(google_runtime, case, entry["text"])
+
+    run_jobs(google_runtime)
+
+    sent = matching_view(fake_translate.sent_text())
+    assert sent.count("⟦1⟧") >= len(CORPUS)  # every message went out, redacted
+    for entry in CORPUS:
+        for secret in entry["secrets"]:
+            assert secret not in sent
+            for group in _digit_groups(secret):
+                assert group not in sent, (entry["language"], secret)
+    with google_runtime.db.session() as session:
+        rows = session.scalars(select(Translation).where(Translation.status == "done")).all()
+        translated = " ".join(r.text or "" for r in rows)
+    for entry in CORPUS:
+        if entry["language"] in ("vi", "ja"):
+            for secret in entry["secrets"]:
+                assert normalise(secret) in translated

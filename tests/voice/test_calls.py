@@ -27,7 +27,8 @@ NIGHT = dt.datetime(2026, 11, 30, 3, 0, tzinfo=TOKYO)
 
 
 def text(lang: str, prompt: str) -> str:
-    return get_scripts().text(lang, prompt)
+    """The prompt as spoken with the default settings (30 and 365 days of retention)."""
+    return get_scripts().text(lang, prompt, {"voicemail_days": "30", "content_days": "365"})
 
 
 def count(runtime: Any, model: Any) -> int:
@@ -54,6 +55,7 @@ def test_new_vietnamese_caller_picks_84_hears_the_privacy_notice_and_requests_a_
     result = place_call(client, "84#2 1 3 2 1 2")
     says = result.says()
     assert text("vi", "privacy_notice") in says
+    assert "30 ngày" in text("vi", "privacy_notice") and "365 ngày" in text("vi", "privacy_notice")
     assert text("vi", "callback_done") in says
     callback = only(runtime, CallbackRequest)
     assert (callback.language, callback.window) == ("vi", "evening")
