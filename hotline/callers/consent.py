@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from hotline.audit import record
+from hotline.agents.models import Agent
 from hotline.callbacks.models import WINDOWS
 from hotline.callers.models import Caller, ConsentEntry, PrivacyNotice
 from hotline.cases.models import Case
@@ -77,8 +77,7 @@ def record_answer(
     notice_version: int | None = None,
     at: dt.datetime | None = None,
 ) -> ConsentEntry:
-    """Keep one answer and make it the current one. An adviser's entry (on the worker's
-    request) is audited; the caller commits."""
+    """Keep one answer and make it the current one; the caller commits."""
     allowed = SUBJECTS.get(subject)
     if allowed is None:
         raise ChoiceError(f"subject must be one of: {', '.join(SUBJECTS)}")
@@ -109,16 +108,25 @@ def record_answer(
         at=at,
     )
     session.add(entry)
-    if agent_id is not None:
-        record(
-            session,
-            "consent.recorded",
-            "case" if case is not None else "caller",
-            case.id if case is not None else caller.id,
-            agent_id=agent_id,
-            subject=subject,
-            value=value,
-        )
+    return entry
+
+
+def record_on_request(
+    session: Session, *, case: Case, agent: Agent, subject: str, value: str
+) -> ConsentEntry:
+    """An adviser records what the worker asked for (on the phone, in a text): on the
+    worker's ledger, on the case's timeline, and in the audit log."""
+    from hotline.cases.work import add_event
+
+    if subject not in ADVISER_SUBJECTS:
+        raise ChoiceError(f"subject must be one of: {', '.join(ADVISER_SUBJECTS)}")
+    caller = session.get(Caller, case.caller_id)
+    if caller is None:  # pragma: no cover - every case has its caller
+        raise ChoiceError("this case has no worker to record a choice for")
+    entry = record_answer(
+        session, caller, subject, value, channel="agent", case=case, agent_id=agent.id
+    )
+    add_event(session, case, "consent", agent, subject=subject, value=value)
     return entry
 
 

@@ -14,6 +14,7 @@ from hotline.callbacks.queue import TOKYO
 from hotline.db import utcnow
 from hotline.directory.messages import MESSAGES as DIRECTORY_MESSAGES
 from hotline.web.i18n_casework import CASEWORK_MESSAGES
+from hotline.web.i18n_consent import CONSENT_MESSAGES
 
 UI_LANGUAGES = ("en", "ja")
 
@@ -396,7 +397,7 @@ MESSAGES: dict[str, dict[str, str]] = {
 }
 
 
-for _lang, _messages in CASEWORK_MESSAGES.items():
+for _lang, _messages in [*CASEWORK_MESSAGES.items(), *CONSENT_MESSAGES.items()]:
     MESSAGES[_lang].update(_messages)
 
 
