@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Mapping
-from typing import Any, TypeVar
+from typing import Any
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
@@ -41,7 +41,6 @@ from hotline.webhooks import BadWebhook, twiml
 TOKYO = ZoneInfo("Asia/Tokyo")
 TRANSCRIBE_JOB = "voicemail.transcribe"
 DISCARD_RECORDING_JOB = "voice.discard_recording"
-T = TypeVar("T")
 QUEUE_PREFIX = "hotline-"
 MAX_STEP = 10_000
 
@@ -518,9 +517,9 @@ class CallFlow:
             caller=self.caller,
             language=lang.code,
             phone=phone,
-            window=_optional(answers, "window", str),
-            may_identify=_optional(answers, "may_identify", bool),
-            sms_allowed=_optional(answers, "sms_allowed", bool),
+            window=None if answers.get("window") is None else str(answers["window"]),
+            may_identify=_maybe_bool(answers.get("may_identify")),
+            sms_allowed=_maybe_bool(answers.get("sms_allowed")),
             urgent=bool(answers.get("urgent")),
             source="voice",
         )
@@ -641,9 +640,9 @@ INPUT_ACTIONS: dict[str, Callable[[CallFlow, str], bool]] = {
 }
 
 
-def _optional(answers: Mapping[str, Any], name: str, kind: type[T]) -> T | None:
-    value = answers.get(name)
-    return None if value is None else kind(value)
+def _maybe_bool(value: object) -> bool | None:
+    """An answer given in this call, or None when the question was skipped."""
+    return None if value is None else bool(value)
 
 
 def discard_take(session: Session, recording_sid: str) -> None:
