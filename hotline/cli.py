@@ -155,7 +155,12 @@ def agent() -> None:
 @click.option("--languages", required=True, help="Comma-separated codes, e.g. vi,en.")
 @click.option("--phone", default=None, help="Phone number dialled for callbacks (+81...).")
 @click.option(
-    "--role", default="agent", show_default=True, type=click.Choice(["agent", "supervisor"])
+    "--role",
+    default="agent",
+    show_default=True,
+    type=click.Choice(["agent", "adviser", "supervisor", "admin"]),
+    help="agent (= adviser): their languages; supervisor: every language, reports and the "
+    "audit log; admin: a supervisor who also manages agents, keys and retention.",
 )
 def agent_add(name: str, languages: str, phone: str | None, role: str) -> None:
     """Add an agent and print their API token (shown only this once)."""
@@ -174,7 +179,7 @@ def agent_add(name: str, languages: str, phone: str | None, role: str) -> None:
                 phone=phone,
                 role=role,
             )
-            agent_id = agent_row.id
+            agent_id, role = agent_row.id, agent_row.role
     except (ValueError, InvalidPhoneNumber) as exc:
         raise click.ClickException(str(exc)) from exc
     click.echo(f"agent {agent_id} added: {name} ({languages}, {role})")

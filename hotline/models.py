@@ -6,7 +6,7 @@ Each domain owns its models; this module only gathers them onto `Base.metadata`.
 from hotline.agents.models import Agent
 from hotline.audit import AuditEvent
 from hotline.callbacks.models import CallbackAttempt, CallbackRequest
-from hotline.callers.models import Caller
+from hotline.callers.models import Caller, ConsentEntry, PrivacyNotice
 from hotline.cases.models import Case, CaseEvent, CaseRead, CaseTopic, Referral
 from hotline.db import Base
 from hotline.directory.models import Organisation
@@ -32,10 +32,12 @@ __all__ = [
     "CaseEvent",
     "CaseRead",
     "CaseTopic",
+    "ConsentEntry",
     "KeyCheck",
     "OptOutEvent",
     "Organisation",
     "OutboxJob",
+    "PrivacyNotice",
     "PromptRecording",
     "RecorderPin",
     "Referral",

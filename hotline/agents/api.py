@@ -21,6 +21,7 @@ from hotline.agents.cases import (
     case_detail,
     case_for_agent,
     case_summary_json,
+    consent_json,
     event_json,
     iso,
     referrals_json,
@@ -36,6 +37,8 @@ from hotline.callbacks.service import (
     start_dial,
     visible_callback,
 )
+from hotline.callers import consent
+from hotline.callers.models import Caller
 from hotline.cases import referrals, work
 from hotline.cases.inbox import FilterError, InboxFilter, inbox
 from hotline.cases.models import Case
@@ -292,6 +295,26 @@ def refer(case_id: int) -> ResponseReturnValue:
     }
     g.db.commit()
     return jsonify(payload), 201
+
+
+@bp.post("/cases/<int:case_id>/consent")
+@api_auth_required
+def record_consent(case_id: int) -> ResponseReturnValue:
+    """Record a choice or consent the worker asked for (audited, on the timeline)."""
+    found = _visible_case(case_id)
+    body = _json_object("subject", "value")
+    subject, value = body.get("subject"), body.get("value")
+    if not isinstance(subject, str) or not isinstance(value, str):
+        _fail(422, "validation_error", "subject and value must be strings")
+    try:
+        consent.record_on_request(g.db, case=found, agent=g.agent, subject=subject, value=value)
+    except consent.ChoiceError as exc:
+        g.db.rollback()
+        _fail(422, "validation_error", str(exc))
+    g.db.flush()
+    payload = consent_json(g.db, g.db.get(Caller, found.caller_id))
+    g.db.commit()
+    return jsonify(payload)
 
 
 @bp.get("/cases/<int:case_id>")

@@ -11,7 +11,7 @@ from flask import g, jsonify, request
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
-from hotline.agents.models import ROLES, Agent
+from hotline.agents.models import ROLE_ALIASES, ROLES, Agent
 from hotline.audit import record
 from hotline.crypto import encrypt_phone, normalise_phone, token_hash
 from hotline.languages import parse_codes
@@ -30,6 +30,7 @@ def create_agent(
     codes = (
         parse_codes(languages) if isinstance(languages, str) else parse_codes(",".join(languages))
     )
+    role = ROLE_ALIASES.get(role, role)
     if role not in ROLES:
         raise ValueError(f"role must be one of: {', '.join(ROLES)}")
     if not name.strip():

@@ -270,12 +270,27 @@ def case_detail(session: Session, secret: str, agent: Agent, case: Case) -> dict
         "sms_opted_out": bool(caller and caller.sms_opted_out),
         "sms_refusal": sms_refusal(session, caller) if caller else None,
         "number_share_agreed_at": iso(case.number_share_agreed_at),
+        **consent_json(session, caller),
         "timeline": timeline,
         "messages": message_items,
         "voicemails": voicemail_items,
         "callbacks": callback_items,
         "events": events,
         "referrals": referrals,
+    }
+
+
+def consent_json(session: Session, caller: Caller | None) -> dict[str, Any]:
+    """The worker's choices now, the latest answer per subject and the whole history."""
+    from hotline.callers.consent import ledger
+
+    if caller is None:  # pragma: no cover - every case has its caller
+        return {"choices": {}, "consents": {}, "consent_history": []}
+    held = ledger(session, caller)
+    return {
+        "choices": held["choices"],
+        "consents": held["consents"],
+        "consent_history": held["history"],
     }
 
 

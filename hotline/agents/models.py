@@ -7,7 +7,11 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from hotline.db import Base, utcnow
 
-ROLES = ("agent", "supervisor")
+# "agent" is an adviser: their languages' queues and cases. A supervisor also sees every
+# language, the reports and the audit log; an admin is a supervisor who may also manage
+# agents, keys and retention (today all through the operator's CLI).
+ROLES = ("agent", "supervisor", "admin")
+ROLE_ALIASES = {"adviser": "agent"}
 
 
 class Agent(Base):
@@ -29,7 +33,12 @@ class Agent(Base):
 
     @property
     def is_supervisor(self) -> bool:
-        return self.role == "supervisor"
+        """Sees every language, the reports and the audit log (admins too)."""
+        return self.role in ("supervisor", "admin")
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == "admin"
 
     def speaks(self, language: str | None) -> bool:
         return self.is_supervisor or (language is not None and language in self.languages)

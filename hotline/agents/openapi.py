@@ -8,7 +8,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from hotline.agents.openapi_casework import CASE_SUMMARY, CASEWORK_PATHS, CASEWORK_SCHEMAS
+from hotline.agents.models import ROLES
+from hotline.agents.openapi_casework import (
+    CASE_SUMMARY,
+    CASEWORK_PATHS,
+    CASEWORK_SCHEMAS,
+    CONSENT_FIELDS,
+)
 from hotline.agents.openapi_parts import (
     BODY_ERRORS,
     BOOL,
@@ -41,7 +47,7 @@ SCHEMAS: dict[str, Any] = {
             "id": INT,
             "name": STRING,
             "languages": {"type": "array", "items": STRING},
-            "role": {"type": "string", "enum": ["agent", "supervisor"]},
+            "role": {"type": "string", "enum": list(ROLES)},
             "available": BOOL,
         }
     ),
@@ -141,6 +147,7 @@ SCHEMAS: dict[str, Any] = {
             "sms_opted_out": BOOL,
             "sms_refusal": nullable({"type": "string", "enum": ["opted_out", "sms_refused"]}),
             "number_share_agreed_at": nullable(TIME),
+            **CONSENT_FIELDS,
             "timeline": {"type": "array", "items": ref("TimelineEntry")},
             "messages": {"type": "array", "items": ref("Message")},
             "voicemails": {"type": "array", "items": ref("Voicemail")},

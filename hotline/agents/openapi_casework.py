@@ -19,6 +19,8 @@ from hotline.agents.openapi_parts import (
     obj,
     ref,
 )
+from hotline.callbacks.models import WINDOWS
+from hotline.callers.consent import ADVISER_SUBJECTS, CHANNELS, SUBJECTS
 from hotline.cases.inbox import MAX_PER_PAGE, SORTS
 from hotline.cases.models import CASE_OUTCOMES, CASE_STATUSES
 from hotline.cases.topics import TOPIC_CODES
@@ -47,6 +49,14 @@ CASE_SUMMARY: dict[str, Any] = {
     "closed_at": nullable(TIME),
     "topics": TOPICS,
     "unread": BOOL,
+}
+
+# The worker's choices and consent ledger, shown on the case (`GET /api/cases/{id}`):
+# current choices (null: never asked), the latest answer per subject, every answer.
+CONSENT_FIELDS: dict[str, Any] = {
+    "choices": ref("Choices"),
+    "consents": {"type": "object", "additionalProperties": ref("ConsentEntry")},
+    "consent_history": {"type": "array", "items": ref("ConsentEntry")},
 }
 
 CASEWORK_SCHEMAS: dict[str, Any] = {
@@ -89,6 +99,34 @@ CASEWORK_SCHEMAS: dict[str, Any] = {
         },
         optional=("send_sms",),
     ),
+    "Choices": obj(
+        {
+            "sms_allowed": nullable(BOOL),
+            "may_identify": nullable(BOOL),
+            "call_window": nullable({"type": "string", "enum": list(WINDOWS)}),
+        }
+    ),
+    "ConsentEntry": obj(
+        {
+            "subject": {"type": "string", "enum": [*SUBJECTS, "sms_opt_out"]},
+            "value": STRING,
+            "channel": {"type": "string", "enum": [*CHANNELS, "migration"]},
+            "at": nullable(TIME),
+            "notice_version": nullable(INT),
+            "case_id": nullable(INT),
+            "agent_id": nullable(INT),
+        }
+    ),
+    "ConsentRequest": obj(
+        {
+            "subject": {"type": "string", "enum": list(ADVISER_SUBJECTS)},
+            "value": {
+                "type": "string",
+                "description": "yes or no; for call_window one of " + ", ".join(WINDOWS),
+            },
+        }
+    ),
+    "ConsentLedger": obj(CONSENT_FIELDS),
     "ReferralResult": obj(
         {"case": ref("CaseSummary"), "referrals": {"type": "array", "items": ref("Referral")}}
     ),
@@ -180,6 +218,20 @@ CASEWORK_PATHS: dict[str, Any] = {
             "responses": {
                 "200": json_response("CaseSummary", "The case"),
                 **errors(404, 409, *BODY_ERRORS),
+            },
+        }
+    },
+    "/api/cases/{case_id}/consent": {
+        "post": {
+            "operationId": "recordConsent",
+            "summary": "Record a choice or consent the worker asked for (SMS allowed, "
+            "discretion, call window, sharing their number with a partner organisation): "
+            "the newest answer holds, every answer is kept; audited and on the timeline",
+            "parameters": CASE,
+            "requestBody": body("ConsentRequest"),
+            "responses": {
+                "200": json_response("ConsentLedger", "The worker's choices and ledger"),
+                **errors(404, *BODY_ERRORS),
             },
         }
     },

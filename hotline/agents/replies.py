@@ -1,5 +1,5 @@
 """An agent's SMS reply to a worker: translated by the language pipeline, then sent
-through the opt-out-checked outbox.
+through the outbox once the SMS gate (STOP, the worker's "no SMS") lets it.
 
 Untranslated text goes out only when no translation is needed (the agent wrote in the
 worker's language) or translation is not configured at all, and then it is marked
@@ -20,6 +20,8 @@ from hotline.cases.models import Case
 from hotline.cases.service import answered
 from hotline.errors import Refused
 from hotline.runtime import Runtime
+from hotline.sms.gate import REFUSALS, sms_refusal
+from hotline.sms.outbound import queue_sms
 from hotline.sms.segments import count_segments
 from hotline.translation.models import Translation
 from hotline.translation.replies import ReplyPreview, prepare_reply
@@ -31,8 +33,12 @@ class ReplyError(Refused):
     """A reply that cannot be sent now."""
 
 
-class WorkerOptedOut(ReplyError):
-    code = "opted_out"
+class SmsRefused(ReplyError):
+    """The gate refused: the worker opted out (STOP) or asked not to be texted."""
+
+    def __init__(self, code: str) -> None:
+        super().__init__(REFUSALS[code])
+        self.code = code
 
 
 class LanguageUnknown(ReplyError):
@@ -101,12 +107,12 @@ def send_reply(
     if len(text) > MAX_REPLY:
         raise ValueError(f"text must be at most {MAX_REPLY} characters")
     caller = session.get(Caller, case.caller_id)
-    if caller is None or caller.sms_opted_out:
-        raise WorkerOptedOut("the worker has opted out of SMS (STOP): no message can be sent")
+    refusal = sms_refusal(session, caller, "reply") if caller is not None else "opted_out"
+    if refusal is not None:
+        raise SmsRefused(refusal)
+    assert caller is not None
     prepared = prepare(runtime, session, case=case, agent=agent, text=text, language=language)
     body, status = _body_and_status(prepared, text)
-    from hotline.sms.outbound import queue_sms
-
     # The label says what the text is written in: the worker's language only when it
     # really is in it (translated, or written so), else the language the agent wrote.
     if status in ("translated", "same_language"):
@@ -115,6 +121,7 @@ def send_reply(
         body_language = prepared.source_language or prepared.target_language or case.language
     message = queue_sms(
         session,
+        purpose="reply",
         caller=caller,
         body=body,
         case=case,
@@ -122,8 +129,8 @@ def send_reply(
         agent_id=agent.id,
         language=body_language,
     )
-    if message is None:
-        raise WorkerOptedOut("the worker has opted out of SMS (STOP): no message can be sent")
+    if message is None:  # pragma: no cover - the gate was asked above, in this transaction
+        raise SmsRefused("opted_out")
     if status == "translated" and prepared.back_translation is not None:
         # What the agent checked before sending, kept beside the message the worker got.
         session.add(

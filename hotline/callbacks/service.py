@@ -14,6 +14,7 @@ from hotline.callbacks.messages import gave_up_sms
 from hotline.callbacks.models import OUTCOMES, WINDOWS, CallbackAttempt, CallbackRequest
 from hotline.callbacks.queue import next_open_time, renew_lease, window_is_open
 from hotline.callbacks.tollfraud import RefusedDestination, check_destination
+from hotline.callers.consent import remember_choices
 from hotline.callers.models import Caller
 from hotline.cases.models import Case
 from hotline.cases.service import answered, touch
@@ -22,6 +23,7 @@ from hotline.crypto import decrypt_phone, encrypt_phone, normalise_phone
 from hotline.db import utcnow
 from hotline.errors import Refused
 from hotline.jobs import defer
+from hotline.sms.gate import sms_refusal
 
 URGENT_PRIORITY = 100
 REPEAT_BUMP = 10
@@ -35,16 +37,58 @@ def request_callback(
     caller: Caller,
     language: str,
     phone: str,
-    window: str = "any",
-    may_identify: bool = False,
-    sms_allowed: bool = False,
+    window: str | None = None,
+    may_identify: bool | None = None,
+    sms_allowed: bool | None = None,
     urgent: bool = False,
     source: str = "voice",
 ) -> CallbackRequest:
-    """The case's open callback request, created or raised in priority and updated."""
-    if window not in WINDOWS:
+    """The case's open callback request, created or raised in priority and updated.
+
+    The answers given (None: not asked this time) become the worker's standing choices;
+    the request carries them as they now stand. Never asked: any window, discreet, and
+    SMS only for a worker who texted us."""
+    if window is not None and window not in WINDOWS:
         raise ValueError(f"window must be one of: {', '.join(WINDOWS)}")
     e164 = normalise_phone(phone)
+    choices = remember_choices(
+        session,
+        caller,
+        channel=source,
+        case=case,
+        sms_allowed=sms_allowed,
+        may_identify=may_identify,
+        call_window=window,
+    )
+    return _open_request(
+        session,
+        secret,
+        case=case,
+        caller=caller,
+        language=language,
+        e164=e164,
+        window=choices.call_window or "any",
+        may_identify=bool(choices.may_identify),
+        sms_allowed=choices.sms_allowed if choices.sms_allowed is not None else source == "sms",
+        urgent=urgent,
+        source=source,
+    )
+
+
+def _open_request(
+    session: Session,
+    secret: str,
+    *,
+    case: Case,
+    caller: Caller,
+    language: str,
+    e164: str,
+    window: str,
+    may_identify: bool,
+    sms_allowed: bool,
+    urgent: bool,
+    source: str,
+) -> CallbackRequest:
     existing = session.scalar(
         select(CallbackRequest).where(
             CallbackRequest.case_id == case.id, CallbackRequest.status != "closed"
@@ -84,13 +128,13 @@ def request_callback(
             session.add(request)
     except IntegrityError:
         # A concurrent request for the same case won: raise that one instead.
-        return request_callback(
+        return _open_request(
             session,
             secret,
             case=case,
             caller=caller,
             language=language,
-            phone=phone,
+            e164=e164,
             window=window,
             may_identify=may_identify,
             sms_allowed=sms_allowed,
@@ -343,26 +387,34 @@ def _send_gave_up_sms(session: Session, callback: CallbackRequest, agent: Agent)
     """One SMS inviting the worker to text CALL again, if they allowed SMS."""
     if callback.gave_up_sms_id is not None:
         return
-    # A worker who texted us has chosen SMS; one who called said so in the IVR.
-    if not (callback.sms_allowed or callback.source == "sms"):
+    caller = session.get(Caller, callback.caller_id)
+    case = session.get(Case, callback.case_id)
+    if caller is None:
+        return
+    # Sent on a yes, or to a worker who texted us and never said no; a caller never
+    # asked gets nothing (discreet by default). The gate has the last word.
+    wanted = caller.sms_allowed if caller.sms_allowed is not None else callback.source == "sms"
+    if not wanted:
         record(
             session,
             "callback.gave_up_sms_skipped",
             "callback",
             callback.id,
             agent_id=agent.id,
-            reason="sms_not_allowed",
+            reason="sms_refused" if caller.sms_allowed is False else "sms_not_asked",
         )
-        return
-    caller = session.get(Caller, callback.caller_id)
-    case = session.get(Case, callback.case_id)
-    if caller is None:
         return
     from hotline.sms.outbound import queue_sms
 
     body, written_in = gave_up_sms(callback.language)
     message = queue_sms(
-        session, caller=caller, body=body, case=case, kind="system", language=written_in
+        session,
+        purpose="callback_gave_up",
+        caller=caller,
+        body=body,
+        case=case,
+        kind="system",
+        language=written_in,
     )
     if message is None:
         record(
@@ -371,7 +423,7 @@ def _send_gave_up_sms(session: Session, callback: CallbackRequest, agent: Agent)
             "callback",
             callback.id,
             agent_id=agent.id,
-            reason="opted_out",
+            reason=sms_refusal(session, caller, "callback_gave_up") or "refused",
         )
         return
     callback.gave_up_sms_id = message.id

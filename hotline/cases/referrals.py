@@ -71,6 +71,7 @@ def refer(
             assert caller is not None and language is not None
             message = queue_sms(
                 session,
+                purpose="referral",
                 caller=caller,
                 body=referral_text(found[org_id], language),
                 case=case,

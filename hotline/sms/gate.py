@@ -1,12 +1,15 @@
-"""Whether the hotline may text a worker at all: the one question every outbound SMS
-an adviser starts must ask first."""
+"""Whether the hotline may text a worker: the one gate every outbound SMS passes.
+
+`queue_sms` asks it before recording a message, and the `sms.send` job asks again just
+before handing one to Twilio (the worker may have said "no SMS" in between). Every
+reason the hotline texts anyone is registered in `PURPOSES`; `queue_sms` refuses a
+purpose that is not, so a new path has to be added here, where its rule is decided.
+"""
 
 from __future__ import annotations
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from hotline.callbacks.models import CallbackRequest
 from hotline.callers.models import Caller
 
 REFUSALS = {
@@ -17,20 +20,32 @@ REFUSALS = {
     ),
 }
 
+# purpose → what it is. Texts the hotline starts honour both STOP and "no SMS".
+PURPOSES = {
+    "reply": "an adviser's reply on the case",
+    "referral": "the organisations an adviser referred the worker to",
+    "callback_confirmation": "the case reference after a callback request by phone",
+    "callback_gave_up": "'we could not reach you' after the last missed callback",
+    "keyword_answer": "the immediate answer to a text the worker just sent",
+}
+# An immediate answer to the worker's own text (HELP, STATUS, CALL, ...) goes back as
+# TwiML in reply to a message they sent from that phone a moment ago: it is the answer
+# they asked for, so "no SMS" does not silence it; STOP does.
+ANSWERS_TO_THE_WORKER = frozenset({"keyword_answer"})
 
-def sms_refusal(session: Session, caller: Caller) -> str | None:
-    """Why no SMS may go to this worker ("opted_out", "sms_refused"), or None.
 
-    The worker's latest answer to "may we text you?" (asked with a callback request by
-    phone) wins; a worker who only ever texted us has not refused."""
+class UnknownPurpose(ValueError):
+    """An outbound SMS for a reason the gate does not know."""
+
+
+def sms_refusal(session: Session, caller: Caller, purpose: str | None = None) -> str | None:
+    """Why no SMS for `purpose` (None: any text the hotline starts) may go to this
+    worker ("opted_out", "sms_refused"), or None. Only an explicit "no" refuses: a
+    worker never asked has not refused."""
+    if purpose is not None and purpose not in PURPOSES:
+        raise UnknownPurpose(f"unknown SMS purpose {purpose!r}: register it in hotline.sms.gate")
     if caller.sms_opted_out:
         return "opted_out"
-    latest = session.execute(
-        select(CallbackRequest.sms_allowed, CallbackRequest.source)
-        .where(CallbackRequest.caller_id == caller.id)
-        .order_by(CallbackRequest.created_at.desc(), CallbackRequest.id.desc())
-        .limit(1)
-    ).first()
-    if latest is not None and latest.source == "voice" and not latest.sms_allowed:
+    if caller.sms_allowed is False and purpose not in ANSWERS_TO_THE_WORKER:
         return "sms_refused"
     return None

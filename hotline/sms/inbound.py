@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 from hotline import jobs
 from hotline.callbacks.models import CallbackRequest
 from hotline.callbacks.service import request_callback
+from hotline.callers.consent import record_answer
 from hotline.callers.models import Caller
 from hotline.callers.service import create_caller
 from hotline.cases.models import Case
@@ -276,9 +277,6 @@ class _Exchange:
             caller=self.caller,
             language=language or case.language or self._home_country_language() or "en",
             phone=self._sender(),
-            window="any",
-            may_identify=False,
-            sms_allowed=True,
             source="sms",
         )
         self._remember(
@@ -348,6 +346,7 @@ class _Exchange:
         callback.window = window
         case = self.session.get(Case, callback.case_id)
         assert case is not None
+        record_answer(self.session, self.caller, "call_window", window, channel="sms", case=case)
         self.case = case
         self.message.kind = "keyword"
         self.message.case_id = case.id
@@ -433,6 +432,7 @@ class _Exchange:
             return
         reply = queue_sms(
             self.session,
+            purpose="keyword_answer",
             caller=self.caller,
             body=unicodedata.normalize("NFC", body),
             case=self.case,

@@ -24,6 +24,7 @@ from hotline.callers.service import caller_phone
 from hotline.db import utcnow
 from hotline.jobs import RetryLater, job, periodic
 from hotline.runtime import Runtime
+from hotline.sms.gate import sms_refusal
 from hotline.sms.models import OptOutEvent, SmsMessage, advance_status
 from hotline.sms.outbound import status_callback_url
 from hotline.telephony import OPTED_OUT_CODE, TelephonyError, telephony
@@ -90,7 +91,8 @@ def send_sms(runtime: Runtime, *, message_id: int) -> None:
         if message.status != "pending" or message.sid:
             return  # already sent, or decided otherwise: idempotent
         caller = session.scalars(select(Caller).where(Caller.id == message.caller_id)).one()
-        if caller.sms_opted_out:
+        # Asked again: the worker may have sent STOP or said "no SMS" since it was queued.
+        if sms_refusal(session, caller) is not None:
             message.status = "blocked"
             return
         try:

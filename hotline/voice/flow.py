@@ -23,6 +23,7 @@ from twilio.twiml.voice_response import Gather, VoiceResponse
 
 from hotline.agents.models import Agent
 from hotline.callbacks.service import request_callback
+from hotline.callers.consent import notice_heard, record_answer
 from hotline.callers.models import Caller
 from hotline.callers.service import caller_phone, get_or_create_caller
 from hotline.cases.models import Case
@@ -302,9 +303,10 @@ class CallFlow:
         if self.case_status is not None:
             # Skipped in a language with no audio for it yet (`prompts check` shows it).
             speaker.add(self.response, status_prompt(self.case_status))
-        if self.caller is not None and self.caller.privacy_notice_at is None:
-            speaker.add(self.response, "privacy_notice")
-            self.caller.privacy_notice_at = utcnow()
+        first_time = self.caller is not None and self.caller.privacy_notice_at is None
+        if first_time and speaker.add(self.response, "privacy_notice"):
+            assert self.caller is not None
+            notice_heard(self.session, self.caller)
         return self.render_node(self.scripts.menu.start)
 
     def no_voice(self) -> Response:
@@ -330,6 +332,17 @@ class CallFlow:
 
     # --- menu nodes ----------------------------------------------------------------
 
+    def _knows(self, answer: str) -> bool:
+        """Whether the worker already gave this standing answer (asked once only)."""
+        if self.caller is None:
+            return False
+        held = {
+            "window": self.caller.call_window,
+            "may_identify": self.caller.may_identify,
+            "sms_allowed": self.caller.sms_allowed,
+        }
+        return held.get(answer) is not None
+
     def node(self, name: str) -> Node:
         node = self.scripts.menu.nodes.get(name)
         if node is None:
@@ -340,6 +353,8 @@ class CallFlow:
         node = self.node(name)
         if self.caller is None and node.without_caller_id is not None:
             return self.render_node(node.without_caller_id, failures, cue)
+        if node.ask_once is not None and node.skip_to is not None and self._knows(node.ask_once):
+            return self.render_node(node.skip_to, failures, cue)
         speaker = self.speaker
         if node.record is not None:
             return self.render_record(name, attempt=0, cue=cue)
@@ -508,20 +523,22 @@ class CallFlow:
         )
         assert lang is not None
         case = self._case()
-        sms_allowed = bool(answers.get("sms_allowed"))
-        request_callback(
+        # Questions skipped because the worker answered them before are absent here:
+        # their standing answers apply (request_callback reads them).
+        callback = request_callback(
             self.session,
             secret,
             case=case,
             caller=self.caller,
             language=lang.code,
             phone=phone,
-            window=str(answers.get("window", "any")),
-            may_identify=bool(answers.get("may_identify")),
-            sms_allowed=sms_allowed,
+            window=None if answers.get("window") is None else str(answers["window"]),
+            may_identify=_maybe_bool(answers.get("may_identify")),
+            sms_allowed=_maybe_bool(answers.get("sms_allowed")),
             urgent=bool(answers.get("urgent")),
             source="voice",
         )
+        sms_allowed = callback.sms_allowed
         self.update_state(phase="callback_requested")
         speaker = self.speaker
         speaker.add(self.response, "callback_done")
@@ -534,6 +551,7 @@ class CallFlow:
             )
             sent = queue_sms(
                 self.session,
+                purpose="callback_confirmation",
                 caller=self.caller,
                 body=body,
                 case=case,
@@ -639,6 +657,11 @@ INPUT_ACTIONS: dict[str, Callable[[CallFlow, str], bool]] = {
 }
 
 
+def _maybe_bool(value: object) -> bool | None:
+    """An answer given in this call, or None when the question was skipped."""
+    return None if value is None else bool(value)
+
+
 def discard_take(session: Session, recording_sid: str) -> None:
     """A take we do not keep (too short, or re-recorded) is deleted at Twilio by a job:
     it is a worker's voice, and nothing of ours points at it any more."""
@@ -694,6 +717,8 @@ def save_recording(
         return session.scalars(
             select(Voicemail).where(Voicemail.recording_sid == form["RecordingSid"])
         ).one()
+    # Leaving a message after the notice is the worker agreeing to its recording.
+    record_answer(session, caller, "recording", "yes", channel="voice", case=case)
     from hotline.jobs import defer
 
     defer(session, TRANSCRIBE_JOB, voicemail_id=voicemail.id)

@@ -14,6 +14,7 @@ import string
 import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -41,6 +42,8 @@ SET_FIELDS: dict[str, set[object]] = {
     "sms_allowed": {True, False},
     "urgent": {True, False},
 }
+# The answers held per worker (hotline.callers.consent) that `ask_once` may name.
+ASK_ONCE_FIELDS = frozenset({"window", "may_identify", "sms_allowed"})
 _PROMPT_NAME = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
 
 
@@ -111,6 +114,10 @@ class Node:
     record: RecordSpec | None = None
     next: str | None = None
     without_caller_id: str | None = None
+    # A question about one of the worker's standing choices, asked only while it is
+    # unknown; when known, the call goes on to `skip_to` (where every key leads).
+    ask_once: str | None = None
+    skip_to: str | None = None
 
 
 @dataclass(frozen=True)
@@ -292,6 +299,26 @@ def _rel(root: Path, path: Path) -> str:
         return str(path)
 
 
+def _skip_target(
+    field_name: object, keys: dict[str, KeyAction], bad: Callable[[str], None]
+) -> str | None:
+    """Where an `ask_once` question goes when its answer is known: the one node every
+    key leads to, each key having set that answer."""
+    if field_name is None:
+        return None
+    if field_name not in ASK_ONCE_FIELDS:
+        bad(f"ask_once must be one of: {', '.join(sorted(ASK_ONCE_FIELDS))}")
+        return None
+    targets = {spec.goto for spec in keys.values()}
+    if not keys or any(field_name not in spec.set for spec in keys.values()):
+        bad(f"every key must set {field_name}")
+        return None
+    if len(targets) != 1 or None in targets:
+        bad("every key must go to the same node")
+        return None
+    return targets.pop()
+
+
 def _load_menu(root: Path, problems: list[Problem]) -> Menu | None:
     path = root / "menu.yaml"
     data, lines = _read_yaml(path, problems)
@@ -360,6 +387,8 @@ def _load_menu(root: Path, problems: list[Problem]) -> Menu | None:
             record=record_spec,
             next=raw.get("next"),
             without_caller_id=raw.get("without_caller_id"),
+            ask_once=raw.get("ask_once"),
+            skip_to=_skip_target(raw.get("ask_once"), keys, partial(bad, (*where, "ask_once"))),
         )
 
     # Every reference must name a node or an action that exists.

@@ -16,6 +16,7 @@ from hotline.db import utcnow
 from hotline.directory.messages import MESSAGES as DIRECTORY_MESSAGES
 from hotline.reports.messages import MESSAGES as REPORTS_MESSAGES
 from hotline.web.i18n_casework import CASEWORK_MESSAGES
+from hotline.web.i18n_consent import CONSENT_MESSAGES
 
 UI_LANGUAGES = ("en", "ja")
 
@@ -402,7 +403,7 @@ MESSAGES: dict[str, dict[str, str]] = {
 }
 
 
-for _lang, _messages in CASEWORK_MESSAGES.items():
+for _lang, _messages in [*CASEWORK_MESSAGES.items(), *CONSENT_MESSAGES.items()]:
     MESSAGES[_lang].update(_messages)
 
 

@@ -92,7 +92,7 @@ def test_outbound_sms_requests_match_twilios_api_description(
     fake, seen = wire
     with wire_runtime.db.session() as session:
         caller = get_or_create_caller(session, wire_runtime.settings.secret_key, WORKER_NUMBER)
-        message = queue_sms(session, caller=caller, body=body, kind="agent")
+        message = queue_sms(session, purpose="reply", caller=caller, body=body, kind="agent")
         assert message is not None
     run_jobs(wire_runtime)
 

@@ -24,7 +24,9 @@ def queue_from_elsewhere(runtime: Any, body: str, kind: str = "system") -> int |
         caller = session.get(Caller, caller_for(runtime).id)
         assert caller is not None
         case = open_case_for(session, caller)
-        message = queue_sms(session, caller=caller, body=body, case=case, kind=kind)
+        message = queue_sms(
+            session, purpose="reply", caller=caller, body=body, case=case, kind=kind
+        )
         return message.id if message is not None else None
 
 
