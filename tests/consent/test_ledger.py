@@ -15,7 +15,8 @@ from hotline.audit import AuditEvent
 from hotline.callers.models import ConsentEntry, PrivacyNotice
 from hotline.cases.models import Case
 from hotline.runtime import Runtime
-from hotline.voice.scripts import REPO_ROOT, reload_scripts
+from hotline.config import default_data_path
+from hotline.voice.scripts import reload_scripts
 from tests.api.openapi_check import check_response
 from tests.callbacks.builders import auth, make_agent
 from tests.conftest import both_backends
@@ -141,9 +142,9 @@ def test_a_bad_consent_request_is_a_422_and_records_nothing(
 def edited_scripts(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     """A copy of ivr_scripts/ this test may edit, loaded in place of the real one."""
     copy = tmp_path / "ivr_scripts"
-    shutil.copytree(REPO_ROOT / "ivr_scripts", copy)
+    shutil.copytree(default_data_path("ivr_scripts"), copy)
     monkeypatch.setenv("HOTLINE_IVR_SCRIPTS", str(copy))
-    monkeypatch.setenv("HOTLINE_AUDIO_DIR", str(REPO_ROOT / "audio"))
+    monkeypatch.setenv("HOTLINE_AUDIO_DIR", str(default_data_path("audio")))
     reload_scripts()
     yield copy
     monkeypatch.undo()
