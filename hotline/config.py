@@ -22,6 +22,7 @@ from sqlalchemy.exc import ArgumentError
 log = logging.getLogger(__name__)
 
 SECRET_FIELDS = frozenset({"twilio_auth_token", "secret_key"})
+KEY_FIELDS = frozenset({"data_keys"})  # shown by key id only
 
 
 class ConfigError(ValueError):
@@ -59,6 +60,9 @@ class Settings:
     # countries of the supported languages (see hotline.callbacks.tollfraud).
     callback_countries: tuple[str, ...] = ()
     callback_max_attempts: int = 5
+    # Keys for data at rest from HOTLINE_DATA_KEYS, current first; empty means one key
+    # derived from secret_key (see hotline.encryption).
+    data_keys: tuple[tuple[str, bytes], ...] = field(default=(), repr=False)
 
     @property
     def twilio_configured(self) -> bool:
@@ -82,6 +86,8 @@ class Settings:
             value = getattr(self, f.name)
             if f.name in SECRET_FIELDS:
                 value = "set" if value else "unset"
+            elif f.name in KEY_FIELDS:
+                value = [key_id for key_id, _ in value]
             elif f.name == "database_url":
                 value = make_url(value).render_as_string(hide_password=True)
             out[f.name] = str(value) if isinstance(value, Path) else value
@@ -264,6 +270,11 @@ def load_settings(
     if not retention_raw.isdigit() or not 0 <= int(retention_raw) <= 24 * 365:
         raise ConfigError("HOTLINE_RECORDING_RETENTION_HOURS must be a whole number of hours")
 
+    from hotline.encryption import parse_data_keys  # local import: encryption needs Settings
+
+    raw_keys = get("HOTLINE_DATA_KEYS")
+    data_keys = parse_data_keys(raw_keys) if raw_keys else ()
+
     return Settings(
         instance_path=instance,
         database_url=database_url,
@@ -289,4 +300,5 @@ def load_settings(
         sms_flood_limit=int(flood_raw),
         callback_countries=countries,
         callback_max_attempts=int(max_attempts_raw),
+        data_keys=data_keys,
     )

@@ -10,6 +10,7 @@ from hotline.callers.models import Caller
 from hotline.cases.models import Case, CaseEvent, CaseRead, CaseTopic, Referral
 from hotline.db import Base
 from hotline.directory.models import Organisation
+from hotline.encryption.models import DataKeyRecord
 from hotline.jobs.models import OutboxJob
 from hotline.sms.models import OptOutEvent, SmsConversation, SmsMessage
 from hotline.translation.models import Translation, TranslationCacheEntry, TranslationUsage
@@ -30,6 +31,7 @@ __all__ = [
     "CaseEvent",
     "CaseRead",
     "CaseTopic",
+    "DataKeyRecord",
     "OptOutEvent",
     "Organisation",
     "OutboxJob",

@@ -63,13 +63,16 @@ def run_gunicorn(
     banner: str | None = None,
 ) -> None:
     """Serve until stopped; `banner` is printed once the port is bound."""
+    from hotline.encryption import Keyring
+    from hotline.encryption.rotation import verify_data_keys
     from hotline.migrate import upgrade
 
     # Production runs `hotline db upgrade` as its release step, so this is a no-op there;
     # a laptop or a fresh database gets its schema before the first request, not a 500.
     settings.instance_path.mkdir(parents=True, exist_ok=True)
-    upgrade(settings.database_url)
+    upgrade(settings.database_url, keyring=Keyring.from_settings(settings))
     runtime = runtime or Runtime(settings)
+    verify_data_keys(runtime.db)  # before gunicorn: a missing key is one clear line
     set_current(runtime)
     runtime.redis.ping()  # start (or find) the embedded Redis before forking
     options = {

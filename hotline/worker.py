@@ -14,6 +14,7 @@ from rq import SimpleWorker
 from sqlalchemy.engine import make_url
 
 from hotline.config import Settings
+from hotline.encryption.rotation import verify_data_keys
 from hotline.jobs import NOTIFY_CHANNEL, PERIODIC, _load_handlers, queue, relay
 from hotline.logs import configure_logging
 from hotline.runtime import Runtime, set_current
@@ -96,6 +97,7 @@ def run_worker(settings: Settings, *, burst: bool = False, relay_interval: float
     # with a message naming its setting (see hotline.cli), not in a retry loop.
     with runtime.db.engine.connect():
         pass
+    verify_data_keys(runtime.db)
     runtime.redis.ping()
     set_current(runtime)
     _load_handlers()
