@@ -175,7 +175,7 @@ def keyring_of(dialect: Any) -> Keyring:
     keyring = getattr(dialect, DIALECT_ATTRIBUTE, None)
     if keyring is None:
         raise DataKeyError("this database connection has no data keys (see hotline.db.Database)")
-    return keyring  # type: ignore[no-any-return]
+    return keyring
 
 
 class EncryptedText(TypeDecorator[str]):

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import click
+
+if TYPE_CHECKING:
+    from hotline.runtime import Runtime
 
 
 def register(main: click.Group, simulate: click.Group) -> None:
@@ -77,7 +82,7 @@ def register(main: click.Group, simulate: click.Group) -> None:
             click.echo(f"key {key_id} no longer encrypts anything: it may leave HOTLINE_DATA_KEYS")
 
 
-def _checked_runtime():  # type: ignore[no-untyped-def]
+def _checked_runtime() -> Runtime:
     from hotline.cli import settings_or_exit
     from hotline.encryption.rotation import verify_data_keys
     from hotline.runtime import Runtime

@@ -11,8 +11,20 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
-from sqlalchemy import Column, Table, bindparam, func, inspect, select, type_coerce, update
+from sqlalchemy import (
+    Column,
+    LargeBinary,
+    Table,
+    Text,
+    bindparam,
+    func,
+    inspect,
+    select,
+    type_coerce,
+    update,
+)
 from sqlalchemy.types import TypeEngine
 
 from hotline.db import Database, insert_unless_taken, utcnow
@@ -32,7 +44,7 @@ AUDIO_BATCH = 20
 @dataclass(frozen=True)
 class SealedColumn:
     table: Table
-    column: Column  # type: ignore[type-arg]
+    column: Column[Any]
 
     @property
     def name(self) -> str:
@@ -43,11 +55,11 @@ class SealedColumn:
         return isinstance(self.column.type, EncryptedBytes)
 
     @property
-    def raw_type(self) -> TypeEngine:  # type: ignore[type-arg]
-        return self.column.type.impl_instance  # type: ignore[attr-defined,no-any-return]
+    def raw_type(self) -> TypeEngine[Any]:
+        return LargeBinary() if self.binary else Text()
 
     @property
-    def raw(self):  # type: ignore[no-untyped-def]
+    def raw(self) -> Any:
         """The column as stored, bypassing decryption."""
         return type_coerce(self.column, self.raw_type)
 
