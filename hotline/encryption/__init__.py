@@ -150,7 +150,11 @@ class Keyring:
             raise DataKeyError(
                 f"a stored value of {context} is not encrypted: run `hotline db upgrade`"
             )
-        raw = f"{MAGIC}{key_id}:".encode("ascii") + base64.b64decode(encoded)
+        try:
+            sealed = base64.b64decode(encoded, validate=True)
+        except (binascii.Error, ValueError):
+            raise DataKeyError(f"a stored value of {context} is damaged (not base64)") from None
+        raw = f"{MAGIC}{key_id}:".encode("ascii") + sealed
         return self.open(raw, context).decode("utf-8")
 
 

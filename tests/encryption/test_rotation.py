@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from hotline import create_app
 from hotline.cases.models import CaseEvent
@@ -229,3 +229,19 @@ def test_malformed_data_keys_stop_start_up_naming_the_variable(
     with pytest.raises(ConfigError, match=message) as raised:
         load_settings({"HOTLINE_DATA_KEYS": value}, instance_path=tmp_path)
     assert "HOTLINE_DATA_KEYS" in str(raised.value)
+
+
+@both_backends
+def test_a_value_altered_in_the_database_is_refused_not_returned(
+    old_runtime: Runtime, fake_twilio: Any
+) -> None:
+    fill(old_runtime, fake_twilio)
+    with old_runtime.db.session() as session:
+        session.execute(
+            text(
+                "UPDATE sms_messages SET body = substr(body, 1, length(body) - 8) || 'AAAAAAAA'"
+                " WHERE id = (SELECT min(id) FROM sms_messages)"
+            )
+        )
+    with pytest.raises(DataKeyError, match="or the value was altered"):
+        read_all(old_runtime)

@@ -33,6 +33,8 @@ SEALED = (
     ("case_events", "body", False),
     ("voicemails", "transcript", False),
     ("translations", "text", False),
+    ("callback_requests", "note", False),
+    ("callback_attempts", "note", False),
     ("voicemail_audio", "audio", True),
     ("prompt_recordings", "audio", True),
 )
