@@ -172,7 +172,7 @@ def _split(stored: bytes) -> tuple[str, bytes]:
     end = stored.find(b":", len(magic), len(magic) + 33)
     if not stored.startswith(magic) or end < 0:
         raise DataKeyError("a stored value is not encrypted: run `hotline db upgrade`")
-    return stored[len(magic) : end].decode("ascii"), stored[end + 1 :]
+    return stored[len(magic) : end].decode("ascii", "replace"), stored[end + 1 :]
 
 
 def keyring_of(dialect: Any) -> Keyring:
