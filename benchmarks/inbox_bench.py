@@ -32,6 +32,7 @@ from hotline.agents.auth import create_agent
 from hotline.cases.topics import TOPIC_CODES
 from hotline.config import Settings
 from hotline.crypto import encrypt_phone
+from hotline.encryption import Keyring, derived_key
 from hotline.languages import LANGUAGES
 from hotline.runtime import Runtime
 
@@ -52,6 +53,8 @@ def load(url: str, size: int, messages_per_case: int) -> None:
     languages = "ARRAY[" + ",".join(f"'{c}'" for c in CODES) + "]"
     topics = "ARRAY[" + ",".join(f"'{t}'" for t in TOPIC_CODES) + "]"
     phone = encrypt_phone(SECRET, "+819000000001")
+    # Bodies are stored encrypted, as the hotline stores them (one sealed text, copied).
+    body = Keyring(derived_key(SECRET)).seal_text("message", "sms_messages.body")
     # The SQL below is built from constants of this script only.
     with engine.begin() as conn:
         conn.execute(
@@ -90,11 +93,11 @@ def load(url: str, size: int, messages_per_case: int) -> None:
                 "INSERT INTO sms_messages (direction, kind, caller_id, case_id, body, language, "
                 "status, segments, num_media, created_at, updated_at) "
                 "SELECT CASE WHEN m % 2 = 0 THEN 'in' ELSE 'out' END, 'worker', c.id, c.id, "
-                "'message ' || m, c.language, 'received', 1, 0, "
+                ":body, c.language, 'received', 1, 0, "
                 "c.created_at + (m || ' minutes')::interval, now() "
                 "FROM cases AS c, generate_series(1, :m) AS m"
             ),
-            {"m": messages_per_case},
+            {"m": messages_per_case, "body": body},
         )
         for table in ("callers", "cases"):
             conn.execute(

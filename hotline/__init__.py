@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from flask import Flask, Response, abort, g, jsonify, request
@@ -16,6 +17,8 @@ from hotline.runtime import PENDING_PUSH_KEY, Runtime, set_current
 
 __all__ = ["create_app"]
 
+log = logging.getLogger(__name__)
+
 
 def create_app(settings: Settings | None = None, *, runtime: Runtime | None = None) -> Flask:
     """Build the web application: webhooks, the agent API and UI, and health checks."""
@@ -24,6 +27,7 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
         runtime = Runtime(settings or load_settings())
         set_current(runtime)
     settings = runtime.settings
+    _check_data_keys(runtime)
 
     app = Flask(__name__, instance_path=str(settings.instance_path))
     app.config.update(
@@ -47,6 +51,19 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
     _register_error_handlers(app)
     _register_blueprints(app)
     return app
+
+
+def _check_data_keys(runtime: Runtime) -> None:
+    """A missing or wrong data key stops start-up (DataKeyError) rather than failing on
+    the first read. An unreachable database is left to the health check and to requests,
+    which answer 503 until it is back."""
+    from hotline.encryption.rotation import verify_data_keys
+    from hotline.unreachable import UNREACHABLE_ERRORS
+
+    try:
+        verify_data_keys(runtime.db)
+    except UNREACHABLE_ERRORS:
+        log.warning("database unreachable at start-up: data keys not checked yet")
 
 
 class DatabaseId(IntegerConverter):

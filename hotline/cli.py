@@ -25,6 +25,7 @@ DOMAIN_CLIS = (
     "hotline.web.cli",
     "hotline.directory.cli",
     "hotline.privacy.cli",
+    "hotline.encryption.cli",
 )
 
 
@@ -36,7 +37,8 @@ def settings_or_exit() -> Settings:
 
 
 class HotlineGroup(click.Group):
-    """Turns an unreachable database or Redis into one line naming the setting to check."""
+    """Turns an unreachable database or Redis, or a configuration error found after start
+    (such as a missing data key), into one line naming the setting to check."""
 
     def invoke(self, ctx: click.Context) -> Any:
         from hotline.unreachable import UNREACHABLE_ERRORS, describe
@@ -45,6 +47,8 @@ class HotlineGroup(click.Group):
             return super().invoke(ctx)
         except UNREACHABLE_ERRORS as exc:
             raise click.ClickException(describe(exc)) from None
+        except ConfigError as exc:  # e.g. a data key missing for stored data
+            raise click.ClickException(f"configuration error: {exc}") from None
 
 
 def public_url_or(base_url: str) -> Settings:
@@ -137,11 +141,12 @@ def db() -> None:
 @click.option("--revision", default="head", show_default=True)
 def db_upgrade(revision: str) -> None:
     """Apply Alembic migrations up to REVISION (the latest by default)."""
+    from hotline.encryption import Keyring
     from hotline.migrate import upgrade
 
     settings = settings_or_exit()
     settings.instance_path.mkdir(parents=True, exist_ok=True)
-    upgrade(settings.database_url, revision)
+    upgrade(settings.database_url, revision, keyring=Keyring.from_settings(settings))
     click.echo("database is up to date")
 
 

@@ -27,6 +27,7 @@ from hotline.instance import private_folder
 log = logging.getLogger(__name__)
 
 SECRET_FIELDS = frozenset({"twilio_auth_token", "secret_key", "metrics_token"})
+KEY_FIELDS = frozenset({"data_keys"})  # shown by key id only
 MIN_SECRET_KEY_LENGTH = 16
 # The folders of data read at run time; a wheel installs them under <prefix>/share/hotline.
 DATA_FOLDERS = {"ivr_scripts": "HOTLINE_IVR_SCRIPTS", "audio": "HOTLINE_AUDIO_DIR"}
@@ -101,6 +102,9 @@ class Settings:
     retain_voicemail_audio_days: int = 30
     retain_content_days: int = 365
     retain_audit_days: int = 3 * 365
+    # Keys for data at rest from HOTLINE_DATA_KEYS, current first; empty means one key
+    # derived from secret_key (see hotline.encryption).
+    data_keys: tuple[tuple[str, bytes], ...] = field(default=(), repr=False)
 
     @property
     def twilio_configured(self) -> bool:
@@ -124,6 +128,8 @@ class Settings:
             value = getattr(self, f.name)
             if f.name in SECRET_FIELDS:
                 value = "set" if value else "unset"
+            elif f.name in KEY_FIELDS:
+                value = [key_id for key_id, _ in value]
             elif f.name == "database_url":
                 value = make_url(value).render_as_string(hide_password=True)
             elif f.name == "redis_url" and value:
@@ -370,6 +376,10 @@ def load_settings(
                     "HOTLINE_METRICS_NETWORKS must be networks like 10.0.0.0/8,127.0.0.1"
                 ) from exc
     retention = read_retention(env)
+    from hotline.encryption import parse_data_keys  # local import: encryption needs Settings
+
+    raw_keys = get("HOTLINE_DATA_KEYS")
+    data_keys = parse_data_keys(raw_keys) if raw_keys else ()
 
     return Settings(
         instance_path=instance,
@@ -404,4 +414,5 @@ def load_settings(
         retain_voicemail_audio_days=retention["HOTLINE_RETAIN_VOICEMAIL_AUDIO_DAYS"],
         retain_content_days=retention["HOTLINE_RETAIN_CONTENT_DAYS"],
         retain_audit_days=retention["HOTLINE_RETAIN_AUDIT_DAYS"],
+        data_keys=data_keys,
     )

@@ -38,6 +38,17 @@ def _record_key(secret: str) -> Fernet:
     return Fernet(base64.urlsafe_b64encode(_derive(secret, b"record-encryption")))
 
 
+@lru_cache(maxsize=8)
+def _cache_lookup_key(secret: str) -> bytes:
+    return _derive(secret, b"translation-cache-lookup")
+
+
+def text_lookup_hash(secret: str, text: str) -> str:
+    """Keyed hash of a text for cache look-ups: without the secret, a stored hash cannot
+    be confirmed against a guessed message."""
+    return hmac.new(_cache_lookup_key(secret), text.encode("utf-8"), hashlib.sha256).hexdigest()
+
+
 def encrypt_text(secret: str, text: str) -> str:
     """Encrypt a stored document that may quote a number (e.g. replayed TwiML)."""
     return _record_key(secret).encrypt(text.encode("utf-8")).decode("ascii")

@@ -210,12 +210,19 @@ def _configure_sqlite(engine: Engine) -> None:
 
 
 class Database:
-    """The engine and session factory of one process."""
+    """The engine and session factory of one process.
 
-    def __init__(self, url: str, **engine_kwargs: Any) -> None:
+    The keyring (hotline.encryption) rides on the engine's dialect, where the encrypted
+    column types find it: each database, and so each test, has its own keys.
+    """
+
+    def __init__(self, url: str, *, keyring: Any = None, **engine_kwargs: Any) -> None:
         self.url = url
         engine_kwargs.setdefault("statement_timeout", STATEMENT_TIMEOUT)
         self.engine = make_engine(url, **engine_kwargs)
+        self.keyring = keyring
+        if keyring is not None:
+            self.engine.dialect.hotline_keyring = keyring  # type: ignore[attr-defined]
         self.sessionmaker = sessionmaker(self.engine, expire_on_commit=False)
 
     @property

@@ -104,10 +104,11 @@ def register(main: click.Group, simulate: click.Group) -> None:
     def demo_seed() -> None:
         """Add demo agents, cases and callback requests (once)."""
         from hotline.cli import settings_or_exit
+        from hotline.encryption import Keyring
         from hotline.migrate import upgrade
 
         settings = settings_or_exit()
-        upgrade(settings.database_url)
+        upgrade(settings.database_url, keyring=Keyring.from_settings(settings))
         _print_tokens(seed(settings))
 
     @main.command()
@@ -116,6 +117,7 @@ def register(main: click.Group, simulate: click.Group) -> None:
     def dev(host: str, port: int) -> None:
         """Everything on one machine: migrate, seed demo data, run a worker and the web app."""
         from hotline.cli import claim_port, local_url, public_url_or
+        from hotline.encryption import Keyring
         from hotline.migrate import upgrade
         from hotline.runtime import Runtime
         from hotline.server import run_gunicorn
@@ -123,7 +125,7 @@ def register(main: click.Group, simulate: click.Group) -> None:
         settings = public_url_or(local_url(host, port))
         claim_port(host, port, "`make run PORT={port}` or `hotline dev --port {port}`")
         private_folder(settings.instance_path)
-        upgrade(settings.database_url)
+        upgrade(settings.database_url, keyring=Keyring.from_settings(settings))
         _print_tokens(seed(settings))
         env: dict[str, Any] = dict(os.environ)
         env.setdefault("HOTLINE_INSTANCE_PATH", str(settings.instance_path))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from importlib import resources
+from typing import Any
 
 from alembic import command
 from alembic.config import Config
@@ -15,8 +16,20 @@ def alembic_config(database_url: str) -> Config:
     return cfg
 
 
-def upgrade(database_url: str, revision: str = "head") -> None:
-    command.upgrade(alembic_config(database_url), revision)
+def upgrade(database_url: str, revision: str = "head", *, keyring: Any = None) -> None:
+    """Migrate to `revision`; `keyring` seals existing data where a migration needs it
+    (without one, a migration that meets such data reads the keys from the environment)."""
+    cfg = alembic_config(database_url)
+    if keyring is not None:
+        cfg.attributes["hotline.keyring"] = keyring
+    command.upgrade(cfg, revision)
+
+
+def downgrade(database_url: str, revision: str, *, keyring: Any = None) -> None:
+    cfg = alembic_config(database_url)
+    if keyring is not None:
+        cfg.attributes["hotline.keyring"] = keyring
+    command.downgrade(cfg, revision)
 
 
 def current_heads(database_url: str) -> set[str]:

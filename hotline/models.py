@@ -10,6 +10,7 @@ from hotline.callers.models import Caller, ConsentEntry, PrivacyNotice
 from hotline.cases.models import Case, CaseEvent, CaseRead, CaseTopic, Referral
 from hotline.db import Base
 from hotline.directory.models import Organisation
+from hotline.encryption.models import DataKeyRecord
 from hotline.jobs.models import OutboxJob
 from hotline.preflight import KeyCheck
 from hotline.reports import models as _report_indexes  # noqa: F401
@@ -33,6 +34,7 @@ __all__ = [
     "CaseRead",
     "CaseTopic",
     "ConsentEntry",
+    "DataKeyRecord",
     "KeyCheck",
     "OptOutEvent",
     "Organisation",

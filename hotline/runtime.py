@@ -26,7 +26,9 @@ PENDING_PUSH_KEY = "hotline.pending_outbox_ids"
 class Runtime:
     def __init__(self, settings: Settings, *, redis_client: redis.Redis | None = None) -> None:
         self.settings = settings
-        self.db = Database(settings.database_url)
+        from hotline.encryption import Keyring
+
+        self.db = Database(settings.database_url, keyring=Keyring.from_settings(settings))
         self._redis = redis_client
         event.listen(self.db.sessionmaker, "after_commit", _collect_committed_jobs)
         event.listen(self.db.sessionmaker, "after_soft_rollback", _forget_jobs)

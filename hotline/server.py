@@ -84,14 +84,17 @@ def run_gunicorn(
     banner: str | None = None,
 ) -> None:
     """Serve until stopped; `banner` is printed once the port is bound."""
+    from hotline.encryption import Keyring
+    from hotline.encryption.rotation import verify_data_keys
     from hotline.migrate import upgrade
     from hotline.preflight import require_ready
 
     # Production runs `hotline db upgrade` as its release step, so this is a no-op there;
     # a laptop or a fresh database gets its schema before the first request, not a 500.
     private_folder(settings.instance_path)
-    upgrade(settings.database_url)
+    upgrade(settings.database_url, keyring=Keyring.from_settings(settings))
     runtime = runtime or Runtime(settings)
+    verify_data_keys(runtime.db)  # before gunicorn: a missing key is one clear line
     require_ready(settings, runtime.db)  # broken scripts or a wrong key: refuse to start
     set_current(runtime)
     runtime.redis.ping()  # start (or find) the embedded Redis before forking

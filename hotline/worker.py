@@ -14,6 +14,7 @@ from rq import SimpleWorker
 from sqlalchemy.engine import make_url
 
 from hotline.config import Settings
+from hotline.encryption.rotation import verify_data_keys
 from hotline.jobs import NOTIFY_CHANNEL, PERIODIC, _load_handlers, queue, relay
 from hotline.logs import configure_logging
 from hotline.preflight import require_ready
@@ -97,6 +98,7 @@ def run_worker(settings: Settings, *, burst: bool = False, relay_interval: float
     # one line naming its setting (see hotline.cli), and the process manager starts it again.
     with runtime.db.engine.connect():
         pass
+    verify_data_keys(runtime.db)
     runtime.redis.ping()
     # Broken scripts or a wrong key: refuse to start, listing every problem.
     require_ready(settings, runtime.db)

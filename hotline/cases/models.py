@@ -3,10 +3,11 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Index, String, Text, text
+from sqlalchemy import JSON, Boolean, ForeignKey, Index, String, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from hotline.db import Base, utcnow
+from hotline.encryption import EncryptedText
 
 # A case's life: worked while `open`, `waiting` for the worker's answer, `referred` to an
 # organisation that gives remedy, then `closed` with an outcome. Any worker contact
@@ -109,7 +110,7 @@ class CaseEvent(Base):
     at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     agent_id: Mapped[int | None] = mapped_column(ForeignKey("agents.id"))
     kind: Mapped[str] = mapped_column(String(24))
-    body: Mapped[str | None] = mapped_column(Text)
+    body: Mapped[str | None] = mapped_column(EncryptedText("case_events.body"))
     detail: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 
 

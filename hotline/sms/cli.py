@@ -97,13 +97,14 @@ def _in_process(settings: Any, params: dict[str, str], headers: dict[str, str]) 
     import redis
 
     from hotline import create_app
+    from hotline.encryption import Keyring
     from hotline.instance import private_folder
     from hotline.migrate import upgrade
     from hotline.runtime import Runtime
 
     if settings.database_url.startswith("sqlite"):
         private_folder(settings.instance_path)
-        upgrade(settings.database_url)
+        upgrade(settings.database_url, keyring=Keyring.from_settings(settings))
     client = None
     if settings.redis_url is None:
         # No embedded Redis is started for one request: the jobs wait in the outbox,

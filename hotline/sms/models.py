@@ -3,10 +3,11 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import JSON, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from hotline.db import Base, utcnow
+from hotline.encryption import EncryptedText
 
 # Twilio's message statuses in the order they can happen; a status only moves forward.
 SMS_STATUS_ORDER = (
@@ -40,7 +41,7 @@ class SmsMessage(Base):
     caller_id: Mapped[int] = mapped_column(ForeignKey("callers.id"), index=True)
     case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"))
     agent_id: Mapped[int | None] = mapped_column(ForeignKey("agents.id"))
-    body: Mapped[str] = mapped_column(Text)
+    body: Mapped[str] = mapped_column(EncryptedText("sms_messages.body"))
     language: Mapped[str | None] = mapped_column(String(8))
     status: Mapped[str] = mapped_column(String(16), default="pending")
     error_code: Mapped[int | None] = mapped_column(Integer)

@@ -2,10 +2,11 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import Boolean, Date, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, Date, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from hotline.db import Base, utcnow
+from hotline.encryption import EncryptedText
 
 TRANSLATION_STATUSES = ("pending", "done", "failed", "not_configured")
 
@@ -28,7 +29,7 @@ class Translation(Base):
     target_language: Mapped[str] = mapped_column(String(8))
     # pending | done | failed | not_configured
     status: Mapped[str] = mapped_column(String(16), default="pending")
-    text: Mapped[str | None] = mapped_column(Text)
+    text: Mapped[str | None] = mapped_column(EncryptedText("translations.text"))
     provider: Mapped[str | None] = mapped_column(String(32))
     error: Mapped[str | None] = mapped_column(String(255))
     # Set while a worker is translating the pending rows of this text; a claim older
@@ -41,9 +42,9 @@ class Translation(Base):
 class TranslationCacheEntry(Base):
     """What Google answered for one redacted text, so the same text is never sent twice.
 
-    The key is a hash of the text exactly as it would be sent (already redacted, with
-    placeholders) and the language pair: no personal data is stored here, and two
-    messages that differ only in a phone number share an entry. A `pending` entry is a
+    The key is a keyed hash (HMAC) of the text exactly as it would be sent (already
+    redacted, with placeholders) and the language pair, and the answer is encrypted:
+    two messages that differ only in a phone number share an entry. A `pending` entry is a
     claim by the worker that is asking Google right now; others wait for its answer.
     """
 
@@ -56,7 +57,7 @@ class TranslationCacheEntry(Base):
     source_language: Mapped[str] = mapped_column(String(16))  # "" when detected by Google
     target_language: Mapped[str] = mapped_column(String(16))  # "" for detection
     status: Mapped[str] = mapped_column(String(16), default="pending")  # pending | done
-    result: Mapped[str | None] = mapped_column(Text)
+    result: Mapped[str | None] = mapped_column(EncryptedText("translation_cache.result"))
     confidence: Mapped[float | None]
     characters: Mapped[int] = mapped_column(Integer, default=0)
     hits: Mapped[int] = mapped_column(Integer, default=0)

@@ -11,7 +11,6 @@ answer). Each call to Google and each cache hit is written to `TranslationUsage`
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -23,6 +22,7 @@ from sqlalchemy import delete, func, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from hotline.crypto import text_lookup_hash
 from hotline.db import TOKYO, utcnow
 from hotline.languages import LANGUAGES
 from hotline.translation.google import GoogleTranslate, ProviderError
@@ -72,8 +72,10 @@ class Detection:
     cached: bool
 
 
-def _cache_key(kind: str, source: str, target: str, content: str) -> str:
-    return hashlib.sha256("\x1f".join((kind, source, target, content)).encode()).hexdigest()
+def _cache_key(runtime: Runtime, kind: str, source: str, target: str, content: str) -> str:
+    return text_lookup_hash(
+        runtime.settings.secret_key, "\x1f".join((kind, source, target, content))
+    )
 
 
 def _record_usage(
@@ -131,7 +133,7 @@ def _cached_call(
     runs in the same transaction that records the answer, so the caller's own write
     costs no extra commit.
     """
-    key = _cache_key(kind, source, target, content)
+    key = _cache_key(runtime, kind, source, target, content)
     usage_language = target or "detect"
     deadline = time.monotonic() + WAIT_FOR_CLAIM_SECONDS
     while True:
@@ -437,7 +439,7 @@ def translate_many(
                 continue
             protected = protect(clean, source=req.source, target=req.target)
             src, tgt = google_code(req.source), google_code(req.target)
-            key = _cache_key("translate", src, tgt, protected.html)
+            key = _cache_key(runtime, "translate", src, tgt, protected.html)
             prepared[i] = (protected, key, src, tgt)
         keys = {key for _, key, _, _ in prepared.values()}
         entries = {
@@ -508,7 +510,9 @@ def translate_many(
         for (src, tgt, content), translated in results.items():
             db.execute(
                 update(TranslationCacheEntry)
-                .where(TranslationCacheEntry.key == _cache_key("translate", src, tgt, content))
+                .where(
+                    TranslationCacheEntry.key == _cache_key(runtime, "translate", src, tgt, content)
+                )
                 .values(status="done", result=translated, characters=len(content))
             )
             _record_usage(db, kind="translate", language=tgt, characters=len(content))

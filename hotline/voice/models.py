@@ -3,10 +3,11 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, LargeBinary, String, Text
+from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from hotline.db import Base, utcnow
+from hotline.encryption import EncryptedBytes, EncryptedText
 
 
 class Call(Base):
@@ -46,7 +47,7 @@ class Voicemail(Base):
     language: Mapped[str | None] = mapped_column(String(8))
     # pending | done | not_configured | failed
     transcription_status: Mapped[str] = mapped_column(String(16), default="pending")
-    transcript: Mapped[str | None] = mapped_column(Text)
+    transcript: Mapped[str | None] = mapped_column(EncryptedText("voicemails.transcript"))
     transcript_confidence: Mapped[float | None]
     twilio_deleted_at: Mapped[dt.datetime | None]
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
@@ -66,7 +67,7 @@ class VoicemailAudio(Base):
     voicemail_id: Mapped[int] = mapped_column(
         ForeignKey("voicemails.id", ondelete="CASCADE"), unique=True
     )
-    audio: Mapped[bytes] = mapped_column(LargeBinary)
+    audio: Mapped[bytes] = mapped_column(EncryptedBytes("voicemail_audio.audio"))
     content_type: Mapped[str] = mapped_column(String(64), default="audio/wav")
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
@@ -88,7 +89,7 @@ class PromptRecording(Base):
     recording_sid: Mapped[str] = mapped_column(String(64), unique=True)
     recording_url: Mapped[str] = mapped_column(String(512))
     duration_seconds: Mapped[int | None] = mapped_column(Integer)
-    audio: Mapped[bytes | None] = mapped_column(LargeBinary)
+    audio: Mapped[bytes | None] = mapped_column(EncryptedBytes("prompt_recordings.audio"))
     status: Mapped[str] = mapped_column(String(16), default="kept")  # kept | replaced
     reviewed: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)

@@ -43,8 +43,9 @@ class Before:
 def _known_numbers(settings: Settings, numbers: list[str]) -> set[str] | None:
     from hotline.callers.service import find_caller
     from hotline.db import Database
+    from hotline.encryption import Keyring
 
-    database = Database(settings.database_url)
+    database = Database(settings.database_url, keyring=Keyring.from_settings(settings))
     try:
         with database.session() as session:
             return {n for n in numbers if find_caller(session, settings.secret_key, n)}
@@ -65,8 +66,9 @@ def fresh_number(settings: Settings) -> str:
 def caller_before(settings: Settings, number: str) -> Before:
     from hotline.callers.service import find_caller
     from hotline.db import Database
+    from hotline.encryption import Keyring
 
-    database = Database(settings.database_url)
+    database = Database(settings.database_url, keyring=Keyring.from_settings(settings))
     try:
         with database.session() as session:
             caller = find_caller(session, settings.secret_key, number)
@@ -99,11 +101,12 @@ def created_by_call(settings: Settings, call_sid: str, before: Before) -> list[s
     from hotline.callbacks.models import CallbackRequest
     from hotline.cases.models import Case
     from hotline.db import Database
+    from hotline.encryption import Keyring
     from hotline.voice.models import Call, Voicemail
 
     if not before.readable:
         return ["created: (the database is not readable from here)"]
-    database = Database(settings.database_url)
+    database = Database(settings.database_url, keyring=Keyring.from_settings(settings))
     lines: list[str] = []
     try:
         with database.session() as session:

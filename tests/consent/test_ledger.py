@@ -14,8 +14,8 @@ from sqlalchemy import select
 from hotline.audit import AuditEvent
 from hotline.callers.models import ConsentEntry, PrivacyNotice
 from hotline.cases.models import Case
-from hotline.runtime import Runtime
 from hotline.config import default_data_path
+from hotline.runtime import Runtime
 from hotline.voice.scripts import reload_scripts
 from tests.api.openapi_check import check_response
 from tests.callbacks.builders import auth, make_agent
