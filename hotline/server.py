@@ -94,8 +94,8 @@ def run_gunicorn(
     private_folder(settings.instance_path)
     upgrade(settings.database_url, keyring=Keyring.from_settings(settings))
     runtime = runtime or Runtime(settings)
-    verify_data_keys(runtime.db)  # before gunicorn: a missing key is one clear line
     require_ready(settings, runtime.db)  # broken scripts or a wrong key: refuse to start
+    verify_data_keys(runtime.db)  # before gunicorn: a missing data key is one clear line
     set_current(runtime)
     runtime.redis.ping()  # start (or find) the embedded Redis before forking
     _prepare_metrics_dir(settings.instance_path)

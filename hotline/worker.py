@@ -98,10 +98,10 @@ def run_worker(settings: Settings, *, burst: bool = False, relay_interval: float
     # one line naming its setting (see hotline.cli), and the process manager starts it again.
     with runtime.db.engine.connect():
         pass
-    verify_data_keys(runtime.db)
     runtime.redis.ping()
     # Broken scripts or a wrong key: refuse to start, listing every problem.
     require_ready(settings, runtime.db)
+    verify_data_keys(runtime.db)
     set_current(runtime)
     _load_handlers()
     if burst:

@@ -43,7 +43,7 @@ def test_upgrade_encrypts_rows_written_in_clear_and_downgrade_restores_them(
     runtime.db.dispose()
 
     try:
-        downgrade(url, "0003", keyring=keyring)
+        downgrade(url, "0010", keyring=keyring)
         assert raw(url, "SELECT body FROM sms_messages WHERE direction = 'in'") == [BODY]
         assert raw(url, "SELECT audio FROM voicemail_audio") == [audio]
     finally:
