@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 
 from hotline.audit import record
 from hotline.callbacks.models import CallbackAttempt, CallbackRequest
-from hotline.callers.models import Caller
+from hotline.callers.models import Caller, ConsentEntry
 from hotline.callers.service import find_caller
 from hotline.cases.models import Case, CaseEvent, CaseTopic, Referral
 from hotline.privacy.retention import (
@@ -100,6 +100,21 @@ def export(runtime: Runtime, number: str, folder: Path) -> Export:
                     select(OptOutEvent)
                     .where(OptOutEvent.caller_id == caller.id)
                     .order_by(OptOutEvent.at, OptOutEvent.id)
+                )
+            ],
+            "consent_history": [
+                {
+                    "subject": e.subject,
+                    "value": e.value,
+                    "channel": e.channel,
+                    "notice_version": e.notice_version,
+                    "case": case_refs.get(e.case_id or 0),
+                    "at": _when(e.at),
+                }
+                for e in session.scalars(
+                    select(ConsentEntry)
+                    .where(ConsentEntry.caller_id == caller.id)
+                    .order_by(ConsentEntry.at, ConsentEntry.id)
                 )
             ],
             "cases": [],
@@ -330,6 +345,7 @@ def _erase_ours(session: Session, caller_id: int) -> None:
     )
     session.execute(update(Call).where(Call.caller_id == caller_id).values(ivr_state=None))
     session.execute(delete(OptOutEvent).where(OptOutEvent.caller_id == caller_id))
+    session.execute(delete(ConsentEntry).where(ConsentEntry.caller_id == caller_id))
     session.execute(delete(SmsConversation).where(SmsConversation.caller_id == caller_id))
     session.execute(
         update(Caller)

@@ -13,6 +13,8 @@ from sqlalchemy import select, text
 
 from hotline.agents.auth import create_agent
 from hotline.audit import AuditEvent
+from hotline.callers.consent import record_answer
+from hotline.callers.models import ConsentEntry
 from hotline.callers.service import find_caller, get_or_create_caller
 from hotline.cases.models import Case, CaseEvent, CaseTopic
 from hotline.cli import main
@@ -115,6 +117,10 @@ def test_export_then_erase_leaves_nothing_readable_about_the_worker(
     other = make_history(runtime, OTHER, opened=utcnow() - DAY, closed=None, words="zulu")
     env = _env(runtime, fake_twilio)
     out = tmp_path / "export"
+    with runtime.db.session() as s:  # a choice the worker told an adviser: exported, erased
+        caller = find_caller(s, runtime.settings.secret_key, NUMBER)
+        assert caller is not None
+        record_answer(s, caller, "sms", "no", channel="agent")
 
     exported = CliRunner().invoke(
         main, ["worker-data", "export", "--number", NUMBER, "--out", str(out), "--yes"], env=env
@@ -136,6 +142,9 @@ def test_export_then_erase_leaves_nothing_readable_about_the_worker(
     audio = {(out / v["audio_file"]).read_bytes() for c in data["cases"] for v in c["voicemails"]}
     assert audio == {b.audio for b in built}
     assert [e["action"] for e in data["opt_out_history"]] == ["stop", "stop"]
+    assert ("sms", "no", "agent") in {
+        (e["subject"], e["value"], e["channel"]) for e in data["consent_history"]
+    }
     assert "zulu" not in (out / "worker-data.json").read_text("utf-8")
 
     if runtime.db.is_sqlite:
@@ -168,6 +177,7 @@ def test_export_then_erase_leaves_nothing_readable_about_the_worker(
     assert not {b.audio for b in built} & set(blobs)
     with runtime.db.session() as s:
         assert find_caller(s, runtime.settings.secret_key, NUMBER) is None
+        assert s.scalars(select(ConsentEntry).where(ConsentEntry.channel == "agent")).all() == []
         # The anonymised statistics stay: both cases, their language, topics and outcome.
         cases = [s.get(Case, b.case_id) for b in built]
         assert [(c.language, c.status, c.outcome) for c in cases if c] == [
