@@ -305,6 +305,7 @@ PATHS: dict[str, Any] = {
 
 def document() -> dict[str, Any]:
     """The whole OpenAPI document; every operation but this one needs a Bearer token."""
+    from hotline.agents.waiting_api import OPENAPI as WAITING
     from hotline.cases.handover_api import OPENAPI as HANDOVER
     from hotline.reports.api import OPENAPI as REPORTS
 
@@ -323,6 +324,7 @@ def document() -> dict[str, Any]:
             **CASEWORK_PATHS,
             **DIRECTORY_PATHS,
             **HANDOVER["paths"],
+            **WAITING["paths"],
             **REPORTS["paths"],
             "/api/openapi.json": {
                 "get": {
@@ -344,6 +346,7 @@ def document() -> dict[str, Any]:
                 **CASEWORK_SCHEMAS,
                 **DIRECTORY_SCHEMAS,
                 **HANDOVER["schemas"],
+                **WAITING["schemas"],
                 **REPORTS["schemas"],
             },
             "securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer"}},

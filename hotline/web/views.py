@@ -29,7 +29,7 @@ from flask.typing import ResponseReturnValue
 from werkzeug.exceptions import HTTPException
 
 from hotline.agents import cases as case_service
-from hotline.agents import live
+from hotline.agents import live, presence
 from hotline.agents import replies as reply_service
 from hotline.audit import record
 from hotline.callbacks import queue as callback_queue
@@ -71,6 +71,12 @@ def _load_agent_and_check_csrf() -> None:
         return
     g.agent = security.current_agent(g.db)
     security.check_csrf()
+    if (
+        g.agent is not None
+        and not floor.is_poll_without_activity()
+        and presence.note_activity(g.db, runtime().settings, g.agent)
+    ):
+        g.db.commit()
 
 
 @bp.after_request
@@ -193,6 +199,7 @@ def sign_in() -> ResponseReturnValue:
 def sign_out() -> ResponseReturnValue:
     if g.agent is not None:
         record(g.db, "web.sign_out", "agent", g.agent.id, agent_id=g.agent.id)
+        presence.signed_out(g.db, g.agent)
     security.end_session(g.db)
     g.db.commit()
     return redirect(url_for("web.sign_in"))
@@ -500,4 +507,4 @@ def _usage_by_language(usage: Any) -> list[tuple[str, int, int, int]]:
 from hotline.cases import handover_views  # noqa: E402, F401
 from hotline.directory import views as directory_views  # noqa: E402, F401
 from hotline.reports import views as reports_views  # noqa: E402, F401
-from hotline.web import casework_views  # noqa: E402  (registers the casework pages)
+from hotline.web import casework_views, floor  # noqa: E402  (register their pages)
