@@ -24,7 +24,7 @@ from hotline.db import utcnow
 from hotline.voice.models import Call
 
 # Clients are told to poll this often; the answer is tiny and usually a 304.
-POLL_SECONDS = 3
+POLL_SECONDS = 2
 # A queued call whose end never reached us stops being shown after this long.
 WAIT_AT_MOST = dt.timedelta(hours=3)
 
