@@ -77,6 +77,9 @@ def test_the_page_poll_answers_304_until_a_caller_joins_and_is_not_activity(
         LiveCaller(client).press_one("84")
         joined = client.get("/live/waiting", headers={"If-None-Match": etag})
         assert joined.status_code == 200 and joined.json["alert"] is True
+        for page in ("/inbox", "/queue"):  # both pages carry the panel, drawn by the server
+            html = client.get(page).get_data(as_text=True)
+            assert 'id="live-waiting"' in html and '<tr data-language="vi">' in html
 
         # An open page that only polls goes idle; a click on it does not.
         for _ in range(8):
