@@ -1,4 +1,5 @@
-"""The supervisors' floor view (`/floor`) and the live-queue poll of advisers' pages.
+"""The supervisors' floor view (`/floor`) and the advisers' side of live calls: their
+availability, taking the next caller, and the live-queue poll of their pages.
 
 The floor shows people and numbers, never a worker: who is signed in, available or on
 a call (kind, language, since when), the live queues, the callbacks due within the
@@ -13,11 +14,12 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
-from flask import abort, g, render_template, request
+from flask import abort, g, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
+from hotline.agents import live
 from hotline.agents.models import Agent
 from hotline.agents.presence import OnCall, available_now, calls_in_progress, idle_after
 from hotline.agents.waiting import LanguageQueue, waiting_calls, waiting_for
@@ -31,7 +33,7 @@ from hotline.web import charts, i18n
 from hotline.web.models import WebSession
 from hotline.web.security import IDLE_TIMEOUT
 from hotline.web.stats import _aware
-from hotline.web.views import bp, language_name, runtime, sign_in_required
+from hotline.web.views import _say, bp, language_name, runtime, sign_in_required
 
 DAYS = 7
 DUE_WITHIN = dt.timedelta(hours=1)
@@ -158,6 +160,32 @@ def _live_panel() -> dict[str, Any]:
         return payload
 
     return {"live_panel": live_panel}
+
+
+@bp.post("/availability")
+@sign_in_required
+def availability() -> ResponseReturnValue:
+    available = request.form.get("available") == "1"
+    live.set_availability(g.db, g.agent, available)
+    g.db.commit()
+    _say("queue.available_now" if available else "queue.unavailable_now")
+    return redirect(url_for("web.queue"))
+
+
+@bp.post("/live/next")
+@sign_in_required
+def live_next() -> ResponseReturnValue:
+    """Ring my phone and connect me to the next caller waiting in a language queue."""
+    language = request.form.get("language") or None
+    try:
+        live.take_next_caller(g.db, runtime().settings, agent=g.agent, language=language)
+    except (live.LiveError, ValueError) as exc:
+        g.db.rollback()
+        _say("queue.live_failed", "error", reason=str(exc))
+        return redirect(url_for("web.queue"))
+    g.db.commit()
+    _say("queue.live_ringing", language=language_name(language or g.agent.languages[0]))
+    return redirect(url_for("web.queue"))
 
 
 @bp.get("/live/waiting")

@@ -29,7 +29,7 @@ from flask.typing import ResponseReturnValue
 from werkzeug.exceptions import HTTPException
 
 from hotline.agents import cases as case_service
-from hotline.agents import live, presence
+from hotline.agents import presence
 from hotline.agents import replies as reply_service
 from hotline.audit import record
 from hotline.callbacks import queue as callback_queue
@@ -257,32 +257,6 @@ def claim() -> ResponseReturnValue:
         _say("queue.nothing_to_claim")
         return redirect(url_for("web.queue"))
     return redirect(url_for("web.case", case_id=claimed.case_id, _anchor="callback"))
-
-
-@bp.post("/availability")
-@sign_in_required
-def availability() -> ResponseReturnValue:
-    available = request.form.get("available") == "1"
-    live.set_availability(g.db, g.agent, available)
-    g.db.commit()
-    _say("queue.available_now" if available else "queue.unavailable_now")
-    return redirect(url_for("web.queue"))
-
-
-@bp.post("/live/next")
-@sign_in_required
-def live_next() -> ResponseReturnValue:
-    """Ring my phone and connect me to the next caller waiting in a language queue."""
-    language = request.form.get("language") or None
-    try:
-        live.take_next_caller(g.db, runtime().settings, agent=g.agent, language=language)
-    except (live.LiveError, ValueError) as exc:
-        g.db.rollback()
-        _say("queue.live_failed", "error", reason=str(exc))
-        return redirect(url_for("web.queue"))
-    g.db.commit()
-    _say("queue.live_ringing", language=language_name(language or g.agent.languages[0]))
-    return redirect(url_for("web.queue"))
 
 
 # --- Case ---------------------------------------------------------------------------
