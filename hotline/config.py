@@ -81,6 +81,11 @@ class Settings:
     # Per-language opening hours for "talk now" (Asia/Tokyo), e.g. (("vi", "10:00-20:00"),);
     # languages not listed use `opening_hours`.
     language_opening_hours: tuple[tuple[str, str], ...] = ()
+    # Minutes without any action before an available adviser counts as away.
+    agent_idle_minutes: int = 15
+    # Minutes a live caller waits before the callback request is offered, per language
+    # (code, minutes); "default" covers the languages not listed.
+    live_wait_limits: tuple[tuple[str, int], ...] = (("default", 5),)
     # Hours Twilio keeps a voicemail recording after the hotline has its own copy.
     recording_retention_hours: int = 24
     sms_flood_limit: int = 20  # inbound SMS per number per minute before auto-replies stop
@@ -137,7 +142,9 @@ class Settings:
             elif value in (None, ()) and f.name in _EFFECTIVE_DEFAULTS:
                 value = _EFFECTIVE_DEFAULTS[f.name].format(instance=self.instance_path)
             elif isinstance(value, tuple):
-                value = ",".join("=".join(v) if isinstance(v, tuple) else v for v in value)
+                value = ",".join(
+                    "=".join(map(str, v)) if isinstance(v, tuple) else v for v in value
+                )
             out[f.name] = str(value) if isinstance(value, Path) else value
         return out
 
@@ -224,6 +231,28 @@ def _phone(name: str, value: str) -> str:
     if not phonenumbers.is_possible_number(number):
         raise ConfigError(f"{name} must be a phone number in E.164 form (+81...)")
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def _wait_limits(value: str) -> tuple[tuple[str, int], ...]:
+    """`vi=5,default=3` → (("vi", 5), ("default", 3)); "default" is 5 minutes unless given."""
+    from hotline.languages import LANGUAGES  # local import: languages has no config needs
+
+    limits: dict[str, int] = {"default": 5}
+    for item in value.split(","):
+        if not item.strip():
+            continue
+        code, _, minutes = (part.strip() for part in item.partition("="))
+        if (
+            (code not in LANGUAGES and code != "default")
+            or not minutes.isascii()
+            or not minutes.isdigit()
+            or not 1 <= int(minutes) <= 120
+        ):
+            raise ConfigError(
+                "HOTLINE_LIVE_WAIT_LIMITS must look like vi=5,default=3 (minutes, 1 to 120)"
+            )
+        limits[code] = int(minutes)
+    return tuple(limits.items())
 
 
 def _instance_secret(instance_path: Path, name: str) -> str:
@@ -353,6 +382,11 @@ def load_settings(
             )
         language_hours.append((code.strip(), hours.strip()))
 
+    idle_raw = get("HOTLINE_AGENT_IDLE_MINUTES") or "15"
+    if not idle_raw.isascii() or not idle_raw.isdigit() or not 1 <= int(idle_raw) <= 24 * 60:
+        raise ConfigError("HOTLINE_AGENT_IDLE_MINUTES must be a whole number of minutes, 1 to 1440")
+    wait_limits = _wait_limits(get("HOTLINE_LIVE_WAIT_LIMITS") or "default=5")
+
     proxies_raw = get("HOTLINE_TRUSTED_PROXIES") or "0"
     if not proxies_raw.isascii() or not proxies_raw.isdigit() or int(proxies_raw) > 10:
         raise ConfigError("HOTLINE_TRUSTED_PROXIES must be a number of proxies from 0 to 10")
@@ -402,6 +436,8 @@ def load_settings(
         quiet_hours=quiet,
         agent_languages=agent_langs,
         language_opening_hours=tuple(language_hours),
+        agent_idle_minutes=int(idle_raw),
+        live_wait_limits=wait_limits,
         recording_retention_hours=int(retention_raw),
         sms_flood_limit=int(flood_raw),
         callback_countries=countries,

@@ -109,3 +109,21 @@ def test_test_accounts_and_emulator_values_are_accepted(tmp_path: Path) -> None:
 def test_an_account_sid_without_its_auth_token_stops_start_up(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="TWILIO_AUTH_TOKEN"):
         load_settings({"TWILIO_ACCOUNT_SID": "AC" + "a" * 32}, instance_path=tmp_path)
+
+
+def test_live_wait_limits_are_minutes_per_language_with_a_default(tmp_path: Path) -> None:
+    settings = load_settings({"HOTLINE_LIVE_WAIT_LIMITS": "vi=5,default=3"}, instance_path=tmp_path)
+    assert dict(settings.live_wait_limits) == {"default": 3, "vi": 5}
+    assert dict(load_settings({}, instance_path=tmp_path).live_wait_limits) == {"default": 5}
+
+
+@pytest.mark.parametrize("value", ["xx=3", "vi=0", "vi=five", "vi", "default=121"])
+def test_a_bad_live_wait_limit_names_the_variable(tmp_path: Path, value: str) -> None:
+    with pytest.raises(ConfigError, match="HOTLINE_LIVE_WAIT_LIMITS"):
+        load(tmp_path, HOTLINE_LIVE_WAIT_LIMITS=value)
+
+
+@pytest.mark.parametrize("value", ["0", "-5", "ten", "1441"])
+def test_a_bad_idle_time_names_the_variable(tmp_path: Path, value: str) -> None:
+    with pytest.raises(ConfigError, match="HOTLINE_AGENT_IDLE_MINUTES"):
+        load(tmp_path, HOTLINE_AGENT_IDLE_MINUTES=value)

@@ -22,6 +22,7 @@ def test_signed_fuzz_of_every_webhook_and_api_call_never_answers_5xx(
     # Every route was reached, and most requests got past the signature to a view.
     assert len(report.per_route) >= 30
     assert report.statuses[403] < report.requests * 0.05
-    # Most answers are the views' own 4xx for malformed values; enough still succeed to
-    # show the fuzz reaches the work behind them (57 routes share 400 requests).
-    assert report.statuses[200] > report.requests * 0.12
+    # A good share succeeded. Requests the fuzzer itself sent with a wrong token (401) are
+    # left out, and the bound leaves room: the seeded draws, and so the share, move by a
+    # few points whenever an API route is added (at 20% of all it failed on a new route).
+    assert report.statuses[200] > (report.requests - report.statuses[401]) * 0.15

@@ -432,6 +432,7 @@ def openapi() -> ResponseReturnValue:
     return jsonify(document())
 
 
+from hotline.agents import waiting_api  # noqa: E402, F401
 from hotline.cases import handover_api  # noqa: E402, F401
 from hotline.directory import api as directory_api  # noqa: E402, F401
 from hotline.reports import api as reports_api  # noqa: E402, F401

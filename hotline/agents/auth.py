@@ -7,7 +7,7 @@ import secrets
 from collections.abc import Callable
 from typing import Any
 
-from flask import g, jsonify, request
+from flask import current_app, g, jsonify, request
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
@@ -89,8 +89,11 @@ def agent_for_token(session: Session, token: str) -> Agent | None:
     )
 
 
-def api_auth_required(view: Callable[..., Any]) -> Callable[..., Any]:
-    """Require `Authorization: Bearer <token>`; sets `g.agent`."""
+def api_auth_required(view: Callable[..., Any] | None = None, *, activity: bool = True) -> Any:
+    """Require `Authorization: Bearer <token>`; sets `g.agent`. Each call counts as the
+    agent's activity (hotline.agents.presence) unless `activity=False` (polling)."""
+    if view is None:
+        return functools.partial(api_auth_required, activity=activity)
 
     @functools.wraps(view)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
@@ -107,6 +110,11 @@ def api_auth_required(view: Callable[..., Any]) -> Callable[..., Any]:
             response.headers["WWW-Authenticate"] = 'Bearer realm="hotline"'
             return response
         g.agent = agent
+        if activity:
+            from hotline.agents.presence import note_activity
+
+            if note_activity(g.db, current_app.extensions["hotline"].settings, agent):
+                g.db.commit()
         return view(*args, **kwargs)
 
     return wrapper

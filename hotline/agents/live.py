@@ -17,6 +17,7 @@ from hotline.callbacks.messages import JAPANESE_LANGUAGE_NAMES
 from hotline.callbacks.tollfraud import RefusedDestination, check_destination
 from hotline.config import Settings
 from hotline.crypto import decrypt_phone
+from hotline.db import utcnow
 from hotline.errors import Refused
 from hotline.languages import LANGUAGES
 from hotline.languages import get as get_language
@@ -50,13 +51,20 @@ class TelephonyUnavailable(LiveError):
     code = "telephony_unavailable"
 
 
-def set_availability(session: Session, agent: Agent, available: bool) -> Agent:
-    """Mark the agent free (or not) for live calls; the IVR offers "talk now" by it."""
+def set_availability(
+    session: Session, agent: Agent, available: bool, *, reason: str | None = None
+) -> Agent:
+    """Mark the agent free (or not) for live calls; the IVR offers "talk now" by it
+    (see hotline.agents.presence for what else must hold). `reason` says why the system,
+    not the agent, turned it off (signed_out, idle)."""
+    if available:
+        agent.last_active_at = utcnow()  # switching on is an action: not idle
     if agent.available != available:
         agent.available = available
-        record(
-            session, "agent.availability", "agent", agent.id, agent_id=agent.id, available=available
-        )
+        detail: dict[str, object] = {"available": available}
+        if reason is not None:
+            detail["reason"] = reason
+        record(session, "agent.availability", "agent", agent.id, agent_id=agent.id, **detail)
     return agent
 
 

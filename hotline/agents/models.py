@@ -29,6 +29,9 @@ class Agent(Base):
     ui_language: Mapped[str] = mapped_column(String(8), default="en")
     available: Mapped[bool] = mapped_column(Boolean, default=False)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # The adviser's last action (web or API; polling does not count): idle advisers are
+    # not offered live callers (hotline.agents.presence).
+    last_active_at: Mapped[dt.datetime | None]
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
     @property

@@ -312,6 +312,7 @@ PATHS: dict[str, Any] = {
 
 def document() -> dict[str, Any]:
     """The whole OpenAPI document; every operation but this one needs a Bearer token."""
+    from hotline.agents.waiting_api import OPENAPI as WAITING
     from hotline.cases.handover_api import OPENAPI as HANDOVER
     from hotline.reports.api import OPENAPI as REPORTS
 
@@ -330,6 +331,7 @@ def document() -> dict[str, Any]:
             **CASEWORK_PATHS,
             **DIRECTORY_PATHS,
             **HANDOVER["paths"],
+            **WAITING["paths"],
             **REPORTS["paths"],
             "/api/openapi.json": {
                 "get": {
@@ -351,6 +353,7 @@ def document() -> dict[str, Any]:
                 **CASEWORK_SCHEMAS,
                 **DIRECTORY_SCHEMAS,
                 **HANDOVER["schemas"],
+                **WAITING["schemas"],
                 **REPORTS["schemas"],
             },
             "securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer"}},

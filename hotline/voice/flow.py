@@ -22,12 +22,14 @@ from sqlalchemy.orm import Session
 from twilio.twiml.voice_response import Gather, VoiceResponse
 
 from hotline.agents.models import Agent
+from hotline.agents.presence import available_now, wait_limit_seconds
 from hotline.callbacks.service import request_callback
 from hotline.callers.consent import notice_heard, record_answer
 from hotline.callers.models import Caller
 from hotline.callers.service import caller_phone, get_or_create_caller
 from hotline.cases.models import Case
 from hotline.cases.service import open_case_for, touch, worker_contacted
+from hotline.cases.work import add_event
 from hotline.config import Settings
 from hotline.crypto import InvalidPhoneNumber, decrypt_phone, encrypt_phone, normalise_phone
 from hotline.db import utcnow
@@ -427,7 +429,7 @@ class CallFlow:
         if not within_hours(opening_hours_for(self.settings, language), utcnow()):
             return False
         rows = self.session.scalars(
-            select(Agent.languages).where(Agent.available.is_(True), Agent.active.is_(True))
+            select(Agent.languages).where(available_now(self.settings, utcnow()))
         )
         return any(language in (langs or []) for langs in rows)
 
@@ -437,6 +439,7 @@ class CallFlow:
         if not self.adviser_available(lang.code):
             return self.render_node("talk_unavailable")
         self.update_state(phase="queue")
+        self.call.queued_at = utcnow()
         self.speaker.add(self.response, "talk_connecting")
         self.response.enqueue(
             queue_name(lang.code),
@@ -450,8 +453,15 @@ class CallFlow:
     def queue_wait(self) -> Response:
         position = self.form.get("QueuePosition", "")
         queue_time = self.form.get("QueueTime", "0")
-        if not queue_time.isdigit():
+        if not queue_time.isdigit() or len(queue_time) > 6:
             raise BadWebhook("QueueTime must be a whole number of seconds")
+        lang = self.language
+        assert lang is not None
+        if int(queue_time) >= wait_limit_seconds(self.settings, lang.code):
+            # Waited long enough: leave the queue; /voice/queue/done offers a callback.
+            self.update_state(phase="queue_wait_limit", waited_seconds=int(queue_time))
+            self.response.leave()
+            return self.done()
         gather = self.response.gather(
             action=self.url("/voice/queue/key", t=queue_time),
             method="POST",
@@ -473,6 +483,10 @@ class CallFlow:
         return self.done()
 
     def queue_done(self, result: str) -> Response:
+        if self.call.queued_at is not None and self.call.dequeued_at is None:
+            self.call.dequeued_at = utcnow()
+        if result == "leave" and self.state.get("phase") == "queue_wait_limit":
+            return self.offer_callback_after_waiting()
         if result == "leave":
             self.update_state(phase="menu")
             return self.render_node("callback_number")
@@ -485,6 +499,15 @@ class CallFlow:
             self.update_state(phase="abandoned_in_queue")
             self.call.ended_reason = "abandoned_in_queue"
             return self.done()
+        return self.render_node("talk_unavailable")
+
+    def offer_callback_after_waiting(self) -> Response:
+        """No adviser took the call in time: the case says so, and the caller hears the
+        callback offer in their language (1: callback request, *: main menu)."""
+        waited = int(self.state.get("waited_seconds") or 0)
+        if self.caller is not None:
+            add_event(self.session, self._case(), "waited_live", None, waited_seconds=waited)
+        self.update_state(phase="menu")
         return self.render_node("talk_unavailable")
 
     # --- 2: callback request -----------------------------------------------------------

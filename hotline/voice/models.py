@@ -29,6 +29,9 @@ class Call(Base):
     duration_seconds: Mapped[int | None] = mapped_column(Integer)
     started_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     ended_at: Mapped[dt.datetime | None]
+    # A live caller's time in a language queue (pressed 1 → bridged, hung up or left).
+    queued_at: Mapped[dt.datetime | None] = mapped_column(index=True)
+    dequeued_at: Mapped[dt.datetime | None]
     # Where the IVR is and the answers given so far (phone numbers only encrypted).
     ivr_state: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 

@@ -17,6 +17,7 @@ from hotline.directory.messages import MESSAGES as DIRECTORY_MESSAGES
 from hotline.reports.messages import MESSAGES as REPORTS_MESSAGES
 from hotline.web.i18n_casework import CASEWORK_MESSAGES
 from hotline.web.i18n_consent import CONSENT_MESSAGES
+from hotline.web.i18n_live import LIVE_MESSAGES
 
 UI_LANGUAGES = ("en", "ja")
 
@@ -403,8 +404,9 @@ MESSAGES: dict[str, dict[str, str]] = {
 }
 
 
-for _lang, _messages in [*CASEWORK_MESSAGES.items(), *CONSENT_MESSAGES.items()]:
-    MESSAGES[_lang].update(_messages)
+for _catalogue in (CASEWORK_MESSAGES, CONSENT_MESSAGES, LIVE_MESSAGES):
+    for _lang, _messages in _catalogue.items():
+        MESSAGES[_lang].update(_messages)
 
 
 def ui_language(agent: Agent | None, browser_choice: str | None = None) -> str:

@@ -29,7 +29,7 @@ from flask.typing import ResponseReturnValue
 from werkzeug.exceptions import HTTPException
 
 from hotline.agents import cases as case_service
-from hotline.agents import live
+from hotline.agents import presence
 from hotline.agents import replies as reply_service
 from hotline.audit import record
 from hotline.callbacks import queue as callback_queue
@@ -71,6 +71,12 @@ def _load_agent_and_check_csrf() -> None:
         return
     g.agent = security.current_agent(g.db)
     security.check_csrf()
+    if (
+        g.agent is not None
+        and not floor.is_poll_without_activity()
+        and presence.note_activity(g.db, runtime().settings, g.agent)
+    ):
+        g.db.commit()
 
 
 @bp.after_request
@@ -193,6 +199,7 @@ def sign_in() -> ResponseReturnValue:
 def sign_out() -> ResponseReturnValue:
     if g.agent is not None:
         record(g.db, "web.sign_out", "agent", g.agent.id, agent_id=g.agent.id)
+        presence.signed_out(g.db, g.agent)
     security.end_session(g.db)
     g.db.commit()
     return redirect(url_for("web.sign_in"))
@@ -250,32 +257,6 @@ def claim() -> ResponseReturnValue:
         _say("queue.nothing_to_claim")
         return redirect(url_for("web.queue"))
     return redirect(url_for("web.case", case_id=claimed.case_id, _anchor="callback"))
-
-
-@bp.post("/availability")
-@sign_in_required
-def availability() -> ResponseReturnValue:
-    available = request.form.get("available") == "1"
-    live.set_availability(g.db, g.agent, available)
-    g.db.commit()
-    _say("queue.available_now" if available else "queue.unavailable_now")
-    return redirect(url_for("web.queue"))
-
-
-@bp.post("/live/next")
-@sign_in_required
-def live_next() -> ResponseReturnValue:
-    """Ring my phone and connect me to the next caller waiting in a language queue."""
-    language = request.form.get("language") or None
-    try:
-        live.take_next_caller(g.db, runtime().settings, agent=g.agent, language=language)
-    except (live.LiveError, ValueError) as exc:
-        g.db.rollback()
-        _say("queue.live_failed", "error", reason=str(exc))
-        return redirect(url_for("web.queue"))
-    g.db.commit()
-    _say("queue.live_ringing", language=language_name(language or g.agent.languages[0]))
-    return redirect(url_for("web.queue"))
 
 
 # --- Case ---------------------------------------------------------------------------
@@ -501,5 +482,5 @@ from hotline.cases import handover_views  # noqa: E402, F401
 from hotline.directory import views as directory_views  # noqa: E402, F401
 from hotline.reports import views as reports_views  # noqa: E402, F401
 
-# The casework, consent and audit pages register themselves on this blueprint.
-from hotline.web import casework_views, consent_views  # noqa: E402, F401
+# The casework, consent, audit and floor pages register themselves on this blueprint.
+from hotline.web import casework_views, consent_views, floor  # noqa: E402, F401
