@@ -24,6 +24,7 @@ DOMAIN_CLIS = (
     "hotline.demo",
     "hotline.web.cli",
     "hotline.directory.cli",
+    "hotline.posters.cli",
 )
 
 

@@ -499,5 +499,6 @@ def _usage_by_language(usage: Any) -> list[tuple[str, int, int, int]]:
 
 from hotline.cases import handover_views  # noqa: E402, F401
 from hotline.directory import views as directory_views  # noqa: E402, F401
+from hotline.posters import views as poster_views  # noqa: E402, F401
 from hotline.reports import views as reports_views  # noqa: E402, F401
 from hotline.web import casework_views  # noqa: E402  (registers the casework pages)
