@@ -17,6 +17,8 @@ MESSAGES: dict[str, dict[str, str]] = {
         "posters.format_a4": "A4 poster (one page)",
         "posters.format_card": "Wallet card, 85.6 × 54 mm (front and back)",
         "posters.download": "Download PDF",
+        "posters.link_a4": "A4 poster",
+        "posters.link_card": "wallet card",
         "posters.no_number": (
             "TWILIO_NUMBER is not set: the PDF shows a placeholder instead of the number."
         ),
@@ -35,6 +37,8 @@ MESSAGES: dict[str, dict[str, str]] = {
         "posters.format_a4": "A4ポスター（1ページ）",
         "posters.format_card": "携帯カード 85.6 × 54 mm（表と裏）",
         "posters.download": "PDFをダウンロード",
+        "posters.link_a4": "A4ポスター",
+        "posters.link_card": "携帯カード",
         "posters.no_number": "TWILIO_NUMBER が未設定のため、PDFの番号欄は仮表示になります。",
     },
 }
