@@ -26,6 +26,7 @@ DOMAIN_CLIS = (
     "hotline.directory.cli",
     "hotline.privacy.cli",
     "hotline.encryption.cli",
+    "hotline.posters.cli",
 )
 
 

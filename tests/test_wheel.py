@@ -103,6 +103,34 @@ def test_an_installed_wheel_answers_a_call_and_a_text_from_an_empty_folder(
     assert sorted(p.name for p in folder.iterdir()) == ["instance"]
 
 
+@pytest.mark.slow
+def test_an_installed_wheel_prints_posters_and_has_its_pdf_templates(
+    installed: Path, tmp_path: Path
+) -> None:
+    folder = tmp_path / "empty"
+    folder.mkdir()
+    env = {
+        "PATH": f"{installed / 'bin'}:/usr/bin:/bin",
+        "HOME": str(tmp_path),
+        "HOTLINE_SECRET_KEY": SECRET,
+        "TWILIO_NUMBER": "+815012345678",
+    }
+    card = tmp_path / "card.pdf"
+    hotline = str(installed / "bin" / "hotline")
+    run(
+        [hotline, "poster", "--lang", "km", "--format", "card", "--out", str(card)],
+        cwd=folder,
+        env=env,
+    )
+    assert card.read_bytes().startswith(b"%PDF")
+    # The hand-over document's template ships too (hotline.cases package data).
+    load = (
+        "from hotline.cases.handover_pdf import _templates; "
+        "_templates().get_template('handover.html')"
+    )
+    run([str(installed / "bin" / "python"), "-c", load], cwd=folder, env=env)
+
+
 def _wait_until_serving(url: str, server: subprocess.Popen[str]) -> None:
     for _ in range(300):
         if server.poll() is not None:

@@ -31,6 +31,20 @@ AUDIO_TYPES = {".wav": "audio/wav", ".mp3": "audio/mpeg"}
 MENU_KEYS = frozenset("0123456789*#")
 # The keys printed on posters (DESIGN.md): the main menu must offer exactly these.
 POSTER_MAIN_KEYS = frozenset("123490*")
+# The short texts a poster prints (`poster:` in each prompts file; hotline/posters).
+POSTER_TEXTS = (
+    "headline",
+    "call",
+    "choose_language",
+    "key_1",
+    "key_2",
+    "key_3",
+    "key_4",
+    "key_9",
+    "key_0",
+    "key_star",
+    "text_us",
+)
 # Actions implemented in hotline/voice/flow.py.
 KNOWN_ACTIONS = frozenset(
     {"talk_now", "change_language", "submit_callback", "mark_urgent", "store_callback_number"}
@@ -160,6 +174,7 @@ class LanguagePrompts:
     path: Path
     prompts: dict[str, Prompt]
     sms: dict[str, Prompt]
+    poster: dict[str, Prompt] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -521,6 +536,12 @@ def _load_prompts(
             ("prompts", "privacy_notice"),
             "must state both retention periods: {voicemail_days} and {content_days}",
         )
+    poster = section("poster")
+    for name in POSTER_TEXTS:
+        if name not in poster:
+            bad(("poster",), f"poster text {name!r} is missing")
+    for name in set(poster) - set(POSTER_TEXTS):
+        bad(("poster", name), "not a poster text (see POSTER_TEXTS)")
     wanted = menu.prompt_names()
     for name in wanted:
         if name not in prompts:
@@ -542,7 +563,7 @@ def _load_prompts(
         found = {f for _, f, _, _ in string.Formatter().parse(sms[template].text) if f}
         if found != set(fields):
             bad(("sms", template), f"placeholders must be exactly {{{', '.join(fields)}}}")
-    return LanguagePrompts(language.code, path, prompts, sms)
+    return LanguagePrompts(language.code, path, prompts, sms, poster)
 
 
 def _at(

@@ -14,6 +14,7 @@ from hotline.callbacks.queue import TOKYO
 from hotline.cases.handover_messages import MESSAGES as HANDOVER_MESSAGES
 from hotline.db import utcnow
 from hotline.directory.messages import MESSAGES as DIRECTORY_MESSAGES
+from hotline.posters.messages import MESSAGES as POSTER_MESSAGES
 from hotline.reports.messages import MESSAGES as REPORTS_MESSAGES
 from hotline.web.i18n_casework import CASEWORK_MESSAGES
 from hotline.web.i18n_consent import CONSENT_MESSAGES
@@ -210,6 +211,7 @@ MESSAGES: dict[str, dict[str, str]] = {
         "error.back": "Back to the queue",
         **DIRECTORY_MESSAGES["en"],
         **REPORTS_MESSAGES["en"],
+        **POSTER_MESSAGES["en"],
         **HANDOVER_MESSAGES["en"],
     },
     "ja": {
@@ -399,6 +401,7 @@ MESSAGES: dict[str, dict[str, str]] = {
         "error.back": "キューに戻る",
         **DIRECTORY_MESSAGES["ja"],
         **REPORTS_MESSAGES["ja"],
+        **POSTER_MESSAGES["ja"],
         **HANDOVER_MESSAGES["ja"],
     },
 }

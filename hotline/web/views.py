@@ -480,6 +480,7 @@ def _usage_by_language(usage: Any) -> list[tuple[str, int, int, int]]:
 
 from hotline.cases import handover_views  # noqa: E402, F401
 from hotline.directory import views as directory_views  # noqa: E402, F401
+from hotline.posters import views as poster_views  # noqa: E402, F401
 from hotline.reports import views as reports_views  # noqa: E402, F401
 
 # The casework, consent, audit and floor pages register themselves on this blueprint.

@@ -3,9 +3,6 @@ agreement to share their number, the JSON and PDF documents, audit and access.""
 
 from __future__ import annotations
 
-import shutil
-import subprocess
-import unicodedata
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +14,9 @@ from hotline.cases.models import Case, CaseEvent
 from hotline.runtime import Runtime
 from tests.api.openapi_check import check_response
 from tests.callbacks.builders import auth, make_agent, make_callback, worker_number
-from tests.conftest import UNDER_CI, both_backends
+from tests.conftest import both_backends
+from tests.pdf_text import pdftotext as _pdftotext
+from tests.pdf_text import words as _words
 from tests.web.builders import make_agent as make_web_agent
 from tests.web.builders import page_csrf, sign_in
 
@@ -28,24 +27,6 @@ SUMMARIES = {
     "my": "ကုမ္ပဏီက ကျွန်တော့်ကို သုံးလ လစာမပေးပါဘူး။ အလုပ်ရှင်က ပတ်စ်ပို့ကို သိမ်းထားတယ်။",
     "ne": "कम्पनीले मलाई तीन महिनादेखि तलब दिएको छैन। मालिकले मेरो राहदानी राखेको छ।",
 }
-
-
-def _words(text: str) -> str:
-    return " ".join(unicodedata.normalize("NFC", text).split())
-
-
-def _pdftotext(pdf: bytes, tmp_path: Path) -> str:
-    if shutil.which("pdftotext") is None:
-        message = "pdftotext not found (apt-get install poppler-utils)"
-        if UNDER_CI:
-            pytest.fail(message + ": CI requires it", pytrace=False)
-        pytest.skip(message)
-    path = tmp_path / "handover.pdf"
-    path.write_bytes(pdf)
-    done = subprocess.run(
-        ["pdftotext", "-enc", "UTF-8", str(path), "-"], capture_output=True, check=True
-    )
-    return done.stdout.decode("utf-8")
 
 
 def _summary(client: Any, token: str, case_id: int, text: str) -> Any:

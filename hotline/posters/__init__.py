@@ -1,0 +1,2 @@
+"""Printable posters and wallet cards: how workers find the hotline (`hotline poster`,
+the supervisors' `/posters` page)."""
