@@ -72,4 +72,7 @@ def test_khmer_burmese_and_every_other_script_are_drawn_by_their_noto_fonts(
                    document.querySelector('main').appendChild(s); }"""
     )
     tofu = _fonts_drawing(page, "#tofu")
-    assert tofu and not set(tofu) & set(SCRIPT_FONTS.values()), tofu
+    # Chromium reports the fallback font it drew the boxes with, or none at all,
+    # depending on the fonts installed; either way no script's font, so the check above,
+    # which wants exactly the script's family, would flag it.
+    assert not set(tofu) & set(SCRIPT_FONTS.values()), tofu
