@@ -132,6 +132,7 @@ class WorkCollector(Collector):
         from hotline.callbacks.models import CallbackRequest
         from hotline.jobs.models import OutboxJob
         from hotline.translation.models import TranslationUsage
+        from hotline.web.stats import delivery
 
         now = utcnow()
         with self.runtime.db.session() as session:
@@ -158,6 +159,7 @@ class WorkCollector(Collector):
                 .where(TranslationUsage.day == now.date())
                 .group_by(TranslationUsage.language)
             ).all()
+            stuck = delivery(session, now)
 
         yield _gauge("hotline_jobs_queued", "Outbox jobs due and not yet done.", pending)
         yield _gauge("hotline_jobs_failed", "Outbox jobs that gave up (all time).", failed or 0)
@@ -170,6 +172,16 @@ class WorkCollector(Collector):
             "hotline_outbox_lag_seconds",
             "How long the oldest due job has waited to be handed to Redis.",
             _age(now, oldest_unpushed),
+        )
+        yield _gauge(
+            "hotline_jobs_abandoned",
+            "Started jobs whose worker stopped beating (handed out again after the lease).",
+            stuck.abandoned_jobs,
+        )
+        yield _gauge(
+            "hotline_sms_unconfirmed",
+            "Texts cut off mid-send, waiting for Twilio's status (never sent twice).",
+            stuck.unconfirmed_sends,
         )
         per_language = GaugeMetricFamily(
             "hotline_callbacks_waiting",

@@ -6,6 +6,13 @@ carries that id. `execute()` claims the row with a conditional update, runs the
 handler, and marks it done, so a duplicate push is harmless. A handler that raises
 `RetryLater` is rescheduled with backoff by the relay, which also pushes whatever did
 not reach Redis during an outage. The database loses nothing; Redis can.
+
+A running job holds a lease: the process running it renews `heartbeat_at` every
+`HEARTBEAT_EVERY` seconds from a thread of its own. A job whose heartbeat is older than
+`LEASE` was abandoned by a worker that died (SIGKILL, OOM, a lost machine); the relay
+hands it out again and the next worker claims it. Handlers are idempotent, and
+`sms.send` never repeats a send that may have reached Twilio, so a live but silent
+worker (its heartbeat blocked by a database outage) costs nothing but a skipped run.
 """
 
 from __future__ import annotations
@@ -13,7 +20,8 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import logging
-from collections.abc import Callable, Iterable
+import threading
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -33,7 +41,8 @@ log = logging.getLogger(__name__)
 QUEUE_NAME = "hotline"
 NOTIFY_CHANNEL = "hotline_outbox"  # notified by a trigger on outbox_jobs (PostgreSQL)
 STALE_PUSH = dt.timedelta(minutes=10)  # pushed but never started: Redis lost it
-STALE_START = dt.timedelta(minutes=15)  # started but never finished: the worker died
+HEARTBEAT_EVERY = 10.0  # seconds between renewals of a running job's lease
+LEASE = dt.timedelta(seconds=45)  # no heartbeat for this long: the worker died
 DEFAULT_BACKOFF = (10, 30, 120, 600, 1800)  # seconds between attempts
 
 
@@ -172,7 +181,7 @@ def relay(runtime: Runtime, *, now: dt.datetime | None = None, limit: int = 500)
                 or_(
                     OutboxJob.pushed_at.is_(None),
                     (OutboxJob.started_at.is_(None) & (OutboxJob.pushed_at < now - STALE_PUSH)),
-                    OutboxJob.started_at < now - STALE_START,
+                    OutboxJob.heartbeat_at < now - LEASE,
                 ),
             )
             .order_by(OutboxJob.id)
@@ -198,9 +207,9 @@ def run_outbox_job(runtime: Runtime, outbox_id: int) -> str:
                 OutboxJob.id == outbox_id,
                 OutboxJob.done_at.is_(None),
                 OutboxJob.failed_at.is_(None),
-                or_(OutboxJob.started_at.is_(None), OutboxJob.started_at < now - STALE_START),
+                or_(OutboxJob.started_at.is_(None), OutboxJob.heartbeat_at < now - LEASE),
             )
-            .values(started_at=now, attempts=OutboxJob.attempts + 1)
+            .values(started_at=now, heartbeat_at=now, attempts=OutboxJob.attempts + 1)
         ).rowcount  # type: ignore[attr-defined]
         if not claimed:
             return "skipped"
@@ -209,16 +218,51 @@ def run_outbox_job(runtime: Runtime, outbox_id: int) -> str:
         name, args, attempts = row.name, dict(row.args), row.attempts
 
     spec = REGISTRY[name]
-    try:
-        spec.func(runtime, **args)
-    except RetryLater as exc:
-        return _reschedule(runtime, outbox_id, spec, attempts, exc, exc.delay)
-    except Exception as exc:
-        log.exception("job %s (outbox %s) failed", name, outbox_id)
-        return _reschedule(runtime, outbox_id, spec, attempts, exc, None)
+    with heartbeat(runtime, outbox_id, attempts):
+        try:
+            spec.func(runtime, **args)
+        except RetryLater as exc:
+            return _reschedule(runtime, outbox_id, spec, attempts, exc, exc.delay)
+        except Exception as exc:
+            log.exception("job %s (outbox %s) failed", name, outbox_id)
+            return _reschedule(runtime, outbox_id, spec, attempts, exc, None)
     with runtime.db.session() as session:
         session.execute(update(OutboxJob).where(OutboxJob.id == outbox_id).values(done_at=utcnow()))
     return "done"
+
+
+@contextlib.contextmanager
+def heartbeat(runtime: Runtime, outbox_id: int, attempt: int) -> Iterator[None]:
+    """Renew the lease of a running job every `HEARTBEAT_EVERY` seconds until it returns.
+
+    Only this attempt's lease: once another worker has claimed the row (attempts moved
+    on), this one's renewals change nothing.
+    """
+    stop = threading.Event()
+
+    def beat() -> None:
+        while not stop.wait(HEARTBEAT_EVERY):
+            try:
+                with runtime.db.session() as session:
+                    session.execute(
+                        update(OutboxJob)
+                        .where(
+                            OutboxJob.id == outbox_id,
+                            OutboxJob.attempts == attempt,
+                            OutboxJob.started_at.is_not(None),
+                        )
+                        .values(heartbeat_at=utcnow())
+                    )
+            except Exception as exc:  # the database away: the job may lose its lease
+                log.warning("job heartbeat (outbox %s) failed: %s", outbox_id, type(exc).__name__)
+
+    thread = threading.Thread(target=beat, daemon=True, name=f"heartbeat-{outbox_id}")
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join(timeout=HEARTBEAT_EVERY)
 
 
 def _reschedule(
@@ -252,6 +296,7 @@ def _reschedule(
             .where(OutboxJob.id == outbox_id)
             .values(
                 started_at=None,
+                heartbeat_at=None,
                 pushed_at=None,
                 run_after=now + dt.timedelta(seconds=delay),
                 last_error=message,

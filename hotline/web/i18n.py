@@ -200,6 +200,15 @@ MESSAGES: dict[str, dict[str, str]] = {
         "dash.audio": "Audio transcribed",
         "dash.estimate": "Estimated cost: US${amount} (at US${rate} per million characters)",
         "dash.nothing": "Nothing waiting.",
+        "dash.delivery": "Texts and jobs that may be stuck",
+        "dash.unconfirmed": "Texts with no word from Twilio",
+        "dash.oldest_unconfirmed": "Oldest unconfirmed text",
+        "dash.abandoned": "Jobs left by a stopped worker",
+        "dash.delivery_help": (
+            "A text whose sending was cut off is never sent twice: it waits for Twilio's "
+            "status and is marked failed after about 15 minutes without one. A job left by a "
+            "stopped worker is taken up by another within a minute."
+        ),
         "dash.no_usage": "No translation usage recorded.",
         "dash.chart_backlog": "Bar chart of waiting and claimed callbacks per language",
         "dash.chart_days": "Column chart of callback outcomes per day",
@@ -390,6 +399,15 @@ MESSAGES: dict[str, dict[str, str]] = {
         "dash.audio": "文字起こし音声",
         "dash.estimate": "推定費用: US${amount}（100万文字あたりUS${rate}で計算）",
         "dash.nothing": "待ちはありません。",
+        "dash.delivery": "止まっている可能性のあるSMSとジョブ",
+        "dash.unconfirmed": "Twilioから返事のないSMS",
+        "dash.oldest_unconfirmed": "最も古い未確認SMS",
+        "dash.abandoned": "停止したワーカーが残したジョブ",
+        "dash.delivery_help": (
+            "送信が途中で切れたSMSは二重に送りません。Twilioからの状態通知を待ち、"
+            "約15分たっても届かなければ失敗と表示します。停止したワーカーが残したジョブは"
+            "1分以内に別のワーカーが引き継ぎます。"
+        ),
         "dash.no_usage": "翻訳の利用記録はありません。",
         "dash.chart_backlog": "言語別の待ち・対応中の折り返し件数の棒グラフ",
         "dash.chart_days": "日別の折り返し結果の棒グラフ",

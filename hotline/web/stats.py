@@ -18,6 +18,13 @@ from hotline.callbacks.models import CallbackAttempt, CallbackRequest
 from hotline.callbacks.queue import TOKYO, agent_languages
 from hotline.cases.models import Case
 from hotline.db import utcnow
+from hotline.jobs import LEASE
+from hotline.jobs.models import OutboxJob
+from hotline.sms.models import SmsMessage
+
+# A text handed to Twilio whose answer was lost (a timeout, a worker killed mid-send) is
+# not sent again (at most once): it waits for Twilio's status callback. Shown after this.
+UNCONFIRMED_SHOWN_AFTER = dt.timedelta(minutes=1)
 
 
 @dataclass(frozen=True)
@@ -81,10 +88,42 @@ class DayOutcomes:
 
 
 @dataclass(frozen=True)
+class Delivery:
+    """Sends that may be stuck, and jobs a dead worker left behind (see hotline.jobs)."""
+
+    unconfirmed_sends: int  # "sending" with no word from Twilio for over a minute
+    oldest_unconfirmed_at: dt.datetime | None
+    abandoned_jobs: int  # started, unfinished, no heartbeat within the lease
+
+
+def delivery(session: Session, now: dt.datetime) -> Delivery:
+    unconfirmed, oldest = session.execute(
+        select(func.count(SmsMessage.id), func.min(SmsMessage.updated_at)).where(
+            SmsMessage.direction == "out",
+            SmsMessage.status == "sending",
+            SmsMessage.sid.is_(None),
+            SmsMessage.updated_at < now - UNCONFIRMED_SHOWN_AFTER,
+        )
+    ).one()
+    abandoned = session.scalar(
+        select(func.count(OutboxJob.id)).where(
+            OutboxJob.done_at.is_(None),
+            OutboxJob.failed_at.is_(None),
+            OutboxJob.started_at.is_not(None),
+            OutboxJob.heartbeat_at < now - LEASE,
+        )
+    )
+    return Delivery(
+        int(unconfirmed or 0), _aware(oldest) if oldest is not None else None, int(abandoned or 0)
+    )
+
+
+@dataclass(frozen=True)
 class Dashboard:
     backlog: list[LanguageBacklog]
     open_cases: int
     days: list[DayOutcomes]  # oldest first, the last one is today (Japan time)
+    delivery: Delivery = field(default_factory=lambda: Delivery(0, None, 0))
 
     @property
     def today(self) -> DayOutcomes:
@@ -128,5 +167,8 @@ def dashboard(session: Session, *, days: int = 7, now: dt.datetime | None = None
         session.scalar(select(func.count()).select_from(Case).where(Case.status != "closed")) or 0
     )
     return Dashboard(
-        backlog=backlog(session), open_cases=open_cases, days=[per_day[d] for d in sorted(per_day)]
+        backlog=backlog(session),
+        open_cases=open_cases,
+        days=[per_day[d] for d in sorted(per_day)],
+        delivery=delivery(session, now),
     )

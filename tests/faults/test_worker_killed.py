@@ -1,5 +1,7 @@
-"""A worker SIGKILLed while Twilio is taking a text: the job is run again after its lease,
-the text is not sent a second time, and Twilio's status callback completes it."""
+"""A worker SIGKILLed while Twilio is taking a text: its job's heartbeat stops, the job is
+handed out again once its lease (under a minute) has run out, the text is not sent a
+second time, the dashboard shows it waiting for Twilio's word, and Twilio's status
+callback completes it."""
 
 from __future__ import annotations
 
@@ -18,10 +20,11 @@ from sqlalchemy import select
 
 from hotline import create_app
 from hotline.db import utcnow
-from hotline.jobs import STALE_START, relay
+from hotline.jobs import LEASE, relay
 from hotline.jobs.models import OutboxJob
 from hotline.runtime import Runtime
 from hotline.sms.models import SmsMessage
+from hotline.web.stats import delivery
 from tests.conftest import make_settings, open_runtime
 from tests.helpers import (
     ACCOUNT_SID,
@@ -98,10 +101,27 @@ def test_a_worker_killed_mid_send_loses_nothing_and_sends_nothing_twice(
     with runtime.db.session() as session:
         message = session.get(SmsMessage, message_id)
         assert message is not None and message.status == "sending" and message.sid is None
-    # The job's lease runs out; the relay hands it out again and a new worker runs it.
-    with time_machine.travel(utcnow() + STALE_START + dt.timedelta(minutes=1), tick=True):
+    killed_at = utcnow()
+    with runtime.db.session() as session:
+        job = session.scalars(select(OutboxJob).where(OutboxJob.name == "sms.send")).one()
+        assert job.heartbeat_at is not None and job.done_at is None
+        last_beat = job.heartbeat_at
+    # Within its lease the job is the dead worker's: not handed out, not yet "abandoned".
+    assert relay(runtime, now=last_beat + LEASE - dt.timedelta(seconds=1)) == 0
+    with runtime.db.session() as session:
+        assert delivery(session, last_beat + LEASE - dt.timedelta(seconds=1)).abandoned_jobs == 0
+        assert delivery(session, last_beat + LEASE + dt.timedelta(seconds=1)).abandoned_jobs == 1
+    # The lease runs out (under a minute after the kill): the relay hands the job out again
+    # and a new worker runs it, which finds the text "sending" and does not send it again.
+    recovered = last_beat + LEASE + dt.timedelta(seconds=1)
+    assert recovered - killed_at < dt.timedelta(minutes=1)
+    with time_machine.travel(recovered, tick=True):
         assert relay(runtime) >= 1
         run_jobs(runtime)
+        with runtime.db.session() as session:
+            now = utcnow() + dt.timedelta(minutes=1)
+            shown = delivery(session, now)
+            assert shown.abandoned_jobs == 0 and shown.unconfirmed_sends == 1
     assert len(fake_twilio.sms_to(WORKER_NUMBER)) == 1, "the text was sent twice"
 
     # Twilio's status callback, keyed to our record, tells what became of it.

@@ -1,0 +1,118 @@
+"""Redis stopped while calls and texts arrive, then started again, with a real
+`hotline worker` running throughout: every webhook is answered (none waits on Redis),
+the jobs wait in the outbox, and once Redis is back the worker runs every one of them,
+each adviser's reply reaching Twilio exactly once."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import func, select
+
+from hotline import create_app
+from hotline.callbacks.models import CallbackRequest
+from hotline.jobs.models import OutboxJob
+from hotline.runtime import Runtime
+from tests.conftest import RedisProcess, make_settings, open_runtime, truncate_all
+from tests.faults.test_worker_killed import worker_env
+from tests.helpers import WORKER_NUMBER
+from tests.sms.helpers import text_in
+from tests.sms.test_opt_out import queue_from_elsewhere
+from tests.voice.helpers import place_call
+
+REPLIES = 5
+
+
+@pytest.fixture
+def runtime_private_redis(
+    tmp_path: Path, postgres_url: str, redis_process: RedisProcess, fake_twilio: Any
+) -> Iterator[Runtime]:
+    truncate_all(postgres_url)
+    settings = make_settings(
+        tmp_path, postgres_url, redis_process.url, twilio_api_url=fake_twilio.url
+    )
+    yield from open_runtime(settings)
+
+
+def open_jobs(runtime: Runtime) -> int:
+    with runtime.db.session() as session:
+        return int(
+            session.scalar(
+                select(func.count())
+                .select_from(OutboxJob)
+                .where(OutboxJob.done_at.is_(None), OutboxJob.failed_at.is_(None))
+            )
+            or 0
+        )
+
+
+def wait_until(condition: Any, worker: subprocess.Popen[bytes], log: Path) -> float:
+    """Seconds until `condition()` holds (at most 60 s, in 0.05 s steps)."""
+    began = time.monotonic()
+    for _ in range(1200):
+        if condition():
+            return time.monotonic() - began
+        assert worker.poll() is None, "the worker exited:\n" + log.read_text()
+        time.sleep(0.05)
+    raise AssertionError("not within 60 s:\n" + log.read_text())
+
+
+@pytest.mark.slow
+@pytest.mark.postgres
+def test_redis_down_and_back_loses_no_job_and_sends_nothing_twice(
+    runtime_private_redis: Runtime, redis_process: RedisProcess, fake_twilio: Any, tmp_path: Path
+) -> None:
+    runtime = runtime_private_redis
+    client = create_app(runtime=runtime).test_client()
+    text_in(client, "hello")  # the worker's number becomes a known caller with a case
+    hotline = str(Path(sys.executable).parent / "hotline")
+    log_path = tmp_path / "worker.log"
+    log = log_path.open("wb")
+    worker = subprocess.Popen(
+        [hotline, "worker", "--relay-interval", "0.2"],
+        env=worker_env(runtime, fake_twilio, tmp_path),
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        wait_until(lambda: open_jobs(runtime) == 0, worker, log_path)  # all caught up
+
+        redis_process.stop()
+        answered = []
+        slowest = 0.0
+        for n in range(REPLIES):
+            began = time.monotonic()
+            answered.append(text_in(client, f"text {n}").status_code)
+            call = place_call(client, "84#2 1 3 2 1 2", from_number=f"+8190000004{n:02d}")
+            answered.extend(exchange.status for exchange in call.exchanges)
+            slowest = max(slowest, time.monotonic() - began)
+            assert queue_from_elsewhere(runtime, f"Your adviser replied ({n})") is not None
+        assert len(answered) > 2 * REPLIES and set(answered) == {200}
+        with runtime.db.session() as session:  # the calls' requests are stored, not the fallback
+            requests = session.scalar(select(func.count()).select_from(CallbackRequest))
+            assert requests == REPLIES
+        assert client.get("/readyz").status_code == 503
+        waiting = open_jobs(runtime)
+        assert waiting >= REPLIES  # recorded in the outbox, not lost with Redis
+        time.sleep(1)  # the worker meets the outage too
+        assert not fake_twilio.sms_to(WORKER_NUMBER)
+
+        redis_process.start()
+        recovered = wait_until(lambda: open_jobs(runtime) == 0, worker, log_path)
+        sent = [m["Body"] for m in fake_twilio.sms_to(WORKER_NUMBER)]
+        assert sorted(sent) == sorted(f"Your adviser replied ({n})" for n in range(REPLIES))
+        assert worker.poll() is None
+        print(  # the figures in docs/reliability.md
+            f"\nanswered {len(answered)}/{len(answered)} (slowest text and call {slowest:.2f} s), "
+            f"{waiting} jobs waited, all done {recovered:.2f} s after Redis came back"
+        )
+    finally:
+        worker.terminate()
+        worker.wait(timeout=30)
+        log.close()
