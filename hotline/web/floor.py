@@ -28,6 +28,7 @@ from hotline.callbacks.models import CallbackRequest
 from hotline.config import Settings
 from hotline.db import utcnow
 from hotline.languages import LANGUAGES
+from hotline.telephony import calls_are_local
 from hotline.voice.models import Call
 from hotline.web import charts, i18n
 from hotline.web.models import WebSession
@@ -184,7 +185,8 @@ def live_next() -> ResponseReturnValue:
         _say("queue.live_failed", "error", reason=str(exc))
         return redirect(url_for("web.queue"))
     g.db.commit()
-    _say("queue.live_ringing", language=language_name(language or g.agent.languages[0]))
+    said = "queue.live_simulated" if calls_are_local(runtime().settings) else "queue.live_ringing"
+    _say(said, language=language_name(language or g.agent.languages[0]))
     return redirect(url_for("web.queue"))
 
 

@@ -66,6 +66,10 @@ MESSAGES: dict[str, dict[str, str]] = {
         "queue.live_ringing": (
             "Your phone will ring: answer to be connected to the next {language} caller."
         ),
+        "queue.live_simulated": (
+            "Connected to the next {language} caller, simulated on this machine: Twilio is "
+            "not configured, so no phone rings."
+        ),
         "queue.live_failed": "Could not connect you to a live caller: {reason}",
         "queue.window": "Window",
         "queue.attempts": "Attempts",
@@ -265,6 +269,9 @@ MESSAGES: dict[str, dict[str, str]] = {
         "queue.live_language": "言語のキュー",
         "queue.live_ringing": (
             "あなたの電話が鳴ります。出ると次の{language}の相談者につながります。"
+        ),
+        "queue.live_simulated": (
+            "次の{language}の相談者への接続を記録しました（この端末での模擬通話：Twilioが未設定のため電話は鳴りません）。"
         ),
         "queue.live_failed": "ライブ通話につなげませんでした：{reason}",
         "queue.window": "時間帯",

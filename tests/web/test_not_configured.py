@@ -97,3 +97,20 @@ def test_every_attempt_state_the_code_sets_has_a_label_in_both_languages() -> No
             assert MESSAGES[ui].get(f"attempt.{state}"), (ui, state)
         for status in ("completed", "answered", "busy", "no-answer", "failed", "canceled"):
             assert MESSAGES[ui].get(f"dial.{status}"), (ui, status)
+
+
+def test_taking_a_live_caller_says_the_call_is_simulated_not_that_a_phone_rings(
+    client: Any, runtime: Any
+) -> None:
+    place_call(client, "84#1", from_number="+819000000731")  # a Vietnamese caller waits
+    lan = make_agent(runtime, "Lan", "vi,en")
+    sign_in(client, lan)
+    client.post("/availability", data={"csrf_token": page_csrf(client), "available": "1"})
+    answer = client.post(
+        "/live/next",
+        data={"csrf_token": page_csrf(client), "language": "vi"},
+        follow_redirects=True,
+    )
+    html = answer.get_data(as_text=True)
+    assert "simulated on this machine" in html
+    assert "Your phone will ring" not in html
