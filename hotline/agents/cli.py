@@ -3,13 +3,11 @@ service. No command prints a phone number."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
-
 import click
 from sqlalchemy.orm import Session
 
 from hotline.agents.models import Agent
+from hotline.commands import command_session
 
 
 def register(main: click.Group, simulate: click.Group) -> None:
@@ -19,19 +17,6 @@ def register(main: click.Group, simulate: click.Group) -> None:
     agent_group.add_command(agent_list)
     agent_group.add_command(agent_token)
     agent_group.add_command(agent_deactivate)
-
-
-@contextmanager
-def _session() -> Iterator[Session]:
-    from hotline.cli import settings_or_exit
-    from hotline.runtime import Runtime
-
-    runtime = Runtime(settings_or_exit())
-    try:
-        with runtime.db.session() as session:
-            yield session
-    finally:
-        runtime.close()
 
 
 def _agent(session: Session, agent_id: int) -> Agent:
@@ -47,7 +32,7 @@ def agent_list(show_all: bool) -> None:
     """List agents: id, name, languages, role and whether they are active."""
     from sqlalchemy import select
 
-    with _session() as session:
+    with command_session() as session:
         query = select(Agent).order_by(Agent.id)
         if not show_all:
             query = query.where(Agent.active.is_(True))
@@ -71,7 +56,7 @@ def agent_token(agent_id: int) -> None:
     """Give an agent a new API token (shown once); the old one stops working."""
     from hotline.agents.auth import rotate_token
 
-    with _session() as session:
+    with command_session() as session:
         agent = _agent(session, agent_id)
         if not agent.active:
             raise click.ClickException(f"agent {agent_id} is deactivated")
@@ -89,7 +74,7 @@ def agent_deactivate(agent_id: int) -> None:
     and callbacks they held go back to the queue."""
     from hotline.agents.auth import deactivate_agent
 
-    with _session() as session:
+    with command_session() as session:
         agent = _agent(session, agent_id)
         if not agent.active:
             click.echo(f"agent {agent_id} was already deactivated")

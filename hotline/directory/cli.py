@@ -7,13 +7,13 @@ Every change is audited; `--agent` names the supervisor who makes it (required f
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from typing import Any
 
 import click
 from sqlalchemy.orm import Session
 
+from hotline.commands import command_session
 from hotline.directory.models import ORGANISATION_KINDS
 
 UNVERIFIED = "UNVERIFIED"
@@ -41,19 +41,6 @@ def _field_options(command: Callable[..., Any]) -> Callable[..., Any]:
 
 def _values(options: dict[str, Any]) -> dict[str, Any]:
     return {key: value for key, value in options.items() if value is not None}
-
-
-@contextmanager
-def _session() -> Iterator[Session]:
-    from hotline.cli import settings_or_exit
-    from hotline.runtime import Runtime
-
-    runtime = Runtime(settings_or_exit())
-    try:
-        with runtime.db.session() as session:
-            yield session
-    finally:
-        runtime.close()
 
 
 def _organisation(session: Session, organisation_id: int) -> Any:
@@ -125,7 +112,7 @@ def register(main: click.Group, simulate: click.Group) -> None:
             raise click.BadParameter(
                 f"unknown prefecture {prefecture!r}", param_hint="--prefecture"
             )
-        with _session() as session:
+        with command_session() as session:
             if show_all:
                 rows = list(session.scalars(select(Organisation).order_by(Organisation.id)))
             else:
@@ -146,7 +133,7 @@ def register(main: click.Group, simulate: click.Group) -> None:
         """Add the entries of hotline/data/directory.yaml not yet in the database (unverified)."""
         from hotline.directory import service
 
-        with _session() as session:
+        with command_session() as session:
             added = service.seed(session, agent_id=_check_agent(session, agent_id, required=False))
             click.echo(f"{len(added)} organisation(s) added, all unverified")
 
@@ -157,7 +144,7 @@ def register(main: click.Group, simulate: click.Group) -> None:
         """Add an organisation (unverified until someone runs `verify`)."""
         from hotline.directory import service
 
-        with _session() as session:
+        with command_session() as session:
             acting = _check_agent(session, agent_id, required=False)
             try:
                 org = service.add(session, _values(options), agent_id=acting)
@@ -173,7 +160,7 @@ def register(main: click.Group, simulate: click.Group) -> None:
         """Change fields; a new phone, hours, name or languages needs verifying again."""
         from hotline.directory import service
 
-        with _session() as session:
+        with command_session() as session:
             acting = _check_agent(session, agent_id, required=False)
             org = _organisation(session, organisation_id)
             try:
@@ -190,7 +177,7 @@ def register(main: click.Group, simulate: click.Group) -> None:
         """Record that a supervisor checked the entry against its official source today."""
         from hotline.directory import service
 
-        with _session() as session:
+        with command_session() as session:
             acting = _check_agent(session, agent_id, required=True)
             assert acting is not None
             org = _organisation(session, organisation_id)
@@ -205,7 +192,7 @@ def register(main: click.Group, simulate: click.Group) -> None:
         """Hide an entry from advisers' searches (its referrals stay on their cases)."""
         from hotline.directory import service
 
-        with _session() as session:
+        with command_session() as session:
             acting = _check_agent(session, agent_id, required=False)
             org = _organisation(session, organisation_id)
             service.set_active(session, org, undo, agent_id=acting)
