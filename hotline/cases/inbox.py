@@ -201,7 +201,9 @@ def _conditions(session: Session, agent: Agent, f: InboxFilter) -> list[ColumnEl
     if f.topic is not None:
         where.append(exists().where(CaseTopic.case_id == Case.id, CaseTopic.topic == f.topic))
     if f.q is not None:
-        where.append(Case.reference == f.q if len(f.q) == 7 else Case.reference.startswith(f.q))
+        # References are 7 digits: a prefix is a range of the references' indexes.
+        missing = REFERENCE_LENGTH - len(f.q)
+        where.append(Case.reference.between(f.q + "0" * missing, f.q + "9" * missing))
     return where
 
 
