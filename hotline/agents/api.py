@@ -171,6 +171,8 @@ def cases() -> ResponseReturnValue:
         [case_summary_json(i.case, topics=i.topics, unread=i.unread) for i in page.items]
     )
     response.headers["X-Total-Count"] = str(page.total)
+    if not page.exact:
+        response.headers["X-Total-Count-Capped"] = "true"  # at least that many
     links = []
     if page.page < page.pages:
         links.append(f'<{_page_url(page.page + 1)}>; rel="next"')

@@ -178,7 +178,8 @@ CASEWORK_PATHS: dict[str, Any] = {
         "get": {
             "operationId": "listCases",
             "summary": "Cases this agent may see (their languages or assigned to them), "
-            "filtered; the total count is in X-Total-Count, other pages in Link",
+            "filtered; the total count is in X-Total-Count (exact up to 1,000; beyond, "
+            "X-Total-Count-Capped: true), other pages in Link",
             "parameters": CASE_LIST_PARAMETERS,
             "responses": {"200": json_response("CaseList", "The cases"), **errors(422)},
         }

@@ -22,6 +22,8 @@ from hotline.cases.topics import TOPIC_CODES
 from hotline.languages import LANGUAGES
 
 REFERENCE_LENGTH = 7
+COUNT_LIMIT = 1000  # totals are exact up to here (docs/casework.md)
+NAV_COUNT_LIMIT = 100  # the navigation shows "99+" beyond 99
 PER_PAGE = 50
 MAX_PER_PAGE = 200
 SORTS = ("activity", "needs_reply")
@@ -134,13 +136,23 @@ class InboxItem:
 @dataclass
 class InboxPage:
     items: list[InboxItem]
-    total: int
+    total: int  # exact, or a lower bound when `exact` is False
     page: int
     per_page: int
+    exact: bool = True
 
     @property
     def pages(self) -> int:
-        return max(1, -(-self.total // self.per_page))
+        known = max(1, -(-self.total // self.per_page))
+        return known if self.exact else max(known, self.page + 1)
+
+
+def _count(session: Session, where: list[ColumnElement[bool]], up_to: int) -> tuple[int, bool]:
+    """How many cases match, counting no further than `up_to`: an exact total costs a
+    scan of every match, which nobody reads past the first pages. (count, exact)."""
+    matches = select(Case.id).where(*where).limit(up_to + 1).subquery()
+    found = int(session.scalar(select(func.count()).select_from(matches)) or 0)
+    return min(found, up_to), found <= up_to
 
 
 def visible_to(agent: Agent) -> ColumnElement[bool] | None:
@@ -219,13 +231,13 @@ def inbox(session: Session, agent: Agent, f: InboxFilter) -> InboxPage:
         .limit(f.per_page)
         .offset((f.page - 1) * f.per_page)
     ).all()
-    total = session.scalar(select(func.count()).select_from(Case).where(*where)) or 0
+    total, exact = _count(session, where, max(COUNT_LIMIT, f.page * f.per_page))
     items = [
         InboxItem(case, unread=read_at is None or read_at < case.last_activity_at)
         for case, read_at in rows
     ]
     _attach_topics(session, items)
-    return InboxPage(items, int(total), f.page, f.per_page)
+    return InboxPage(items, total, f.page, f.per_page, exact)
 
 
 def _attach_topics(session: Session, items: list[InboxItem]) -> None:
@@ -244,4 +256,4 @@ def _attach_topics(session: Session, items: list[InboxItem]) -> None:
 def needs_reply_count(session: Session, agent: Agent) -> int:
     """For the navigation: cases this agent may see that wait for an adviser's answer."""
     where = _conditions(session, agent, InboxFilter(needs_reply=True))
-    return int(session.scalar(select(func.count()).select_from(Case).where(*where)) or 0)
+    return _count(session, where, NAV_COUNT_LIMIT)[0]

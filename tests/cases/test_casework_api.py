@@ -321,3 +321,24 @@ def test_a_bad_inbox_filter_is_a_clear_422(client: Any, runtime: Runtime, query:
     answer = client.get(f"/api/cases{query}", headers=auth(lan))
     assert answer.status_code == 422
     assert answer.json["error"] == "validation_error"
+
+
+def test_a_long_inbox_counts_only_so_far_and_still_pages_on(
+    client: Any, runtime: Runtime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from hotline.cases import inbox
+
+    monkeypatch.setattr(inbox, "COUNT_LIMIT", 3)
+    for n in range(5):
+        case_by_text(client, runtime, f"+8190000005{n:02d}", f"Tin nhắn số {n}")
+    _, lan = make_agent(runtime, languages="vi")
+    first = client.get("/api/cases?per_page=2", headers=auth(lan))
+    assert (first.headers["X-Total-Count"], first.headers["X-Total-Count-Capped"]) == ("3", "true")
+    assert 'rel="next"' in first.headers["Link"]
+    last = client.get("/api/cases?per_page=2&page=3", headers=auth(lan))
+    assert len(last.json) == 1
+    assert last.headers["X-Total-Count"] == "5"  # counted as far as the page asked
+    assert "X-Total-Count-Capped" not in last.headers
+    assert 'rel="next"' not in last.headers["Link"]
+    exact = client.get("/api/cases?per_page=2&status=closed", headers=auth(lan))
+    assert "X-Total-Count-Capped" not in exact.headers
