@@ -212,12 +212,13 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def wait_healthy(base: str, proc: subprocess.Popen[bytes]) -> None:
+def wait_healthy(base: str, *procs: subprocess.Popen[bytes]) -> None:
+    """Wait for /healthz; fail at once when one of `procs` (web, worker) has exited."""
     import requests
 
     for _ in range(200):
-        if proc.poll() is not None:
-            raise RuntimeError("server exited during start-up")
+        if any(proc.poll() is not None for proc in procs):
+            raise RuntimeError("a process exited during start-up")
         try:
             if requests.get(base + "/healthz", timeout=1).status_code == 200:
                 return

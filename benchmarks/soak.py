@@ -42,7 +42,17 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import redis
 import requests
-from common import BIN, PUBLIC_URL, ROOT, SECRET, TOKEN, free_port, hotline_env, prepare_database
+from common import (
+    BIN,
+    PUBLIC_URL,
+    ROOT,
+    SECRET,
+    TOKEN,
+    free_port,
+    hotline_env,
+    prepare_database,
+    wait_healthy,
+)
 from sqlalchemy import create_engine, func, select
 from sqlalchemy.orm import Session
 from twilio.request_validator import RequestValidator
@@ -202,19 +212,6 @@ class Traffic:
         self._call("api queue", "GET", "/api/queue", headers=self.agent)
 
 
-def wait_healthy(base: str, procs: list[subprocess.Popen[bytes]]) -> None:
-    for _ in range(300):
-        if any(proc.poll() is not None for proc in procs):
-            raise RuntimeError("a process exited during start-up")
-        try:
-            if requests.get(base + "/healthz", timeout=1).status_code == 200:
-                return
-        except requests.RequestException:
-            pass
-        time.sleep(0.1)
-    raise RuntimeError("the server did not become healthy")
-
-
 def open_jobs(session: Session) -> tuple[int, int]:
     open_ = session.scalar(
         select(func.count()).where(OutboxJob.done_at.is_(None), OutboxJob.failed_at.is_(None))
@@ -283,7 +280,7 @@ def main() -> int:
     ]
     samples: list[tuple[float, int, int]] = []
     try:
-        wait_healthy(base, [web, worker])
+        wait_healthy(base, web, worker)
         pool = ThreadPoolExecutor(max_workers=16)
         in_flight = threading.BoundedSemaphore(16)
         started = time.monotonic()
