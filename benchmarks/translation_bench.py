@@ -38,7 +38,7 @@ from hotline.runtime import Runtime
 from hotline.sms.models import SmsMessage
 from hotline.translation.models import Translation
 from hotline.translation.redaction import normalise, protect
-from hotline.translation.service import usage_summary
+from hotline.translation.usage import usage_summary
 from tests.fakes.google_translate import start_fake_google_translate
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -97,12 +97,13 @@ def _worker(settings: Settings) -> None:
     logging.basicConfig(level=logging.WARNING)
     from rq import SimpleWorker
 
-    from hotline.jobs import _load_handlers, queue
+    from hotline.handlers import register_handlers
+    from hotline.jobs import REGISTRY, queue
     from hotline.runtime import set_current
 
     runtime = Runtime(settings)
     set_current(runtime)
-    _load_handlers()
+    register_handlers(REGISTRY)
     SimpleWorker([queue(runtime)], connection=runtime.redis).work(
         burst=False, logging_level="WARNING"
     )

@@ -11,9 +11,11 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
 from hotline.config import Settings, load_settings
+from hotline.handlers import register_handlers
 from hotline.inputs import MAX_ID, first_with_control_characters
+from hotline.jobs import REGISTRY
 from hotline.logs import configure_logging
-from hotline.runtime import PENDING_PUSH_KEY, Runtime, set_current
+from hotline.runtime import EXTENSION, PENDING_PUSH_KEY, Runtime, set_current
 
 __all__ = ["create_app"]
 
@@ -28,6 +30,7 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
         set_current(runtime)
     settings = runtime.settings
     _check_data_keys(runtime)
+    register_handlers(REGISTRY)
 
     app = Flask(__name__, instance_path=str(settings.instance_path))
     app.config.update(
@@ -39,7 +42,7 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
         SESSION_COOKIE_SECURE=settings.public_url.startswith("https://"),
         JSON_SORT_KEYS=False,
     )
-    app.extensions["hotline"] = runtime
+    app.extensions[EXTENSION] = runtime
     if settings.trusted_proxies:
         # The client's address (sign-in limits, logs) from X-Forwarded-For, as set by
         # this many proxies of ours; never from a header a client could have written.

@@ -80,6 +80,10 @@ def main() -> None:
     Configuration comes from environment variables (see README). With none set, the
     hotline runs on an embedded SQLite file and an embedded Redis in ./instance.
     """
+    from hotline.handlers import register_handlers
+    from hotline.jobs import REGISTRY
+
+    register_handlers(REGISTRY)  # commands that record jobs (demo data, sends) need them
 
 
 @main.command()

@@ -6,6 +6,8 @@ Secrets are kept out of `repr()` so they never reach a log or a traceback.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import ipaddress
 import logging
 import os
@@ -410,8 +412,6 @@ def load_settings(
                     "HOTLINE_METRICS_NETWORKS must be networks like 10.0.0.0/8,127.0.0.1"
                 ) from exc
     retention = read_retention(env)
-    from hotline.encryption import parse_data_keys  # local import: encryption needs Settings
-
     raw_keys = get("HOTLINE_DATA_KEYS")
     data_keys = parse_data_keys(raw_keys) if raw_keys else ()
 
@@ -452,3 +452,36 @@ def load_settings(
         retain_audit_days=retention["HOTLINE_RETAIN_AUDIT_DAYS"],
         data_keys=data_keys,
     )
+
+
+KEY_ID = re.compile(r"^[A-Za-z0-9_-]{1,32}$")  # a data key's id (hotline.encryption)
+KEY_BYTES = 32
+
+
+def parse_data_keys(raw: str) -> tuple[tuple[str, bytes], ...]:
+    """`id:base64key,id:base64key` (first is current) -> ((id, key), ...); ConfigError else."""
+    keys: list[tuple[str, bytes]] = []
+    for item in raw.split(","):
+        item = item.strip()
+        if not item:
+            continue
+        key_id, _, encoded = item.partition(":")
+        if not KEY_ID.match(key_id) or not encoded:
+            raise ConfigError(
+                "HOTLINE_DATA_KEYS must look like k2:<base64 key>,k1:<base64 key>"
+                " (ids of letters, digits, - or _; see `hotline keys new`)"
+            )
+        try:
+            secret = base64.urlsafe_b64decode(encoded.encode("ascii"))
+        except (binascii.Error, UnicodeEncodeError, ValueError):
+            raise ConfigError(f"HOTLINE_DATA_KEYS: key {key_id} is not base64") from None
+        if len(secret) != KEY_BYTES:
+            raise ConfigError(
+                f"HOTLINE_DATA_KEYS: key {key_id} must be 32 bytes (44 base64 characters)"
+            )
+        if any(existing == key_id for existing, _ in keys):
+            raise ConfigError(f"HOTLINE_DATA_KEYS names key {key_id} twice")
+        keys.append((key_id, secret))
+    if not keys:
+        raise ConfigError("HOTLINE_DATA_KEYS is set but holds no key")
+    return tuple(keys)

@@ -14,7 +14,6 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, ClassVar, TypeVar
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import DateTime, MetaData, create_engine, event, text
 from sqlalchemy.dialects import postgresql, sqlite
@@ -34,12 +33,12 @@ NAMING_CONVENTION = {
 }
 
 
-# Stored times are UTC; windows, quiet hours and daily figures are Japan time.
-TOKYO = ZoneInfo("Asia/Tokyo")
-
-
 def utcnow() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
+
+
+def iso(value: dt.datetime | None) -> str | None:
+    return value.isoformat() if value is not None else None
 
 
 class UTCDateTime(TypeDecorator[dt.datetime]):

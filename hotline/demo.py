@@ -44,6 +44,7 @@ def seed(settings: Settings) -> list[tuple[str, str]]:
     from hotline.jobs import defer
     from hotline.runtime import Runtime
     from hotline.sms.models import SmsMessage
+    from hotline.translation.jobs import TRANSLATE_SMS_JOB
 
     runtime = Runtime(settings)
     tokens: list[tuple[str, str]] = []
@@ -76,7 +77,7 @@ def seed(settings: Settings) -> list[tuple[str, str]]:
                 )
                 session.add(message)
                 session.flush()
-                defer(session, "sms.translate", message_id=message.id)
+                defer(session, TRANSLATE_SMS_JOB, message_id=message.id)
                 touch(case)
                 request_callback(
                     session,

@@ -20,13 +20,14 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import phonenumbers
-from flask import Blueprint, Response, abort, current_app, request
+from flask import Blueprint, Response, abort, request
 from twilio.twiml.messaging_response import MessagingResponse
 from twilio.twiml.voice_response import VoiceResponse
 from werkzeug.datastructures import MultiDict
 from werkzeug.exceptions import HTTPException
 
 from hotline.languages import LANGUAGES, by_calling_code
+from hotline.runtime import app_runtime
 from hotline.voice.scripts import Scripts, get_scripts
 from hotline.voice.twiml import Speaker
 from hotline.webhooks import BadWebhook, parse_form, signature_is_valid, twiml
@@ -55,7 +56,7 @@ BUILT_IN_SMS = {
 
 def _scripts() -> Scripts | None:
     try:
-        return get_scripts(current_app.extensions["hotline"].settings)
+        return get_scripts(app_runtime().settings)
     except Exception:
         log.exception("the prompt files cannot be loaded: the fallback uses its built-in text")
         return None
@@ -118,7 +119,7 @@ def _is_stop(body: str) -> bool:
     from hotline.sms.scripts import default_scripts
 
     try:
-        match = default_scripts(current_app.extensions["hotline"].settings).match(body)
+        match = default_scripts(app_runtime().settings).match(body)
     except Exception:
         log.exception("the SMS keyword files cannot be loaded")
         return True  # when in doubt, send nothing
@@ -137,7 +138,7 @@ def _checked_form() -> MultiDict[str, str]:
 
 
 def _public_url() -> str:
-    return str(current_app.extensions["hotline"].settings.public_url)
+    return str(app_runtime().settings.public_url)
 
 
 @voice_bp.post("/fallback")

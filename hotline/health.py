@@ -7,8 +7,10 @@ calls with the safe fallback. Readiness checks both and says which failed.
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, jsonify
+from flask import Blueprint, jsonify
 from flask.typing import ResponseReturnValue
+
+from hotline.runtime import app_runtime
 
 bp = Blueprint("health", __name__)
 
@@ -20,7 +22,7 @@ def healthz() -> ResponseReturnValue:
 
 @bp.get("/readyz")
 def readyz() -> ResponseReturnValue:
-    runtime = current_app.extensions["hotline"]
+    runtime = app_runtime()
     database = runtime.db.ping()
     try:
         redis_ok = bool(runtime.redis.ping())

@@ -18,7 +18,7 @@ import time
 from collections.abc import Iterator
 from typing import Any
 
-from flask import Blueprint, Flask, Response, abort, current_app, g, request
+from flask import Blueprint, Flask, Response, abort, g, request
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
     CollectorRegistry,
@@ -32,7 +32,7 @@ from prometheus_client.registry import Collector
 from sqlalchemy import func, or_, select
 
 from hotline.db import utcnow
-from hotline.runtime import Runtime
+from hotline.runtime import Runtime, app_runtime
 
 log = logging.getLogger(__name__)
 
@@ -73,7 +73,7 @@ def init_app(app: Flask) -> None:
 
 @bp.get("/metrics")
 def metrics() -> Response:
-    runtime: Runtime = current_app.extensions["hotline"]
+    runtime = app_runtime()
     if not _allowed(runtime):
         abort(403)
     return Response(render(runtime), content_type=CONTENT_TYPE_LATEST)

@@ -11,16 +11,19 @@ from contextlib import contextmanager
 from functools import cached_property
 
 import redis
+from flask import current_app
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from hotline.config import Settings, load_settings
 from hotline.db import Database
+from hotline.jobs.transport import push
 
 _current: Runtime | None = None
 _lock = threading.Lock()
 
 PENDING_PUSH_KEY = "hotline.pending_outbox_ids"
+EXTENSION = "hotline"  # the key of the runtime in a Flask app's `extensions`
 
 
 class Runtime:
@@ -52,8 +55,6 @@ class Runtime:
         """Push the outbox jobs `session` committed. Failures are left for the relay."""
         ids = session.info.pop(PENDING_PUSH_KEY, None)
         if ids:
-            from hotline.jobs import push
-
             push(self, list(ids))
 
     def close(self) -> None:
@@ -84,3 +85,9 @@ def set_current(runtime: Runtime | None) -> None:
     global _current
     with _lock:
         _current = runtime
+
+
+def app_runtime() -> Runtime:
+    """The runtime of the Flask app handling this request (`create_app` put it there)."""
+    runtime: Runtime = current_app.extensions[EXTENSION]
+    return runtime

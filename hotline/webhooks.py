@@ -16,7 +16,7 @@ from collections.abc import Callable
 from typing import Any
 from urllib.parse import parse_qsl
 
-from flask import Response, abort, current_app, g, request
+from flask import Response, abort, g, request
 from sqlalchemy import String, Text, delete, select
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Mapped, Session, mapped_column
@@ -32,6 +32,7 @@ from werkzeug.datastructures import MultiDict
 from hotline.crypto import decrypt_text, encrypt_text
 from hotline.db import Base, utcnow
 from hotline.inputs import MAX_ID, first_with_control_characters
+from hotline.runtime import app_runtime
 
 TWIML = "text/xml; charset=utf-8"
 
@@ -62,7 +63,7 @@ class BadWebhook(Exception):
 
 def public_url_for_request() -> str:
     """The URL Twilio signed: the configured public base + this path + raw query."""
-    base = current_app.extensions["hotline"].settings.public_url
+    base = app_runtime().settings.public_url
     url = base + request.path
     query = request.query_string.decode("latin-1")
     if query:
@@ -94,7 +95,7 @@ def _lenient_form() -> MultiDict[str, str]:
 
 
 def signature_is_valid(form: MultiDict[str, str]) -> bool:
-    settings = current_app.extensions["hotline"].settings
+    settings = app_runtime().settings
     signature = request.headers.get("X-Twilio-Signature", "")
     if not signature or not settings.twilio_auth_token:
         return False
@@ -261,7 +262,7 @@ def _replay_if_seen(session: Session, key: str | None) -> Response | None:
 
 
 def _secret() -> str:
-    return str(current_app.extensions["hotline"].settings.secret_key)
+    return str(app_runtime().settings.secret_key)
 
 
 def _replay(receipt: WebhookReceipt) -> Response:

@@ -15,7 +15,8 @@ from sqlalchemy.engine import make_url
 
 from hotline.config import Settings
 from hotline.encryption.rotation import verify_data_keys
-from hotline.jobs import NOTIFY_CHANNEL, PERIODIC, _load_handlers, queue, relay
+from hotline.handlers import register_handlers
+from hotline.jobs import NOTIFY_CHANNEL, REGISTRY, queue, relay
 from hotline.logs import configure_logging
 from hotline.preflight import require_ready
 from hotline.runtime import Runtime, set_current
@@ -36,7 +37,7 @@ def relay_loop(runtime: Runtime, stop: threading.Event, interval: float) -> None
             try:
                 relay(runtime)
                 now = time.monotonic()
-                for task in PERIODIC:
+                for task in REGISTRY.periodic.values():
                     if now - last_run.get(task.name, -math.inf) >= task.every_seconds:
                         last_run[task.name] = now
                         task.func(runtime)
@@ -103,7 +104,7 @@ def run_worker(settings: Settings, *, burst: bool = False, relay_interval: float
     require_ready(settings, runtime.db)
     verify_data_keys(runtime.db)
     set_current(runtime)
-    _load_handlers()
+    register_handlers(REGISTRY)
     if burst:
         relay(runtime)
         SimpleWorker([queue(runtime)], connection=runtime.redis).work(burst=True)

@@ -7,7 +7,7 @@ import secrets
 from collections.abc import Callable
 from typing import Any
 
-from flask import current_app, g, jsonify, request
+from flask import g, jsonify, request
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
@@ -15,6 +15,7 @@ from hotline.agents.models import ROLE_ALIASES, ROLES, Agent
 from hotline.audit import record
 from hotline.crypto import encrypt_phone, normalise_phone, token_hash
 from hotline.languages import parse_codes
+from hotline.runtime import app_runtime
 
 
 def create_agent(
@@ -113,7 +114,7 @@ def api_auth_required(view: Callable[..., Any] | None = None, *, activity: bool 
         if activity:
             from hotline.agents.presence import note_activity
 
-            if note_activity(g.db, current_app.extensions["hotline"].settings, agent):
+            if note_activity(g.db, app_runtime().settings, agent):
                 g.db.commit()
         return view(*args, **kwargs)
 

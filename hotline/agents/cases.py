@@ -8,7 +8,6 @@ numbers only ever leave here masked.
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -23,7 +22,7 @@ from hotline.cases.inbox import visible_to
 from hotline.cases.models import Case, CaseEvent, Referral
 from hotline.cases.work import events_of, mark_read, topics_of
 from hotline.crypto import decrypt_phone, mask_phone
-from hotline.db import utcnow
+from hotline.db import iso, utcnow
 from hotline.directory.models import Organisation
 from hotline.sms.gate import sms_refusal
 from hotline.sms.models import SmsMessage
@@ -36,10 +35,6 @@ TRANSLATION_LABELS = {
     "failed": "translation failed",
     "not_configured": "not translated",
 }
-
-
-def iso(value: dt.datetime | None) -> str | None:
-    return value.isoformat() if value is not None else None
 
 
 def case_for_agent(session: Session, agent: Agent, case_id: int) -> Case | None:

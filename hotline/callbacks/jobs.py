@@ -9,10 +9,13 @@ from __future__ import annotations
 
 from hotline.agents.models import Agent
 from hotline.callbacks.models import CallbackAttempt
+from hotline.callbacks.queue import release_expired_leases
 from hotline.crypto import decrypt_phone
-from hotline.jobs import RetryLater, job, periodic
+from hotline.jobs import Backoff, JobRegistry, RetryLater
 from hotline.runtime import Runtime
 from hotline.telephony import TelephonyError, telephony
+
+PLACE_CALL_JOB = "callbacks.place_call"
 
 
 def attempt_urls(public_url: str, callback_id: int, attempt_id: int) -> tuple[str, str]:
@@ -29,7 +32,6 @@ def _give_up(runtime: Runtime, error: Exception, *, attempt_id: int) -> None:
             attempt.error = "Twilio could not be reached"
 
 
-@job("callbacks.place_call", max_attempts=3, backoff=(5, 20), on_give_up=_give_up)
 def place_call(runtime: Runtime, *, attempt_id: int) -> None:
     with runtime.db.session() as session:
         attempt = session.get(CallbackAttempt, attempt_id)
@@ -65,11 +67,15 @@ def place_call(runtime: Runtime, *, attempt_id: int) -> None:
             attempt.call_status = sent.status
 
 
-@periodic("callbacks.release_expired_leases", every_seconds=60)
 def release_leases(runtime: Runtime) -> None:
     """Return requests whose agent disappeared to the queue even when nobody is claiming,
     so the queue, the dashboard and the audit log show them as waiting again."""
-    from hotline.callbacks.queue import release_expired_leases
-
     with runtime.db.session() as session:
         release_expired_leases(session)
+
+
+def register(registry: JobRegistry) -> None:
+    registry.add(
+        PLACE_CALL_JOB, place_call, max_attempts=3, backoff=Backoff((5, 20)), on_give_up=_give_up
+    )
+    registry.every("callbacks.release_expired_leases", release_leases, seconds=60)

@@ -21,7 +21,6 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 from typing import Any, cast
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import ColumnElement, Table, bindparam, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
@@ -30,9 +29,9 @@ from sqlalchemy.orm import Session
 from hotline.agents.models import Agent
 from hotline.audit import AuditEvent, record
 from hotline.callbacks.models import CallbackRequest
+from hotline.clock import TOKYO, in_window, parse_window, within
 from hotline.db import utcnow
 
-TOKYO = ZoneInfo("Asia/Tokyo")
 _TABLE = cast(Table, CallbackRequest.__table__)
 LEASE = dt.timedelta(minutes=15)
 
@@ -44,24 +43,9 @@ WINDOW_HOURS: dict[str, tuple[dt.time, dt.time]] = {
 }
 
 
-def parse_hours(value: str) -> tuple[dt.time, dt.time]:
-    """'21:00-08:00' → (21:00, 08:00); the settings have validated the shape."""
-    start, _, end = value.partition("-")
-    return dt.time.fromisoformat(start), dt.time.fromisoformat(end)
-
-
-def _within(local: dt.time, start: dt.time, end: dt.time) -> bool:
-    if start == end:
-        return False
-    if start < end:
-        return start <= local < end
-    return local >= start or local < end  # wraps past midnight
-
-
 def in_quiet_hours(now: dt.datetime, quiet_hours: str) -> bool:
     """Whether `now` falls in the hotline's quiet hours (Japan time): nobody is called."""
-    start, end = parse_hours(quiet_hours)
-    return _within(now.astimezone(TOKYO).time(), start, end)
+    return in_window(quiet_hours, now)
 
 
 def window_is_open(window: str, now: dt.datetime, quiet_hours: str) -> bool:
@@ -70,7 +54,7 @@ def window_is_open(window: str, now: dt.datetime, quiet_hours: str) -> bool:
     if window == "any":
         return True
     start, end = WINDOW_HOURS[window]
-    return _within(now.astimezone(TOKYO).time(), start, end)
+    return within(now.astimezone(TOKYO).time(), start, end)
 
 
 def open_windows(now: dt.datetime, quiet_hours: str) -> tuple[str, ...]:
@@ -78,14 +62,14 @@ def open_windows(now: dt.datetime, quiet_hours: str) -> tuple[str, ...]:
     if in_quiet_hours(now, quiet_hours):
         return ()
     local = now.astimezone(TOKYO).time()
-    return ("any", *(name for name, (s, e) in WINDOW_HOURS.items() if _within(local, s, e)))
+    return ("any", *(name for name, (s, e) in WINDOW_HOURS.items() if within(local, s, e)))
 
 
 def next_open_time(window: str, after: dt.datetime, quiet_hours: str) -> dt.datetime:
     """The first moment at or after `after` when `window` is open outside quiet hours."""
     if window_is_open(window, after, quiet_hours):
         return after
-    _, quiet_end = parse_hours(quiet_hours)
+    _, quiet_end = parse_window(quiet_hours)
     starts = [quiet_end] + ([WINDOW_HOURS[window][0]] if window in WINDOW_HOURS else [])
     local_day = after.astimezone(TOKYO).date()
     candidates = []

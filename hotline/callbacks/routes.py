@@ -8,7 +8,7 @@ that Twilio reads, never in a URL or a log.
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, current_app, g, request
+from flask import Blueprint, Response, g, request
 from twilio.twiml.voice_response import Gather, VoiceResponse
 
 from hotline.agents.models import Agent
@@ -20,6 +20,7 @@ from hotline.crypto import decrypt_phone
 from hotline.db import utcnow
 from hotline.inputs import whole_number
 from hotline.languages import get as get_language
+from hotline.runtime import app_runtime
 from hotline.webhooks import BadWebhook, empty_ok, id_arg, require, twilio_webhook, twiml
 
 bp = Blueprint("callback_voice", __name__, url_prefix="/voice/callbacks")
@@ -122,7 +123,7 @@ def connect(callback_id: int) -> Response:
         attempt.state = "failed"
         attempt.error = "the callback was no longer held when the agent pressed 1"
         return _hang_up(words.not_yours, words.language)
-    settings = current_app.extensions["hotline"].settings
+    settings = app_runtime().settings
     worker = decrypt_phone(settings.secret_key, callback.phone_encrypted)
     try:
         check_destination(worker, settings.callback_countries)

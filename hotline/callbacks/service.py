@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from hotline.agents.models import Agent
 from hotline.audit import record
+from hotline.callbacks.jobs import PLACE_CALL_JOB
 from hotline.callbacks.messages import gave_up_sms
 from hotline.callbacks.models import OUTCOMES, WINDOWS, CallbackAttempt, CallbackRequest
 from hotline.callbacks.queue import next_open_time, renew_lease, window_is_open
@@ -24,6 +25,7 @@ from hotline.db import utcnow
 from hotline.errors import Refused
 from hotline.jobs import defer
 from hotline.sms.gate import sms_refusal
+from hotline.sms.outbound import queue_sms
 
 URGENT_PRIORITY = 100
 REPEAT_BUMP = 10
@@ -277,7 +279,7 @@ def start_dial(
     record(
         session, "callback.dial", "callback", callback.id, agent_id=agent.id, attempt=attempt.number
     )
-    defer(session, "callbacks.place_call", attempt_id=attempt.id)
+    defer(session, PLACE_CALL_JOB, attempt_id=attempt.id)
     return attempt
 
 
@@ -404,8 +406,6 @@ def _send_gave_up_sms(session: Session, callback: CallbackRequest, agent: Agent)
             reason="sms_refused" if caller.sms_allowed is False else "sms_not_asked",
         )
         return
-    from hotline.sms.outbound import queue_sms
-
     body, written_in = gave_up_sms(callback.language)
     message = queue_sms(
         session,

@@ -19,7 +19,7 @@ from hotline.agents.models import Agent
 from hotline.callbacks.models import WINDOWS
 from hotline.callers.models import Caller, ConsentEntry, PrivacyNotice
 from hotline.cases.models import Case
-from hotline.db import insert_unless_taken, utcnow
+from hotline.db import insert_unless_taken, iso, utcnow
 from hotline.sms.models import OptOutEvent
 
 # subject → the values an answer may take
@@ -207,8 +207,6 @@ def notice_heard(session: Session, caller: Caller, *, case: Case | None = None) 
 def ledger(session: Session, caller: Caller) -> dict[str, Any]:
     """The worker's choices now, the latest answer per subject, and the whole history
     (newest first), STOP and START included."""
-    from hotline.agents.cases import iso
-
     entries = list(
         session.scalars(
             select(ConsentEntry)

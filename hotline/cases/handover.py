@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from hotline.agents.cases import TRANSLATION_LABELS, iso
+from hotline.agents.cases import TRANSLATION_LABELS
 from hotline.agents.models import Agent
 from hotline.audit import record
 from hotline.callers.models import Caller
@@ -26,7 +26,7 @@ from hotline.cases.topics import topics
 from hotline.cases.work import MAX_NOTE, add_event, topics_of
 from hotline.clients import NotConfigured
 from hotline.crypto import decrypt_phone
-from hotline.db import utcnow
+from hotline.db import iso, utcnow
 from hotline.directory.models import Organisation
 from hotline.languages import LANGUAGES
 from hotline.runtime import Runtime

@@ -16,7 +16,6 @@ import binascii
 import hashlib
 import hmac
 import os
-import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -27,13 +26,13 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from sqlalchemy import LargeBinary, Text
 from sqlalchemy.types import TypeDecorator
 
-from hotline.config import ConfigError, Settings
+from hotline.config import KEY_BYTES, KEY_ID, ConfigError, Settings, parse_data_keys
 
 MAGIC = "hx1:"
-KEY_ID = re.compile(r"^[A-Za-z0-9_-]{1,32}$")
 NONCE_BYTES = 12
-KEY_BYTES = 32
 DIALECT_ATTRIBUTE = "hotline_keyring"
+
+__all__ = ["KEY_BYTES", "KEY_ID", "parse_data_keys"]  # read with the settings, in config
 
 
 class DataKeyError(ConfigError):
@@ -62,35 +61,6 @@ def derived_key(secret_key: str) -> DataKey:
     ).derive(secret_key.encode("utf-8"))
     fingerprint = hmac.new(secret, b"hotline key id", hashlib.sha256).hexdigest()[:8]
     return DataKey(f"s{fingerprint}", secret)
-
-
-def parse_data_keys(raw: str) -> tuple[tuple[str, bytes], ...]:
-    """`id:base64key,id:base64key` (first is current) -> ((id, key), ...); ConfigError else."""
-    keys: list[tuple[str, bytes]] = []
-    for item in raw.split(","):
-        item = item.strip()
-        if not item:
-            continue
-        key_id, _, encoded = item.partition(":")
-        if not KEY_ID.match(key_id) or not encoded:
-            raise ConfigError(
-                "HOTLINE_DATA_KEYS must look like k2:<base64 key>,k1:<base64 key>"
-                " (ids of letters, digits, - or _; see `hotline keys new`)"
-            )
-        try:
-            secret = base64.urlsafe_b64decode(encoded.encode("ascii"))
-        except (binascii.Error, UnicodeEncodeError, ValueError):
-            raise ConfigError(f"HOTLINE_DATA_KEYS: key {key_id} is not base64") from None
-        if len(secret) != KEY_BYTES:
-            raise ConfigError(
-                f"HOTLINE_DATA_KEYS: key {key_id} must be 32 bytes (44 base64 characters)"
-            )
-        if any(existing == key_id for existing, _ in keys):
-            raise ConfigError(f"HOTLINE_DATA_KEYS names key {key_id} twice")
-        keys.append((key_id, secret))
-    if not keys:
-        raise ConfigError("HOTLINE_DATA_KEYS is set but holds no key")
-    return tuple(keys)
 
 
 def new_key_text(key_id: str) -> str:

@@ -21,29 +21,28 @@ import contextlib
 import datetime as dt
 import logging
 import threading
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any
 
-from rq import Queue
-from rq.exceptions import DuplicateJobError
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
 from hotline.db import utcnow
 from hotline.jobs.models import OutboxJob
+from hotline.jobs.transport import QUEUE_NAME, push, queue, rq_job_id
 
 if TYPE_CHECKING:
     from hotline.runtime import Runtime
 
 log = logging.getLogger(__name__)
 
-QUEUE_NAME = "hotline"
+__all__ = ["QUEUE_NAME", "push", "queue", "rq_job_id"]  # with the names defined here
+
 NOTIFY_CHANNEL = "hotline_outbox"  # notified by a trigger on outbox_jobs (PostgreSQL)
 STALE_PUSH = dt.timedelta(minutes=10)  # pushed but never started: Redis lost it
 HEARTBEAT_EVERY = 10.0  # seconds between renewals of a running job's lease
 LEASE = dt.timedelta(seconds=45)  # no heartbeat for this long: the worker died
-DEFAULT_BACKOFF = (10, 30, 120, 600, 1800)  # seconds between attempts
 
 
 class RetryLater(Exception):
@@ -54,6 +53,19 @@ class RetryLater(Exception):
         self.delay = delay
 
 
+@dataclass(frozen=True)
+class Backoff:
+    """How long a failed job waits before its next attempt: the n-th failure waits
+    `delays[n-1]` seconds, and every failure after the last listed one the last."""
+
+    delays: tuple[int, ...]
+
+    def delay(self, attempts: int) -> int:
+        return self.delays[min(attempts - 1, len(self.delays) - 1)]
+
+
+DEFAULT_BACKOFF = Backoff((10, 30, 120, 600, 1800))
+
 Handler = Callable[..., None]
 
 
@@ -62,14 +74,8 @@ class JobSpec:
     name: str
     func: Handler
     max_attempts: int
-    backoff: tuple[int, ...]
+    backoff: Backoff
     on_give_up: Callable[..., None] | None
-
-
-REGISTRY: dict[str, JobSpec] = {}
-
-
-PeriodicFunc = TypeVar("PeriodicFunc", bound=Callable[..., object])
 
 
 @dataclass(frozen=True)
@@ -79,93 +85,72 @@ class PeriodicTask:
     every_seconds: float
 
 
-PERIODIC: list[PeriodicTask] = []
+class JobRegistry:
+    """The handlers a process knows, filled at start-up by `hotline.handlers.register_handlers`
+    (the web app and the worker both call it), so a reader can follow a job name to its code
+    and no module registers anything as a side effect of being imported."""
+
+    def __init__(self) -> None:
+        self.jobs: dict[str, JobSpec] = {}
+        self.periodic: dict[str, PeriodicTask] = {}
+
+    def add(
+        self,
+        name: str,
+        func: Handler,
+        *,
+        max_attempts: int = 6,
+        backoff: Backoff = DEFAULT_BACKOFF,
+        on_give_up: Callable[..., None] | None = None,
+    ) -> None:
+        """Handle jobs called `name` with `func(runtime, **args)`.
+
+        Handlers must be idempotent: they re-read their rows by id and check state first.
+        `on_give_up(runtime, error, **args)` runs once when the last attempt has failed.
+        """
+        self.jobs[name] = JobSpec(name, func, max_attempts, backoff, on_give_up)
+
+    def every(self, name: str, func: Callable[[Runtime], object], *, seconds: float) -> None:
+        """Run `func(runtime)` from the worker's relay loop about every `seconds`."""
+        self.periodic[name] = PeriodicTask(name, func, seconds)
+
+    def __contains__(self, name: object) -> bool:
+        return name in self.jobs
+
+    def __getitem__(self, name: str) -> JobSpec:
+        return self.jobs[name]
 
 
-def periodic(name: str, *, every_seconds: float) -> Callable[[PeriodicFunc], PeriodicFunc]:
-    """Run `func(runtime)` from the worker's relay loop about every `every_seconds`."""
-
-    def register(func: PeriodicFunc) -> PeriodicFunc:
-        PERIODIC.append(PeriodicTask(name, func, every_seconds))
-        return func
-
-    return register
+REGISTRY = JobRegistry()
 
 
 def job(
     name: str,
     *,
     max_attempts: int = 6,
-    backoff: tuple[int, ...] = DEFAULT_BACKOFF,
+    backoff: Backoff | tuple[int, ...] = DEFAULT_BACKOFF,
     on_give_up: Callable[..., None] | None = None,
 ) -> Callable[[Handler], Handler]:
-    """Register `func(runtime, **args)` as the handler of jobs called `name`.
-
-    Handlers must be idempotent: they re-read their rows by id and check state first.
-    `on_give_up(runtime, error, **args)` runs once when the last attempt has failed.
-    """
+    """Register `func` in `REGISTRY` at once: for handlers defined in tests. The
+    application's own handlers are added by `hotline.handlers.register_handlers`."""
 
     def register(func: Handler) -> Handler:
-        REGISTRY[name] = JobSpec(name, func, max_attempts, backoff, on_give_up)
+        policy = backoff if isinstance(backoff, Backoff) else Backoff(tuple(backoff))
+        REGISTRY.add(name, func, max_attempts=max_attempts, backoff=policy, on_give_up=on_give_up)
         return func
 
     return register
 
 
-def _load_handlers() -> None:
-    # Domains register their handlers on import.
-    from hotline import handlers  # noqa: F401
-
-
 def defer(session: Session, name: str, **args: Any) -> OutboxJob:
     """Record a job in the session's transaction; it is pushed to Redis after commit."""
     if name not in REGISTRY:
-        _load_handlers()  # the job's module may simply not be imported yet
-    if name not in REGISTRY:
-        raise KeyError(f"no job handler named {name!r}")
+        raise KeyError(f"no job handler named {name!r} (register_handlers not called?)")
     row = OutboxJob(name=name, args=args)
     session.add(row)
     session.flush()
     session.info.setdefault("hotline.outbox_new", []).append(row)
     return row
-
-
-def rq_job_id(outbox_id: int, attempt: int) -> str:
-    return f"outbox-{outbox_id}-{attempt}"
-
-
-def queue(runtime: Runtime) -> Queue:
-    return Queue(QUEUE_NAME, connection=runtime.redis)
-
-
-def push(runtime: Runtime, outbox_ids: Iterable[int]) -> int:
-    """Hand these outbox rows to RQ. Returns how many were pushed; failures wait for the relay."""
-    pushed: list[int] = []
-    try:
-        q = queue(runtime)
-        with runtime.db.session() as session:
-            rows = session.scalars(select(OutboxJob).where(OutboxJob.id.in_(list(outbox_ids))))
-            attempts = {row.id: row.attempts for row in rows}
-        for outbox_id, attempt in attempts.items():
-            # An attempt already in Redis raises DuplicateJobError: nothing to add.
-            with contextlib.suppress(DuplicateJobError):
-                q.enqueue_call(
-                    "hotline.jobs.execute",
-                    args=(outbox_id,),
-                    job_id=rq_job_id(outbox_id, attempt),
-                    unique=True,
-                    result_ttl=3600,
-                    failure_ttl=7 * 24 * 3600,
-                )
-            pushed.append(outbox_id)
-    except Exception as exc:  # Redis down or slow: the relay will push these later.
-        log.warning("outbox push deferred to relay: %s", type(exc).__name__)
-    if pushed:
-        with runtime.db.session() as session:
-            session.execute(
-                update(OutboxJob).where(OutboxJob.id.in_(pushed)).values(pushed_at=utcnow())
-            )
-    return len(pushed)
 
 
 def relay(runtime: Runtime, *, now: dt.datetime | None = None, limit: int = 500) -> int:
@@ -198,7 +183,6 @@ def execute(outbox_id: int) -> str:
 
 
 def run_outbox_job(runtime: Runtime, outbox_id: int) -> str:
-    _load_handlers()
     now = utcnow()
     with runtime.db.session() as session:
         claimed = session.execute(
@@ -289,7 +273,7 @@ def _reschedule(
             spec.on_give_up(runtime, error, **args)
         return "failed"
     if delay is None:
-        delay = spec.backoff[min(attempts - 1, len(spec.backoff) - 1)]
+        delay = spec.backoff.delay(attempts)
     with runtime.db.session() as session:
         session.execute(
             update(OutboxJob)

@@ -24,7 +24,7 @@ from hotline.callbacks.models import CallbackAttempt, CallbackRequest
 from hotline.cases.models import Case, CaseEvent, Referral
 from hotline.config import Settings
 from hotline.db import utcnow
-from hotline.jobs import periodic
+from hotline.jobs import JobRegistry
 from hotline.runtime import Runtime
 from hotline.sms.models import SmsMessage
 from hotline.translation.models import Translation, TranslationCacheEntry
@@ -247,6 +247,9 @@ def scrub_sqlite_wal(runtime: Runtime) -> None:
             conn.close()
 
 
-@periodic("privacy.retention", every_seconds=3600)
 def run_retention(runtime: Runtime) -> None:
     purge(runtime)
+
+
+def register(registry: JobRegistry) -> None:
+    registry.every("privacy.retention", run_retention, seconds=3600)

@@ -20,10 +20,10 @@ from dataclasses import dataclass, field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from hotline.callbacks.queue import TOKYO
 from hotline.cases.contacts import CHANNELS, Contacts, contacts_of
 from hotline.cases.models import Case, CaseTopic, Referral
 from hotline.cases.topics import TOPIC_CODES
+from hotline.clock import TOKYO
 from hotline.directory.models import Organisation
 
 DEFAULT_DAYS = 30

@@ -41,11 +41,11 @@ from hotline.sms.outbound import queue_sms
 from hotline.sms.script_guess import guess_language
 from hotline.sms.scripts import KeywordMatch, SmsScripts, default_scripts, words_of
 from hotline.sms.segments import count_segments
+from hotline.translation.jobs import TRANSLATE_SMS_JOB
 
 CONVERSATION_TTL = dt.timedelta(minutes=30)
 FLOOD_WINDOW = dt.timedelta(minutes=1)
 WINDOW_ANSWERS = {"1": "morning", "2": "afternoon", "3": "evening"}
-TRANSLATE_JOB = "sms.translate"
 MAX_MEDIA = 10
 JAPAN_CALLING_CODE = 81
 
@@ -386,8 +386,8 @@ class _Exchange:
                 self._reply(reply_language, "received", reference=case.reference)
         if self.message.body.strip():
             self.session.flush()  # the job names the message by its id
-            jobs.defer(self.session, TRANSLATE_JOB, message_id=self.message.id)
-            self.deferred.append(TRANSLATE_JOB)
+            jobs.defer(self.session, TRANSLATE_SMS_JOB, message_id=self.message.id)
+            self.deferred.append(TRANSLATE_SMS_JOB)
 
     def _has_earlier_text(self, case: Case) -> bool:
         """Whether the worker wrote on this case before (this text is not stored yet)."""

@@ -22,20 +22,16 @@ from sqlalchemy import select, update
 from hotline.callers.models import Caller
 from hotline.callers.service import caller_phone
 from hotline.db import utcnow
-from hotline.jobs import RetryLater, job, periodic
+from hotline.jobs import JobRegistry, RetryLater
 from hotline.runtime import Runtime
 from hotline.sms.gate import sms_refusal
 from hotline.sms.models import OptOutEvent, SmsMessage, advance_status
-from hotline.sms.outbound import status_callback_url
 from hotline.telephony import OPTED_OUT_CODE, TelephonyError, telephony
 
-SEND_BACKOFF = (10, 30, 120, 600, 1800)
-
-
+SEND_JOB = "sms.send"
 UNCONFIRMED_AFTER = dt.timedelta(minutes=15)
 
 
-@periodic("sms.expire_unconfirmed", every_seconds=300)
 def expire_unconfirmed(runtime: Runtime, now: dt.datetime | None = None) -> int:
     """Messages handed to Twilio with no answer and no status since: say they failed.
 
@@ -82,7 +78,6 @@ def _fail(runtime: Runtime, message_id: int, reason: str, code: int | None = Non
             session.add(OptOutEvent(caller_id=caller.id, action="stop", source="twilio-21610"))
 
 
-@job("sms.send", max_attempts=6, backoff=SEND_BACKOFF, on_give_up=_give_up)
 def send_sms(runtime: Runtime, *, message_id: int) -> None:
     with runtime.db.session() as session:
         message = session.get(SmsMessage, message_id)
@@ -132,3 +127,13 @@ def send_sms(runtime: Runtime, *, message_id: int) -> None:
             message.status = sent.status  # our own marker gives way to Twilio's word
         else:
             advance_status(message, sent.status)  # a status callback got here first
+
+
+def status_callback_url(public_url: str, message_id: int) -> str:
+    """Twilio's status callback for one of our messages, keyed to our record's id."""
+    return f"{public_url}/sms/status?m={message_id}"
+
+
+def register(registry: JobRegistry) -> None:
+    registry.add(SEND_JOB, send_sms, max_attempts=6, on_give_up=_give_up)
+    registry.every("sms.expire_unconfirmed", expire_unconfirmed, seconds=300)

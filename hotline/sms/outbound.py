@@ -19,6 +19,7 @@ from hotline.callers.models import Caller
 from hotline.cases.models import Case
 from hotline.jobs import defer
 from hotline.sms.gate import ANSWERS_TO_THE_WORKER, sms_refusal
+from hotline.sms.jobs import SEND_JOB
 from hotline.sms.models import SmsMessage
 from hotline.sms.segments import count_segments
 
@@ -64,10 +65,5 @@ def queue_sms(
     session.add(message)
     session.flush()
     if deliver == "job":
-        defer(session, "sms.send", message_id=message.id)
+        defer(session, SEND_JOB, message_id=message.id)
     return message
-
-
-def status_callback_url(public_url: str, message_id: int) -> str:
-    """Twilio's status callback for one of our messages, keyed to our record's id."""
-    return f"{public_url}/sms/status?m={message_id}"

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Blueprint, Response, current_app, g
+from flask import Blueprint, Response, g
 from sqlalchemy import select
 from twilio.twiml.messaging_response import MessagingResponse
 from werkzeug.datastructures import MultiDict
@@ -19,9 +19,10 @@ from hotline.callers.models import Caller
 from hotline.crypto import InvalidPhoneNumber
 from hotline.db import utcnow
 from hotline.inputs import whole_number
+from hotline.runtime import app_runtime
 from hotline.sms.inbound import MAX_MEDIA, Inbound, receive
+from hotline.sms.jobs import status_callback_url
 from hotline.sms.models import OptOutEvent, SmsMessage, advance_status
-from hotline.sms.outbound import status_callback_url
 from hotline.telephony import OPTED_OUT_CODE
 from hotline.webhooks import BadWebhook, empty_ok, id_arg, require, twilio_webhook, twiml
 
@@ -40,7 +41,7 @@ def incoming() -> Response:
         body=form.get("Body", ""),
         media=_media(form),
     )
-    runtime = current_app.extensions["hotline"]
+    runtime = app_runtime()
     try:
         outcome = receive(g.db, runtime.settings, inbound)
     except InvalidPhoneNumber as exc:

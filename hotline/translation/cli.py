@@ -19,7 +19,7 @@ def register(main: click.Group, simulate: click.Group) -> None:
         """Characters sent to Google per day and language, and cache hits."""
         from hotline.cli import settings_or_exit
         from hotline.runtime import Runtime
-        from hotline.translation.service import usage_summary
+        from hotline.translation.usage import usage_summary
 
         runtime = Runtime(settings_or_exit())
         try:
@@ -52,7 +52,7 @@ def register(main: click.Group, simulate: click.Group) -> None:
         """Delete Twilio's copy of recordings past HOTLINE_RECORDING_RETENTION_HOURS."""
         from hotline.cli import settings_or_exit
         from hotline.runtime import Runtime
-        from hotline.translation.jobs import delete_expired_recordings
+        from hotline.translation.voicemail_jobs import delete_expired_recordings
 
         runtime = Runtime(settings_or_exit())
         try:

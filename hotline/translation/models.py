@@ -69,7 +69,7 @@ class TranslationUsage(Base):
     """One billable request to Google, or one answer served from the cache instead.
 
     Append-only, so concurrent workers never contend on a counter row; supervisors read
-    sums per day and language (`hotline.translation.service.usage_summary`).
+    sums per day and language (`hotline.translation.usage.usage_summary`).
     """
 
     __tablename__ = "translation_usage"

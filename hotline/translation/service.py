@@ -10,31 +10,28 @@ answer). Each call to Google and each cache hit is written to `TranslationUsage`
 
 from __future__ import annotations
 
-import datetime as dt
-import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, NoReturn
 
-from sqlalchemy import delete, func, select, text, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import delete, select, text, update
 from sqlalchemy.orm import Session
 
 from hotline.crypto import text_lookup_hash
-from hotline.db import TOKYO, utcnow
+from hotline.db import utcnow
 from hotline.languages import LANGUAGES
+from hotline.translation.claims import claim_cache_entry, wait_for_claim
 from hotline.translation.google import GoogleTranslate, ProviderError
 from hotline.translation.models import TranslationCacheEntry, TranslationUsage
 from hotline.translation.redaction import normalise, protect, restore
+from hotline.translation.usage import japan_day
 
 if TYPE_CHECKING:
     from hotline.runtime import Runtime
 
 PROVIDER = "google"
-CLAIM_TIMEOUT = dt.timedelta(seconds=60)  # a claim older than this was abandoned
-WAIT_FOR_CLAIM_SECONDS = 20.0
 MAX_CHARACTERS = 30_000  # Google's recommended maximum per request
 
 _BY_GOOGLE_CODE = {lang.google_translate: lang.code for lang in LANGUAGES.values()}
@@ -135,8 +132,12 @@ def _cached_call(
     """
     key = _cache_key(runtime, kind, source, target, content)
     usage_language = target or "detect"
-    deadline = time.monotonic() + WAIT_FOR_CLAIM_SECONDS
-    while True:
+    hit: tuple[str, float | None, bool] | None = None
+
+    def look_up_or_claim() -> bool | None:
+        """True: ours to ask Google. False: answered from the cache (`hit`), or a web
+        request that asks without the claim. None: another worker holds the claim."""
+        nonlocal hit
         with _unit(runtime, session) as db:
             entry = db.scalar(select(TranslationCacheEntry).where(TranslationCacheEntry.key == key))
             if entry is not None and entry.status == "done":
@@ -148,13 +149,18 @@ def _cached_call(
                 _record_usage(db, kind=kind, language=usage_language, hit=True)
                 if finish is not None:
                     finish(db, entry.result or "")
-                return entry.result or "", entry.confidence, True
-            owner = _claim(db, key, kind=kind, source=source, target=target, entry=entry)
-        if owner or session is not None:
-            break
-        if time.monotonic() > deadline:
-            raise ProviderError("another worker is still translating this text", permanent=False)
-        time.sleep(0.05)
+                hit = (entry.result or "", entry.confidence, True)
+                return False
+            owner = claim_cache_entry(db, key, kind=kind, source=source, target=target, entry=entry)
+        # A web request asks Google itself rather than hold its transaction open.
+        return True if owner else (False if session is not None else None)
+
+    def still_held() -> NoReturn:
+        raise ProviderError("another worker is still translating this text", permanent=False)
+
+    owner = wait_for_claim(look_up_or_claim, on_timeout=still_held)
+    if hit is not None:
+        return hit
     try:
         result, confidence = call()
     except BaseException:
@@ -179,47 +185,6 @@ def _cached_call(
         if finish is not None:
             finish(db, result)
     return result, confidence, False
-
-
-def _claim(
-    db: Session,
-    key: str,
-    *,
-    kind: str,
-    source: str,
-    target: str,
-    entry: TranslationCacheEntry | None,
-) -> bool:
-    """Claim the right to ask Google for `key`: a new pending row, or a stale one taken over."""
-    now = utcnow()
-    if entry is None:
-        try:
-            with db.begin_nested():
-                db.add(
-                    TranslationCacheEntry(
-                        key=key,
-                        kind=kind,
-                        source_language=source,
-                        target_language=target,
-                        status="pending",
-                        claimed_at=now,
-                    )
-                )
-            return True
-        except IntegrityError:
-            return False
-    if entry.claimed_at < now - CLAIM_TIMEOUT:
-        taken = db.execute(
-            update(TranslationCacheEntry)
-            .where(
-                TranslationCacheEntry.id == entry.id,
-                TranslationCacheEntry.status == "pending",
-                TranslationCacheEntry.claimed_at == entry.claimed_at,
-            )
-            .values(claimed_at=now)
-        ).rowcount  # type: ignore[attr-defined]
-        return bool(taken)
-    return False
 
 
 def translate_text(
@@ -292,117 +257,6 @@ def record_transcription(runtime: Runtime, *, language: str, audio_seconds: int)
         )
 
 
-# --- Cost --------------------------------------------------------------------------
-
-
-@dataclass
-class UsageDay:
-    day: dt.date
-    language: str
-    characters: int = 0
-    requests: int = 0
-    cache_hits: int = 0
-    detect_characters: int = 0
-    audio_seconds: int = 0
-
-
-@dataclass
-class UsageSummary:
-    since: dt.date
-    rows: list[UsageDay] = field(default_factory=list)
-
-    @property
-    def characters(self) -> int:
-        return sum(r.characters + r.detect_characters for r in self.rows)
-
-    @property
-    def cache_hits(self) -> int:
-        return sum(r.cache_hits for r in self.rows)
-
-    @property
-    def requests(self) -> int:
-        return sum(r.requests for r in self.rows)
-
-    @property
-    def audio_seconds(self) -> int:
-        return sum(r.audio_seconds for r in self.rows)
-
-    @property
-    def hit_rate(self) -> float:
-        total = self.requests + self.cache_hits
-        return self.cache_hits / total if total else 0.0
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "since": self.since.isoformat(),
-            "characters_billed": self.characters,
-            "requests": self.requests,
-            "cache_hits": self.cache_hits,
-            "cache_hit_rate": round(self.hit_rate, 4),
-            "audio_seconds": self.audio_seconds,
-            "days": [
-                {
-                    "day": r.day.isoformat(),
-                    "language": r.language,
-                    "characters_billed": r.characters,
-                    "detect_characters": r.detect_characters,
-                    "requests": r.requests,
-                    "cache_hits": r.cache_hits,
-                    "audio_seconds": r.audio_seconds,
-                }
-                for r in self.rows
-            ],
-        }
-
-
-def japan_day(moment: dt.datetime) -> dt.date:
-    """Usage is counted per day in Japan, like every other figure on the dashboard."""
-    return moment.astimezone(TOKYO).date()
-
-
-def usage_summary(
-    session: Session, days: int = 30, *, today: dt.date | None = None
-) -> UsageSummary:
-    """Characters sent to Google per day and language, requests, cache hits, audio seconds.
-
-    Translation is billed per character sent per target language, detection per
-    character, Speech-to-Text per second of audio; `language` is the target language
-    (translations), "detect", or the spoken language (transcriptions).
-    """
-    today = today or japan_day(utcnow())
-    since = today - dt.timedelta(days=max(1, days) - 1)
-    U = TranslationUsage
-    rows = session.execute(
-        select(
-            U.day,
-            U.kind,
-            U.language,
-            U.cache_hit,
-            func.count(U.id),
-            func.coalesce(func.sum(U.characters), 0),
-            func.coalesce(func.sum(U.audio_seconds), 0),
-        )
-        .where(U.day >= since)
-        .group_by(U.day, U.kind, U.language, U.cache_hit)
-    ).all()
-    by_key: dict[tuple[dt.date, str], UsageDay] = {}
-    for day, kind, language, hit, count, characters, seconds in rows:
-        item = by_key.setdefault((day, language), UsageDay(day, language))
-        if hit:
-            item.cache_hits += int(count)
-        elif kind == "translate":
-            item.requests += int(count)
-            item.characters += int(characters)
-        elif kind == "detect":
-            item.requests += int(count)
-            item.detect_characters += int(characters)
-        elif kind == "transcribe":
-            item.requests += int(count)
-            item.audio_seconds += int(seconds)
-    ordered = sorted(by_key.values(), key=lambda r: (r.day, r.language), reverse=True)
-    return UsageSummary(since=since, rows=ordered)
-
-
 # --- Many texts at once ------------------------------------------------------------
 
 
@@ -465,7 +319,7 @@ def translate_many(
         for _protected, key, src, tgt in misses.values():
             if key in claimed or key in entries:
                 continue
-            if _claim(db, key, kind="translate", source=src, target=tgt, entry=None):
+            if claim_cache_entry(db, key, kind="translate", source=src, target=tgt, entry=None):
                 claimed.add(key)
 
     # Keys another worker is translating: the one-by-one path waits for its answer.

@@ -8,11 +8,9 @@ caller has answered so far lives on the `Call` row (`ivr_state`), never in a URL
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Callable, Mapping
 from typing import Any
 from urllib.parse import urlencode
-from zoneinfo import ZoneInfo
 
 import phonenumbers
 from flask import Response
@@ -30,21 +28,22 @@ from hotline.callers.service import caller_phone, get_or_create_caller
 from hotline.cases.models import Case
 from hotline.cases.service import open_case_for, touch, worker_contacted
 from hotline.cases.work import add_event
+from hotline.clock import in_window
 from hotline.config import Settings
 from hotline.crypto import InvalidPhoneNumber, decrypt_phone, encrypt_phone, normalise_phone
 from hotline.db import utcnow
 from hotline.inputs import whole_number
+from hotline.jobs import defer
 from hotline.languages import LANGUAGES, Language, by_calling_code
 from hotline.privacy.notice import retention_values
+from hotline.translation.voicemail_jobs import TRANSCRIBE_JOB
 from hotline.voice.case_status import caller_and_case_status, status_prompt
+from hotline.voice.jobs import DISCARD_RECORDING_JOB
 from hotline.voice.models import Call, PromptRecording, Voicemail
 from hotline.voice.scripts import Node, Scripts, get_scripts
 from hotline.voice.twiml import TONE_URL_PATH, Speaker
 from hotline.webhooks import BadWebhook, twiml
 
-TOKYO = ZoneInfo("Asia/Tokyo")
-TRANSCRIBE_JOB = "voicemail.transcribe"
-DISCARD_RECORDING_JOB = "voice.discard_recording"
 QUEUE_PREFIX = "hotline-"
 MAX_STEP = 10_000
 
@@ -65,17 +64,6 @@ def int_arg(args: Mapping[str, str], name: str, default: int = 0) -> int:
     if not raw.isascii() or not raw.isdigit() or int(raw) > MAX_STEP:
         raise BadWebhook(f"query parameter {name} must be a small whole number")
     return int(raw)
-
-
-def within_hours(hours: str, now: dt.datetime) -> bool:
-    """Whether `now` (any timezone) falls in "HH:MM-HH:MM" Japan time; may span midnight."""
-    start_s, end_s = hours.split("-")
-    local = now.astimezone(TOKYO).time()
-    start = dt.time.fromisoformat(start_s)
-    end = dt.time.fromisoformat(end_s)
-    if start <= end:
-        return start <= local < end
-    return local >= start or local < end
 
 
 # Statements of every call step, built once (building one costs more than running it).
@@ -426,7 +414,7 @@ class CallFlow:
     # --- 1: talk now -----------------------------------------------------------------
 
     def adviser_available(self, language: str) -> bool:
-        if not within_hours(opening_hours_for(self.settings, language), utcnow()):
+        if not in_window(opening_hours_for(self.settings, language), utcnow()):
             return False
         rows = self.session.scalars(
             select(Agent.languages).where(available_now(self.settings, utcnow()))
@@ -690,8 +678,6 @@ def discard_take(session: Session, recording_sid: str) -> None:
     it is a worker's voice, and nothing of ours points at it any more."""
     if not recording_sid:
         return
-    from hotline.jobs import defer
-
     defer(
         session, DISCARD_RECORDING_JOB, recording_sid=recording_sid, taken_at=utcnow().isoformat()
     )
@@ -742,8 +728,6 @@ def save_recording(
         ).one()
     # Leaving a message after the notice is the worker agreeing to its recording.
     record_answer(session, caller, "recording", "yes", channel="voice", case=case)
-    from hotline.jobs import defer
-
     defer(session, TRANSCRIBE_JOB, voicemail_id=voicemail.id)
     return voicemail
 

@@ -1,5 +1,5 @@
-"""Voice jobs. Imported by `hotline.handlers` only, so web code never registers jobs
-(a half-filled registry would hide the other domains' handlers from `defer`)."""
+"""Voice jobs: fetching a kept prompt recording, deleting a take that was not kept.
+Registered at start-up by `hotline.handlers`; callers defer them by the names below."""
 
 from __future__ import annotations
 
@@ -7,16 +7,16 @@ import datetime as dt
 from typing import Any
 
 from hotline.db import utcnow
-from hotline.jobs import RetryLater, job
-from hotline.voice.flow import DISCARD_RECORDING_JOB
+from hotline.jobs import JobRegistry, RetryLater
 from hotline.voice.models import PromptRecording
-from hotline.voice.recording import FETCH_JOB
+
+FETCH_JOB = "voice.fetch_prompt_recording"
+DISCARD_RECORDING_JOB = "voice.discard_recording"
 
 # Twilio can answer 404 for a recording for a while after the call said it exists.
 RECORDING_APPEARS_WITHIN = dt.timedelta(minutes=15)
 
 
-@job(FETCH_JOB, max_attempts=8)
 def fetch_prompt_recording(runtime: Any, *, prompt_recording_id: int) -> None:
     """Download a kept recording from Twilio so the app can serve it."""
     from hotline.telephony import TelephonyError, telephony
@@ -38,7 +38,6 @@ def fetch_prompt_recording(runtime: Any, *, prompt_recording_id: int) -> None:
             row.audio = audio
 
 
-@job(DISCARD_RECORDING_JOB, max_attempts=10)
 def discard_recording(runtime: Any, *, recording_sid: str, taken_at: str) -> None:
     """Delete at Twilio a take that was not kept; gone already is done."""
     from hotline.telephony import TelephonyError, telephony
@@ -53,3 +52,8 @@ def discard_recording(runtime: Any, *, recording_sid: str, taken_at: str) -> Non
         if exc.permanent:
             raise
         raise RetryLater(str(exc)) from exc
+
+
+def register(registry: JobRegistry) -> None:
+    registry.add(FETCH_JOB, fetch_prompt_recording, max_attempts=8)
+    registry.add(DISCARD_RECORDING_JOB, discard_recording, max_attempts=10)

@@ -31,12 +31,12 @@ from hotline.inputs import whole_number
 from hotline.jobs import defer
 from hotline.languages import LANGUAGES, by_calling_code
 from hotline.voice.flow import CallFlow, discard_take, recorded_prompts
+from hotline.voice.jobs import FETCH_JOB
 from hotline.voice.models import PromptRecording, RecorderPin
 from hotline.voice.scripts import ivr_scripts_dir
 
 log = logging.getLogger(__name__)
 
-FETCH_JOB = "voice.fetch_prompt_recording"
 STAFF_PROMPTS = (
     "pin",
     "pin_wrong",

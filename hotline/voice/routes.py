@@ -10,7 +10,7 @@ import logging
 import re
 from typing import TYPE_CHECKING
 
-from flask import Blueprint, Response, abort, current_app, g, request, send_file
+from flask import Blueprint, Response, abort, g, request, send_file
 from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -18,6 +18,7 @@ from hotline.db import utcnow
 from hotline.fallback import safe_voice_step
 from hotline.inputs import whole_number
 from hotline.languages import LANGUAGES
+from hotline.runtime import app_runtime
 from hotline.voice.flow import CallFlow, ended_reason, int_arg, save_recording
 from hotline.voice.models import Call, PromptRecording
 from hotline.voice.scripts import AUDIO_TYPES, audio_dir
@@ -44,7 +45,7 @@ def _step_key(form: object) -> str:
 
 def _flow(*, first_step: bool = False) -> CallFlow:
     require(g.form, "CallSid")
-    settings = current_app.extensions["hotline"].settings
+    settings = app_runtime().settings
     return CallFlow(g.db, settings, g.form, int_arg(request.args, "s"), first_step=first_step)
 
 
@@ -56,7 +57,7 @@ def incoming() -> Response:
     require(g.form, "CallSid", "From")
     from hotline.voice.recording import StaffFlow, staff_member_calling
 
-    settings = current_app.extensions["hotline"].settings
+    settings = app_runtime().settings
     staff = staff_member_calling(g.db, settings.secret_key, g.form["From"])
     if staff is not None:
         return StaffFlow(g.db, settings, g.form, 0, first_step=True).start(staff)
@@ -103,7 +104,7 @@ def recording() -> Response:
     require(g.form, "CallSid", "RecordingSid", "RecordingStatus")
     if g.form.get("RecordingStatus") == "completed":
         require(g.form, "RecordingUrl")
-    save_recording(g.db, g.form, current_app.extensions["hotline"].settings)
+    save_recording(g.db, g.form, app_runtime().settings)
     return empty_ok()
 
 
@@ -141,7 +142,7 @@ def _staff() -> StaffFlow:
     from hotline.voice.recording import StaffFlow
 
     require(g.form, "CallSid")
-    settings = current_app.extensions["hotline"].settings
+    settings = app_runtime().settings
     return StaffFlow(g.db, settings, g.form, int_arg(request.args, "s"))
 
 
@@ -212,7 +213,7 @@ def audio(folder: str, filename: str) -> Response:
             response.cache_control.max_age = AUDIO_MAX_AGE
             response.make_conditional(request)
             return response
-    path = audio_dir(current_app.extensions["hotline"].settings) / folder / filename
+    path = audio_dir(app_runtime().settings) / folder / filename
     if not path.is_file():
         abort(404)
     ext = path.suffix

@@ -10,8 +10,8 @@ import datetime as dt
 from typing import Any
 
 from hotline.agents.models import Agent
-from hotline.callbacks.queue import TOKYO
 from hotline.cases.handover_messages import MESSAGES as HANDOVER_MESSAGES
+from hotline.clock import TOKYO
 from hotline.db import utcnow
 from hotline.directory.messages import MESSAGES as DIRECTORY_MESSAGES
 from hotline.posters.messages import MESSAGES as POSTER_MESSAGES

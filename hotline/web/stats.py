@@ -15,8 +15,9 @@ from sqlalchemy.orm import Session
 
 from hotline.agents.models import Agent
 from hotline.callbacks.models import CallbackAttempt, CallbackRequest
-from hotline.callbacks.queue import TOKYO, agent_languages
+from hotline.callbacks.queue import agent_languages
 from hotline.cases.models import Case
+from hotline.clock import TOKYO
 from hotline.db import utcnow
 from hotline.jobs import LEASE
 from hotline.jobs.models import OutboxJob

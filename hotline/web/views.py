@@ -17,7 +17,6 @@ from urllib.parse import urlsplit
 from flask import (
     Blueprint,
     abort,
-    current_app,
     flash,
     g,
     redirect,
@@ -37,7 +36,7 @@ from hotline.callbacks import service as callback_service
 from hotline.callbacks.models import OUTCOMES
 from hotline.db import utcnow
 from hotline.languages import LANGUAGES
-from hotline.runtime import Runtime
+from hotline.runtime import Runtime, app_runtime
 from hotline.telephony import calls_are_local
 from hotline.translation.audio import audio_response, stored_audio, stored_audio_ids
 from hotline.voice.models import Voicemail
@@ -58,7 +57,7 @@ MAX_REPLY_CHARS = reply_service.MAX_REPLY
 
 
 def runtime() -> Runtime:
-    rt: Runtime = current_app.extensions["hotline"]
+    rt = app_runtime()
     return rt
 
 
@@ -430,7 +429,7 @@ def outcome(callback_id: int) -> ResponseReturnValue:
 def dashboard() -> ResponseReturnValue:
     if not g.agent.is_supervisor:
         abort(403, description="the dashboard is for supervisors")
-    from hotline.translation.service import usage_summary
+    from hotline.translation.usage import usage_summary
 
     now = utcnow()
     data = stats.dashboard(g.db, now=now)

@@ -11,10 +11,10 @@ import pytest
 from sqlalchemy import select
 
 from hotline import create_app
+from hotline.jobs import DEFAULT_BACKOFF
 from hotline.jobs.models import OutboxJob
 from hotline.runtime import Runtime
 from hotline.sms.models import SmsMessage
-from hotline.translation.jobs import BACKOFF
 from hotline.translation.models import Translation
 from tests.fakes.google_translate import FakeGoogleTranslate
 from tests.helpers import run_jobs
@@ -22,7 +22,7 @@ from tests.sms.helpers import messages_in, text_in
 from tests.translation.conftest import run_jobs_later
 
 TEXTS = [f"Công ty không trả lương cho tôi {n} tháng." for n in range(1, 6)]
-FIRST_RETRY = dt.timedelta(seconds=BACKOFF[0] + 1)
+FIRST_RETRY = dt.timedelta(seconds=DEFAULT_BACKOFF.delays[0] + 1)
 
 
 def texts_arrive(client: Any) -> list[int]:

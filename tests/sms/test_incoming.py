@@ -7,7 +7,6 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from hotline import jobs
 from hotline.callbacks.models import CallbackRequest
 from hotline.cases.models import Case
 from hotline.jobs.models import OutboxJob
@@ -93,11 +92,6 @@ def test_the_same_message_sid_three_times_stores_one_message(client: Any, runtim
 def test_free_text_in_vietnamese_becomes_a_vietnamese_case_with_a_queued_translation(
     client: Any, runtime: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    jobs._load_handlers()
-    if "sms.translate" not in jobs.REGISTRY:  # the language pipeline is its own issue
-        monkeypatch.setitem(
-            jobs.REGISTRY, "sms.translate", jobs.JobSpec("sms.translate", print, 1, (1,), None)
-        )
     reply = reply_of(text_in(client, "Công ty không trả lương cho tôi ba tháng rồi"))
     [message] = inbound(runtime)
     with runtime.db.session() as session:

@@ -14,7 +14,6 @@ from typing import Any
 import pytest
 from rq import SimpleWorker
 
-import hotline.handlers  # noqa: F401  (every job handler registered, as in a worker)
 from hotline.agents.auth import create_agent
 from hotline.agents.models import Agent
 from hotline.callers.models import Caller
@@ -22,7 +21,8 @@ from hotline.callers.service import get_or_create_caller
 from hotline.cases.models import Case
 from hotline.cases.service import open_case_for
 from hotline.db import utcnow
-from hotline.jobs import defer, queue, relay
+from hotline.handlers import register_handlers
+from hotline.jobs import REGISTRY, defer, queue, relay
 from hotline.runtime import Runtime
 from hotline.sms.models import SmsMessage
 from hotline.voice.models import Voicemail
@@ -33,6 +33,8 @@ from tests.helpers import WORKER_NUMBER
 
 PROJECT = GOOGLE_PROJECT
 CLOSED_PORT_URL = "http://127.0.0.1:9"
+
+register_handlers(REGISTRY)  # every job handler, as in a worker
 
 
 @pytest.fixture

@@ -14,7 +14,8 @@ from hotline.jobs.models import OutboxJob
 from hotline.runtime import Runtime
 from hotline.sms.models import SmsMessage
 from hotline.translation.models import Translation
-from hotline.translation.service import translate_text, usage_summary
+from hotline.translation.service import translate_text
+from hotline.translation.usage import usage_summary
 from tests.conftest import both_backends
 from tests.fakes.google_translate import FakeGoogleTranslate
 from tests.helpers import OTHER_WORKER_NUMBER, run_jobs

@@ -11,7 +11,8 @@ from click.testing import CliRunner
 
 from hotline.cli import main
 from hotline.runtime import Runtime
-from hotline.translation.service import translate_text, usage_summary
+from hotline.translation.service import translate_text
+from hotline.translation.usage import usage_summary
 from tests.fakes.google_translate import FakeGoogleTranslate
 
 

@@ -21,8 +21,8 @@ from hotline.callbacks.models import CallbackRequest
 from hotline.cases.models import Case
 from hotline.db import utcnow
 from hotline.runtime import Runtime
-from hotline.translation.jobs import delete_expired_recordings
 from hotline.translation.models import Translation
+from hotline.translation.voicemail_jobs import delete_expired_recordings
 from hotline.voice.models import Voicemail, VoicemailAudio
 from tests.conftest import both_backends
 from tests.fakes.google_speech import FakeGoogleSpeech, wav_seconds
