@@ -156,11 +156,10 @@ def _register_error_handlers(app: Flask) -> None:
 
 def _register_blueprints(app: Flask) -> None:
     from hotline import fallback, health, metrics
-    from hotline.agents import api as agents_api
     from hotline.agents import live as agents_live
+    from hotline.api.blueprint import bp as api_bp
     from hotline.callbacks import routes as callback_routes
     from hotline.sms import routes as sms_routes
-    from hotline.translation import routes as translation_routes
     from hotline.voice import routes as voice_routes
     from hotline.web import views as web_views
 
@@ -171,8 +170,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(voice_routes.bp)
     app.register_blueprint(voice_routes.audio_bp)
     app.register_blueprint(sms_routes.bp)
-    app.register_blueprint(agents_api.bp)
+    app.register_blueprint(api_bp)
     app.register_blueprint(callback_routes.bp)
     app.register_blueprint(agents_live.bp)
-    app.register_blueprint(translation_routes.bp)
     app.register_blueprint(web_views.bp)

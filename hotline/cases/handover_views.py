@@ -13,7 +13,7 @@ from flask.typing import ResponseReturnValue
 from hotline.agents.cases import case_for_agent
 from hotline.agents.models import Agent
 from hotline.cases import handover
-from hotline.cases.handover_api import pdf_response
+from hotline.api.handover import pdf_response
 from hotline.cases.models import Case
 from hotline.languages import LANGUAGES
 from hotline.web import i18n

@@ -10,7 +10,7 @@ from flask.typing import ResponseReturnValue
 
 from hotline.cases.topics import topics
 from hotline.db import utcnow
-from hotline.reports.api import csv_download
+from hotline.api.reports import csv_download
 from hotline.reports.service import DateRange, case_rows, japan_today, parse_range, summarise
 from hotline.web import charts, i18n
 from hotline.web.views import bp, language_name, sign_in_required

@@ -23,7 +23,7 @@ from hotline.agents import live
 from hotline.agents.models import Agent
 from hotline.agents.presence import OnCall, available_now, calls_in_progress, idle_after
 from hotline.agents.waiting import LanguageQueue, waiting_calls, waiting_for
-from hotline.agents.waiting_api import conditional_json
+from hotline.api.waiting import conditional_json
 from hotline.callbacks.models import CallbackRequest
 from hotline.config import Settings
 from hotline.db import utcnow

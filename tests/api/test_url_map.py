@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from hotline.agents.openapi import document
+from hotline.api.openapi import document
 
 IGNORED_METHODS = {"HEAD", "OPTIONS"}
 
@@ -38,3 +38,13 @@ def test_every_path_parameter_is_declared(app: Any) -> None:
         for method, operation in operations.items():
             declared = {p["name"] for p in operation.get("parameters", []) if p["in"] == "path"}
             assert declared == names, (path, method)
+
+
+def test_all_of_api_is_served_by_the_api_package_and_the_audio_route_is_compared(
+    app: Any,
+) -> None:
+    api_rules = [rule for rule in app.url_map.iter_rules() if rule.rule.startswith("/api/")]
+    assert {rule.endpoint.split(".")[0] for rule in api_rules} == {"api"}
+    audio = ("/api/voicemails/{voicemail_id}/audio", "get")
+    assert audio in served_operations(app)
+    assert audio in documented_operations()

@@ -12,18 +12,20 @@ from typing import Any
 from flask import Response, g, jsonify, request
 from flask.typing import ResponseReturnValue
 
-from hotline.agents.api import _fail, _json_object, _runtime, bp
 from hotline.agents.auth import api_auth_required
-from hotline.agents.cases import case_for_agent, iso
-from hotline.agents.openapi_parts import STRING, TIME, errors, json_response, nullable, obj, ref
+from hotline.agents.cases import case_for_agent
+from hotline.api.common import bp, fail, json_object
+from hotline.api.openapi_parts import STRING, TIME, errors, json_response, nullable, obj, ref
 from hotline.cases import handover
 from hotline.cases.models import Case
+from hotline.db import iso
+from hotline.runtime import app_runtime
 
 
 def _case_or_404(case_id: int) -> Case:
     found = case_for_agent(g.db, g.agent, case_id)
     if found is None:
-        _fail(404, "not_found", "no such case")
+        fail(404, "not_found", "no such case")
     return found
 
 
@@ -31,20 +33,20 @@ def _partner_language() -> str:
     try:
         return handover.partner_language(request.args.get("language"))
     except ValueError as exc:
-        _fail(422, "validation_error", str(exc))
+        fail(422, "validation_error", str(exc))
 
 
 @bp.put("/cases/<int:case_id>/summary")
 @api_auth_required
 def put_summary(case_id: int) -> ResponseReturnValue:
     case = _case_or_404(case_id)
-    text = _json_object("text").get("text")
+    text = json_object("text").get("text")
     if not isinstance(text, str):
-        _fail(422, "validation_error", "text must be a string")
+        fail(422, "validation_error", "text must be a string")
     try:
-        event = handover.set_summary(_runtime(), g.db, case, g.agent, text)
+        event = handover.set_summary(app_runtime(), g.db, case, g.agent, text)
     except ValueError as exc:
-        _fail(422, "validation_error", str(exc))
+        fail(422, "validation_error", str(exc))
     g.db.commit()
     return jsonify(
         {
@@ -61,9 +63,9 @@ def put_summary(case_id: int) -> ResponseReturnValue:
 @api_auth_required
 def number_sharing(case_id: int) -> ResponseReturnValue:
     case = _case_or_404(case_id)
-    agreed = _json_object("agreed").get("agreed")
+    agreed = json_object("agreed").get("agreed")
     if not isinstance(agreed, bool):
-        _fail(422, "validation_error", "agreed must be true or false")
+        fail(422, "validation_error", "agreed must be true or false")
     handover.record_number_sharing(g.db, case, g.agent, agreed)
     g.db.commit()
     return jsonify(handover.number_sharing_json(g.db, case))
@@ -72,7 +74,7 @@ def number_sharing(case_id: int) -> ResponseReturnValue:
 def _document(case_id: int, fmt: str) -> tuple[Case, dict[str, Any]]:
     case = _case_or_404(case_id)
     language = _partner_language()
-    document = handover.handover_document(_runtime(), g.db, case, g.agent, language)
+    document = handover.handover_document(app_runtime(), g.db, case, g.agent, language)
     handover.audit_download(g.db, case, g.agent, fmt, language)
     g.db.commit()
     return case, document

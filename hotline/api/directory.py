@@ -1,5 +1,5 @@
 """`GET /api/directory`: the referral directory for any signed-in agent, on the agent
-API's blueprint, with its OpenAPI paths and schemas for `hotline.agents.openapi`."""
+API's blueprint; its OpenAPI paths and schemas are in `openapi_directory.py`."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ from typing import Any
 from flask import g, jsonify, request
 from flask.typing import ResponseReturnValue
 
-from hotline.agents.api import ApiError, bp
 from hotline.agents.auth import api_auth_required
+from hotline.api.common import ApiError, bp
 from hotline.directory import service
 from hotline.directory.models import ORGANISATION_KINDS
 from hotline.languages import LANGUAGES

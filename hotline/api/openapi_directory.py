@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from hotline.agents.openapi_parts import (
+from hotline.api.openapi_parts import (
     BOOL,
     INT,
     STRING,

@@ -9,13 +9,16 @@ from __future__ import annotations
 from typing import Any
 
 from hotline.agents.models import ROLES
-from hotline.agents.openapi_casework import (
+from hotline.api.handover import OPENAPI as HANDOVER
+from hotline.api.openapi_casework import (
     CASE_SUMMARY,
     CASEWORK_PATHS,
     CASEWORK_SCHEMAS,
     CONSENT_FIELDS,
 )
-from hotline.agents.openapi_parts import (
+from hotline.api.openapi_directory import OPENAPI_PATHS as DIRECTORY_PATHS
+from hotline.api.openapi_directory import OPENAPI_SCHEMAS as DIRECTORY_SCHEMAS
+from hotline.api.openapi_parts import (
     BODY_ERRORS,
     BOOL,
     INT,
@@ -31,9 +34,9 @@ from hotline.agents.openapi_parts import (
     obj,
     ref,
 )
+from hotline.api.reports import OPENAPI as REPORTS
+from hotline.api.waiting import OPENAPI as WAITING
 from hotline.callbacks.models import OUTCOMES, STATUSES, WINDOWS
-from hotline.directory.openapi import OPENAPI_PATHS as DIRECTORY_PATHS
-from hotline.directory.openapi import OPENAPI_SCHEMAS as DIRECTORY_SCHEMAS
 from hotline.languages import LANGUAGES
 
 SCHEMAS: dict[str, Any] = {
@@ -312,10 +315,6 @@ PATHS: dict[str, Any] = {
 
 def document() -> dict[str, Any]:
     """The whole OpenAPI document; every operation but this one needs a Bearer token."""
-    from hotline.agents.waiting_api import OPENAPI as WAITING
-    from hotline.cases.handover_api import OPENAPI as HANDOVER
-    from hotline.reports.api import OPENAPI as REPORTS
-
     return {
         "openapi": "3.1.0",
         "info": {

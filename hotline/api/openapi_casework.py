@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from hotline.agents.openapi_parts import (
+from hotline.api.openapi_parts import (
     BODY_ERRORS,
     BOOL,
     INT,

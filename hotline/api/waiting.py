@@ -5,13 +5,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Response, current_app, g, jsonify, request
+from flask import Response, g, jsonify, request
 from flask.typing import ResponseReturnValue
 
-from hotline.agents.api import bp
 from hotline.agents.auth import api_auth_required
-from hotline.agents.openapi_parts import BOOL, INT, LANGUAGE, TIME, errors, json_response, obj, ref
 from hotline.agents.waiting import etag_of, waiting_for
+from hotline.api.common import bp
+from hotline.api.openapi_parts import BOOL, INT, LANGUAGE, TIME, errors, json_response, obj, ref
+from hotline.runtime import app_runtime
 
 
 def conditional_json(payload: dict[str, Any]) -> Response:
@@ -28,7 +29,7 @@ def conditional_json(payload: dict[str, Any]) -> Response:
 def live_waiting() -> ResponseReturnValue:
     """Poll every `poll_seconds` with If-None-Match; polling is not activity (idle still
     counts down), so a client left open does not keep an absent adviser available."""
-    settings = current_app.extensions["hotline"].settings
+    settings = app_runtime().settings
     payload = waiting_for(g.db, settings, g.agent)
     g.db.commit()
     return conditional_json(payload)

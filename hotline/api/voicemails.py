@@ -7,16 +7,15 @@ serve it: nothing is read from this machine's disk.
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, g, request
+from flask import abort, g, request
 from flask.typing import ResponseReturnValue
 
 from hotline import audit
 from hotline.agents.auth import api_auth_required
 from hotline.agents.cases import case_for_agent
+from hotline.api.common import bp
 from hotline.translation.audio import audio_response, stored_audio
 from hotline.voice.models import Voicemail
-
-bp = Blueprint("translation", __name__, url_prefix="/api")
 
 
 @bp.get("/voicemails/<int:voicemail_id>/audio")

@@ -1,17 +1,12 @@
-"""The agent JSON API (contract in DESIGN.md); OpenAPI document at /api/openapi.json.
-
-Views only parse input, call the service functions the web UI shares, commit, and
-shape the answer. Errors are `{"error": code, "message": text}` with a 4xx status;
-a case or callback the agent may not see is a plain 404.
-"""
+"""The agent API's own resources: the agent, the callback queue, cases and replies,
+callbacks and live calls; and the OpenAPI document at /api/openapi.json."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, NoReturn
 from urllib.parse import urlencode
 
-from flask import Blueprint, Response, current_app, g, jsonify, request
+from flask import Response, g, jsonify, request
 from flask.typing import ResponseReturnValue
 
 from hotline.agents.auth import api_auth_required
@@ -29,6 +24,8 @@ from hotline.agents.cases import (
 from hotline.agents.live import LiveError, set_availability, take_next_caller
 from hotline.agents.models import Agent
 from hotline.agents.replies import ReplyError, send_reply
+from hotline.api.common import bp, fail, json_object
+from hotline.api.openapi import document
 from hotline.callbacks import queue as callback_queue
 from hotline.callbacks.models import OUTCOMES, CallbackRequest
 from hotline.callbacks.service import (
@@ -43,50 +40,7 @@ from hotline.cases import referrals, work
 from hotline.cases.inbox import FilterError, InboxFilter, inbox
 from hotline.cases.models import Case
 from hotline.cases.work import CaseworkError
-from hotline.inputs import first_with_control_characters
-from hotline.runtime import Runtime
-
-bp = Blueprint("api", __name__, url_prefix="/api")
-
-
-class ApiError(Exception):
-    def __init__(self, status: int, code: str, message: str) -> None:
-        super().__init__(message)
-        self.status = status
-        self.code = code
-        self.message = message
-
-
-@bp.errorhandler(ApiError)
-def _api_error(exc: ApiError) -> ResponseReturnValue:
-    return jsonify({"error": exc.code, "message": exc.message}), exc.status
-
-
-def _fail(status: int, code: str, message: str) -> NoReturn:
-    raise ApiError(status, code, message)
-
-
-def _runtime() -> Runtime:
-    runtime: Runtime = current_app.extensions["hotline"]
-    return runtime
-
-
-def _json_object(*allowed: str) -> dict[str, Any]:
-    """The request body as a JSON object, or a clear 400/422."""
-    # Parsed whatever the Content-Type says: clients that forget the header still work.
-    body = request.get_json(force=True, silent=True)
-    if body is None:
-        _fail(400, "invalid_json", "the body is not valid JSON")
-    if not isinstance(body, dict):
-        _fail(422, "validation_error", "the body must be a JSON object")
-    unknown = sorted(set(body) - set(allowed))
-    if unknown:
-        _fail(422, "validation_error", f"unknown field(s): {', '.join(unknown)}")
-    texts = [(name, value) for name, value in body.items() if isinstance(value, str)]
-    name = first_with_control_characters(texts)
-    if name is not None:
-        _fail(422, "validation_error", f"{name} contains a control character")
-    return body
+from hotline.runtime import app_runtime
 
 
 def agent_json(agent: Agent) -> dict[str, object]:
@@ -100,13 +54,13 @@ def agent_json(agent: Agent) -> dict[str, object]:
 
 
 def _secret() -> str:
-    return _runtime().settings.secret_key
+    return app_runtime().settings.secret_key
 
 
 def _callback_or_404(callback_id: int) -> CallbackRequest:
     callback = visible_callback(g.db, g.agent, callback_id)
     if callback is None:
-        _fail(404, "not_found", "no such callback")
+        fail(404, "not_found", "no such callback")
     return callback
 
 
@@ -119,10 +73,10 @@ def me() -> ResponseReturnValue:
 @bp.post("/agents/me/availability")
 @api_auth_required
 def availability() -> ResponseReturnValue:
-    body = _json_object("available")
+    body = json_object("available")
     available = body.get("available")
     if not isinstance(available, bool):
-        _fail(422, "validation_error", "available must be true or false")
+        fail(422, "validation_error", "available must be true or false")
     set_availability(g.db, g.agent, available)
     g.db.commit()
     return jsonify(agent_json(g.agent))
@@ -133,7 +87,7 @@ def availability() -> ResponseReturnValue:
 def queue() -> ResponseReturnValue:
     """A JSON array: waiting callbacks in queue order, each saying whether (and from
     when) it can be claimed, since quiet hours and workers' windows hold some back."""
-    settings = _runtime().settings
+    settings = app_runtime().settings
     waiting = callback_queue.list_waiting(g.db, g.agent, quiet_hours=settings.quiet_hours)
     items = callbacks_json(g.db, _secret(), [callback for callback, _, _ in waiting])
     for item, (_, eligible_now, eligible_at) in zip(items, waiting, strict=True):
@@ -146,7 +100,7 @@ def queue() -> ResponseReturnValue:
 @bp.post("/queue/claim")
 @api_auth_required
 def claim() -> ResponseReturnValue:
-    settings = _runtime().settings
+    settings = app_runtime().settings
     callback = callback_queue.claim_next(g.db, g.agent, quiet_hours=settings.quiet_hours)
     if callback is None:
         g.db.commit()
@@ -165,7 +119,7 @@ def cases() -> ResponseReturnValue:
     try:
         wanted = InboxFilter.parse(request.args.to_dict(), default_sort="activity")
     except FilterError as exc:
-        _fail(422, "validation_error", str(exc))
+        fail(422, "validation_error", str(exc))
     page = inbox(g.db, g.agent, wanted)
     response = jsonify(
         [case_summary_json(i.case, topics=i.topics, unread=i.unread) for i in page.items]
@@ -196,10 +150,10 @@ def _change_case(change: Callable[[], object]) -> None:
         change()
     except ValueError as exc:
         g.db.rollback()
-        _fail(422, "validation_error", str(exc))
+        fail(422, "validation_error", str(exc))
     except CaseworkError as exc:
         g.db.rollback()
-        _fail(exc.status, exc.code, str(exc))
+        fail(exc.status, exc.code, str(exc))
 
 
 def _case_summary(case: Case) -> ResponseReturnValue:
@@ -211,7 +165,7 @@ def _case_summary(case: Case) -> ResponseReturnValue:
 def _visible_case(case_id: int) -> Case:
     found = case_for_agent(g.db, g.agent, case_id)
     if found is None:
-        _fail(404, "not_found", "no such case")
+        fail(404, "not_found", "no such case")
     return found
 
 
@@ -219,13 +173,13 @@ def _visible_case(case_id: int) -> Case:
 @api_auth_required
 def add_note(case_id: int) -> ResponseReturnValue:
     found = _visible_case(case_id)
-    text = _json_object("text").get("text")
+    text = json_object("text").get("text")
     if not isinstance(text, str):
-        _fail(422, "validation_error", "text must be a string")
+        fail(422, "validation_error", "text must be a string")
     try:
         event = work.add_note(g.db, found, g.agent, text)
     except ValueError as exc:
-        _fail(422, "validation_error", str(exc))
+        fail(422, "validation_error", str(exc))
     g.db.flush()
     payload = event_json(event)
     g.db.commit()
@@ -236,19 +190,19 @@ def add_note(case_id: int) -> ResponseReturnValue:
 @api_auth_required
 def assign(case_id: int) -> ResponseReturnValue:
     found = _visible_case(case_id)
-    body = _json_object("agent_id", "note")
+    body = json_object("agent_id", "note")
     if "agent_id" not in body:
-        _fail(422, "validation_error", "agent_id is required (null to unassign)")
+        fail(422, "validation_error", "agent_id is required (null to unassign)")
     agent_id, note = body["agent_id"], body.get("note")
     if agent_id is not None and (not isinstance(agent_id, int) or isinstance(agent_id, bool)):
-        _fail(422, "validation_error", "agent_id must be an agent's id or null")
+        fail(422, "validation_error", "agent_id must be an agent's id or null")
     if note is not None and not isinstance(note, str):
-        _fail(422, "validation_error", "note must be a string")
+        fail(422, "validation_error", "note must be a string")
     target = None
     if agent_id is not None:
         target = g.db.get(Agent, agent_id) if 0 < agent_id < 2**31 else None
         if target is None:
-            _fail(422, "validation_error", "no such agent")
+            fail(422, "validation_error", "no such agent")
     _change_case(lambda: work.assign(g.db, found, g.agent, target, note))
     return _case_summary(found)
 
@@ -257,18 +211,18 @@ def assign(case_id: int) -> ResponseReturnValue:
 @api_auth_required
 def case_status(case_id: int) -> ResponseReturnValue:
     found = _visible_case(case_id)
-    body = _json_object("status", "outcome", "topics")
+    body = json_object("status", "outcome", "topics")
     status, outcome, topics = body.get("status"), body.get("outcome"), body.get("topics")
     if status is not None and not isinstance(status, str):
-        _fail(422, "validation_error", "status must be a string")
+        fail(422, "validation_error", "status must be a string")
     if outcome is not None and not isinstance(outcome, str):
-        _fail(422, "validation_error", "outcome must be a string")
+        fail(422, "validation_error", "outcome must be a string")
     if topics is not None and not (
         isinstance(topics, list) and all(isinstance(t, str) for t in topics)
     ):
-        _fail(422, "validation_error", "topics must be a list of topic codes")
+        fail(422, "validation_error", "topics must be a list of topic codes")
     if status is None and topics is None:
-        _fail(422, "validation_error", "give a status, topics, or both")
+        fail(422, "validation_error", "give a status, topics, or both")
     _change_case(lambda: work.set_status(g.db, found, g.agent, status, outcome, topics))
     return _case_summary(found)
 
@@ -277,15 +231,15 @@ def case_status(case_id: int) -> ResponseReturnValue:
 @api_auth_required
 def refer(case_id: int) -> ResponseReturnValue:
     found = _visible_case(case_id)
-    body = _json_object("organisations", "send_sms")
+    body = json_object("organisations", "send_sms")
     ids, send_sms = body.get("organisations"), body.get("send_sms", True)
     if not (
         isinstance(ids, list)
         and all(isinstance(i, int) and not isinstance(i, bool) and 0 < i < 2**31 for i in ids)
     ):
-        _fail(422, "validation_error", "organisations must be a list of organisation ids")
+        fail(422, "validation_error", "organisations must be a list of organisation ids")
     if not isinstance(send_sms, bool):
-        _fail(422, "validation_error", "send_sms must be true or false")
+        fail(422, "validation_error", "send_sms must be true or false")
     _change_case(
         lambda: referrals.refer(
             g.db, case=found, agent=g.agent, organisation_ids=ids, send_sms=send_sms
@@ -304,15 +258,15 @@ def refer(case_id: int) -> ResponseReturnValue:
 def record_consent(case_id: int) -> ResponseReturnValue:
     """Record a choice or consent the worker asked for (audited, on the timeline)."""
     found = _visible_case(case_id)
-    body = _json_object("subject", "value")
+    body = json_object("subject", "value")
     subject, value = body.get("subject"), body.get("value")
     if not isinstance(subject, str) or not isinstance(value, str):
-        _fail(422, "validation_error", "subject and value must be strings")
+        fail(422, "validation_error", "subject and value must be strings")
     try:
         consent.record_on_request(g.db, case=found, agent=g.agent, subject=subject, value=value)
     except consent.ChoiceError as exc:
         g.db.rollback()
-        _fail(422, "validation_error", str(exc))
+        fail(422, "validation_error", str(exc))
     g.db.flush()
     payload = consent_json(g.db, g.db.get(Caller, found.caller_id))
     g.db.commit()
@@ -332,22 +286,24 @@ def case(case_id: int) -> ResponseReturnValue:
 @api_auth_required
 def reply(case_id: int) -> ResponseReturnValue:
     found = _visible_case(case_id)
-    body = _json_object("text", "language")
+    body = json_object("text", "language")
     text = body.get("text")
     if not isinstance(text, str):
-        _fail(422, "validation_error", "text must be a string")
+        fail(422, "validation_error", "text must be a string")
     language = body.get("language")
     if language is not None and not isinstance(language, str):
-        _fail(422, "validation_error", "language must be a language code, e.g. en")
+        fail(422, "validation_error", "language must be a language code, e.g. en")
     if found.status == "closed":
-        _fail(409, "case_closed", "this case is closed")
+        fail(409, "case_closed", "this case is closed")
     try:
-        sent = send_reply(_runtime(), g.db, case=found, agent=g.agent, text=text, language=language)
+        sent = send_reply(
+            app_runtime(), g.db, case=found, agent=g.agent, text=text, language=language
+        )
     except ValueError as exc:
-        _fail(422, "validation_error", str(exc))
+        fail(422, "validation_error", str(exc))
     except ReplyError as exc:
         g.db.rollback()
-        _fail(exc.status, exc.code, str(exc))
+        fail(exc.status, exc.code, str(exc))
     g.db.commit()
     return jsonify(
         {
@@ -370,10 +326,10 @@ def reply(case_id: int) -> ResponseReturnValue:
 def dial(callback_id: int) -> ResponseReturnValue:
     callback = _callback_or_404(callback_id)
     try:
-        attempt = start_dial(g.db, _runtime().settings, callback=callback, agent=g.agent)
+        attempt = start_dial(g.db, app_runtime().settings, callback=callback, agent=g.agent)
     except CallbackError as exc:
         g.db.commit()  # a refusal is audited
-        _fail(exc.status, exc.code, str(exc))
+        fail(exc.status, exc.code, str(exc))
     payload = {
         "attempt": attempt_json(attempt),
         "callback": callbacks_json(g.db, _secret(), [callback])[0],
@@ -386,21 +342,21 @@ def dial(callback_id: int) -> ResponseReturnValue:
 @api_auth_required
 def outcome(callback_id: int) -> ResponseReturnValue:
     callback = _callback_or_404(callback_id)
-    body = _json_object("outcome", "note")
+    body = json_object("outcome", "note")
     value = body.get("outcome")
     note = body.get("note")
     if not isinstance(value, str) or value not in OUTCOMES:
-        _fail(422, "validation_error", f"outcome must be one of: {', '.join(OUTCOMES)}")
+        fail(422, "validation_error", f"outcome must be one of: {', '.join(OUTCOMES)}")
     if note is not None and not isinstance(note, str):
-        _fail(422, "validation_error", "note must be a string")
+        fail(422, "validation_error", "note must be a string")
     try:
         record_outcome(
-            g.db, _runtime().settings, callback=callback, agent=g.agent, outcome=value, note=note
+            g.db, app_runtime().settings, callback=callback, agent=g.agent, outcome=value, note=note
         )
     except ValueError as exc:
-        _fail(422, "validation_error", str(exc))
+        fail(422, "validation_error", str(exc))
     except CallbackError as exc:
-        _fail(exc.status, exc.code, str(exc))
+        fail(exc.status, exc.code, str(exc))
     payload = callbacks_json(g.db, _secret(), [callback], with_attempts=True)[0]
     g.db.commit()
     return jsonify(payload)
@@ -409,18 +365,18 @@ def outcome(callback_id: int) -> ResponseReturnValue:
 @bp.post("/live/next")
 @api_auth_required
 def live_next() -> ResponseReturnValue:
-    body = _json_object("language") if request.content_length else {}
+    body = json_object("language") if request.content_length else {}
     language = body.get("language")
     if language is not None and not isinstance(language, str):
-        _fail(422, "validation_error", "language must be a language code")
+        fail(422, "validation_error", "language must be a language code")
     try:
         call, queue_name = take_next_caller(
-            g.db, _runtime().settings, agent=g.agent, language=language
+            g.db, app_runtime().settings, agent=g.agent, language=language
         )
     except ValueError as exc:
-        _fail(422, "validation_error", str(exc))
+        fail(422, "validation_error", str(exc))
     except LiveError as exc:
-        _fail(exc.status, exc.code, str(exc))
+        fail(exc.status, exc.code, str(exc))
     g.db.commit()
     return jsonify(
         {"call_id": call.id, "language": call.language, "queue": queue_name, "status": call.status}
@@ -429,12 +385,4 @@ def live_next() -> ResponseReturnValue:
 
 @bp.get("/openapi.json")
 def openapi() -> ResponseReturnValue:
-    from hotline.agents.openapi import document
-
     return jsonify(document())
-
-
-from hotline.agents import waiting_api  # noqa: E402, F401
-from hotline.cases import handover_api  # noqa: E402, F401
-from hotline.directory import api as directory_api  # noqa: E402, F401
-from hotline.reports import api as reports_api  # noqa: E402, F401

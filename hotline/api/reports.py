@@ -9,10 +9,10 @@ from flask import Response, g, request
 from flask.typing import ResponseReturnValue
 from sqlalchemy.orm import Session
 
-from hotline.agents.api import _fail, bp
 from hotline.agents.auth import api_auth_required
 from hotline.agents.models import Agent
-from hotline.agents.openapi_parts import errors, json_response
+from hotline.api.common import bp, fail
+from hotline.api.openapi_parts import errors, json_response
 from hotline.audit import record
 from hotline.db import utcnow
 from hotline.reports.service import DateRange, case_rows, cases_csv, japan_today, parse_range
@@ -47,13 +47,13 @@ def csv_download(session: Session, agent: Agent, period: DateRange) -> Response:
 @api_auth_required
 def cases_csv_download() -> ResponseReturnValue:
     if not g.agent.is_supervisor:
-        _fail(403, "forbidden", "reports are for supervisors")
+        fail(403, "forbidden", "reports are for supervisors")
     try:
         period = parse_range(
             request.args.get("from"), request.args.get("to"), today=japan_today(utcnow())
         )
     except ValueError as exc:
-        _fail(422, "validation_error", str(exc))
+        fail(422, "validation_error", str(exc))
     return csv_download(g.db, g.agent, period)
 
 
