@@ -161,7 +161,7 @@ def _register_blueprints(app: Flask) -> None:
     from hotline.callbacks import routes as callback_routes
     from hotline.sms import routes as sms_routes
     from hotline.voice import routes as voice_routes
-    from hotline.web import views as web_views
+    from hotline.web.blueprint import bp as web_bp
 
     app.register_blueprint(health.bp)
     metrics.init_app(app)
@@ -173,4 +173,4 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(api_bp)
     app.register_blueprint(callback_routes.bp)
     app.register_blueprint(agents_live.bp)
-    app.register_blueprint(web_views.bp)
+    app.register_blueprint(web_bp)

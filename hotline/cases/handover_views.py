@@ -12,12 +12,12 @@ from flask.typing import ResponseReturnValue
 
 from hotline.agents.cases import case_for_agent
 from hotline.agents.models import Agent
-from hotline.cases import handover
 from hotline.api.handover import pdf_response
+from hotline.cases import handover
 from hotline.cases.models import Case
 from hotline.languages import LANGUAGES
 from hotline.web import i18n
-from hotline.web.views import bp, runtime, sign_in_required
+from hotline.web.common import bp, runtime, sign_in_required
 
 
 def _case_or_404(case_id: int) -> Case:

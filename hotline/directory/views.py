@@ -14,7 +14,7 @@ from hotline.directory import service
 from hotline.directory.models import ORGANISATION_KINDS, Organisation
 from hotline.languages import LANGUAGES
 from hotline.web import i18n
-from hotline.web.views import _safe_next, _say, bp, sign_in_required
+from hotline.web.common import _safe_next, _say, bp, sign_in_required
 
 
 def _filter(name: str, allowed: Any) -> str | None:

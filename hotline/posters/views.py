@@ -9,7 +9,7 @@ from flask.typing import ResponseReturnValue
 
 from hotline.languages import LANGUAGES
 from hotline.posters.poster import FORMATS, render_pdf
-from hotline.web.views import bp, runtime, sign_in_required
+from hotline.web.common import bp, runtime, sign_in_required
 
 
 def _supervisor() -> None:

@@ -8,12 +8,12 @@ from collections.abc import Callable
 from flask import abort, g, render_template, request
 from flask.typing import ResponseReturnValue
 
+from hotline.api.reports import csv_download
 from hotline.cases.topics import topics
 from hotline.db import utcnow
-from hotline.api.reports import csv_download
 from hotline.reports.service import DateRange, case_rows, japan_today, parse_range, summarise
 from hotline.web import charts, i18n
-from hotline.web.views import bp, language_name, sign_in_required
+from hotline.web.common import bp, language_name, sign_in_required
 
 
 def _supervisor_period() -> DateRange:

@@ -21,7 +21,7 @@ from hotline.db import utcnow
 from hotline.directory import service as directory
 from hotline.directory.service import prefectures
 from hotline.web import i18n
-from hotline.web.views import _say, _visible_case, bp, runtime, sign_in_required
+from hotline.web.common import _say, _visible_case, bp, runtime, sign_in_required
 
 
 @bp.app_context_processor

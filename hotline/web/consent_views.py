@@ -19,7 +19,7 @@ from hotline.callers.models import Caller
 from hotline.callers.service import caller_phone
 from hotline.cases.models import Case
 from hotline.web.casework_views import _references
-from hotline.web.views import _say, _visible_case, bp, runtime, sign_in_required
+from hotline.web.common import _say, _visible_case, bp, runtime, sign_in_required
 
 AUDIT_PAGE = 100
 

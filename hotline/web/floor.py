@@ -31,10 +31,10 @@ from hotline.languages import LANGUAGES
 from hotline.telephony import calls_are_local
 from hotline.voice.models import Call
 from hotline.web import charts, i18n
+from hotline.web.common import _say, bp, language_name, runtime, sign_in_required
 from hotline.web.models import WebSession
 from hotline.web.security import IDLE_TIMEOUT
 from hotline.web.stats import _aware
-from hotline.web.views import _say, bp, language_name, runtime, sign_in_required
 
 DAYS = 7
 DUE_WITHIN = dt.timedelta(hours=1)

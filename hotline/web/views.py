@@ -8,14 +8,10 @@ the browser and the API obey one set of rules. Each POST carries a CSRF token.
 
 from __future__ import annotations
 
-import functools
 import math
-from collections.abc import Callable
 from typing import Any
-from urllib.parse import urlsplit
 
 from flask import (
-    Blueprint,
     abort,
     flash,
     g,
@@ -25,7 +21,6 @@ from flask import (
     url_for,
 )
 from flask.typing import ResponseReturnValue
-from werkzeug.exceptions import HTTPException
 
 from hotline.agents import cases as case_service
 from hotline.agents import presence
@@ -36,122 +31,24 @@ from hotline.callbacks import service as callback_service
 from hotline.callbacks.models import OUTCOMES
 from hotline.db import utcnow
 from hotline.languages import LANGUAGES
-from hotline.runtime import Runtime, app_runtime
 from hotline.telephony import calls_are_local
 from hotline.translation.audio import audio_response, stored_audio, stored_audio_ids
 from hotline.voice.models import Voicemail
-from hotline.web import charts, i18n, security, stats
-
-bp = Blueprint(
-    "web",
-    __name__,
-    template_folder="templates",
-    static_folder="static",
-    static_url_path="/static/web",
+from hotline.web import casework_views, charts, i18n, security, stats
+from hotline.web.common import (
+    _safe_next,
+    _say,
+    _visible_case,
+    bp,
+    language_name,
+    runtime,
+    sign_in_required,
 )
 
 # Published list price of Cloud Translation (NMT), US$ per million characters; an
 # estimate for supervisors, labelled as such on the page.
 TRANSLATION_USD_PER_MILLION_CHARS = 20.0
 MAX_REPLY_CHARS = reply_service.MAX_REPLY
-
-
-def runtime() -> Runtime:
-    rt = app_runtime()
-    return rt
-
-
-# --- Request set-up -----------------------------------------------------------------
-
-
-@bp.before_request
-def _load_agent_and_check_csrf() -> None:
-    if request.endpoint == "web.static":
-        return
-    g.agent = security.current_agent(g.db)
-    security.check_csrf()
-    if (
-        g.agent is not None
-        and not floor.is_poll_without_activity()
-        and presence.note_activity(g.db, runtime().settings, g.agent)
-    ):
-        g.db.commit()
-
-
-@bp.after_request
-def _no_store(response: Any) -> Any:
-    # Pages carry personal data: never keep them in a shared cache or the back button.
-    response.headers.setdefault("Cache-Control", "no-store")
-    response.headers.setdefault("X-Content-Type-Options", "nosniff")
-    response.headers.setdefault("X-Frame-Options", "DENY")
-    response.headers.setdefault("Referrer-Policy", "same-origin")
-    response.headers.setdefault(
-        "Content-Security-Policy",
-        "default-src 'self'; img-src 'self' data:; media-src 'self'; "
-        "style-src 'self'; script-src 'self'; form-action 'self'; frame-ancestors 'none'",
-    )
-    return response
-
-
-@bp.context_processor
-def _template_helpers() -> dict[str, Any]:
-    agent = g.get("agent")
-    ui = i18n.ui_language(agent, request.accept_languages.best_match(i18n.UI_LANGUAGES))
-    return {
-        "t": functools.partial(i18n.translate, ui),
-        "ui_language": ui,
-        "csrf_token": security.csrf_token,
-        "agent": agent,
-        "language_name": language_name,
-        "jst": i18n.jst,
-        "waited": functools.partial(i18n.waited, ui),
-        "UI_LANGUAGES": i18n.UI_LANGUAGES,
-    }
-
-
-@bp.errorhandler(HTTPException)
-def _error_page(exc: HTTPException) -> ResponseReturnValue:
-    code = exc.code or 500
-    return render_template("web/error.html", code=code, message=exc.description), code
-
-
-def language_name(code: str | None) -> str:
-    if code is None:
-        return "?"
-    lang = LANGUAGES.get(code)
-    return f"{lang.native_name} ({code})" if lang else code
-
-
-def sign_in_required(view: Callable[..., Any]) -> Callable[..., Any]:
-    """Send signed-out browsers to the sign-in page, remembering where they were going."""
-
-    @functools.wraps(view)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        if g.agent is None:
-            return redirect(url_for("web.sign_in", next=request.full_path.rstrip("?")))
-        return view(*args, **kwargs)
-
-    return wrapper
-
-
-def _safe_next(target: str | None) -> str:
-    """Only a path on this site: never an open redirect."""
-    if not target:
-        return url_for("web.inbox_page")
-    parts = urlsplit(target)
-    if (
-        parts.scheme
-        or parts.netloc
-        or not target.startswith("/")
-        or target.startswith("//")
-        or "\\" in target  # browsers read /\host as //host
-    ):
-        return url_for("web.inbox_page")
-    return target
-
-
-def _say(key: str, category: str = "info", **values: Any) -> None:
-    flash(i18n.translate(i18n.ui_language(g.agent), key, **values), category)
 
 
 # --- Sign-in ------------------------------------------------------------------------
@@ -259,13 +156,6 @@ def claim() -> ResponseReturnValue:
 
 
 # --- Case ---------------------------------------------------------------------------
-
-
-def _visible_case(case_id: int) -> Any:
-    case = case_service.case_for_agent(g.db, g.agent, case_id)
-    if case is None:
-        abort(404, description="no such case")
-    return case
 
 
 def _render_case(
@@ -475,12 +365,3 @@ def _usage_by_language(usage: Any) -> list[tuple[str, int, int, int]]:
         )
     rows = [(language, *numbers) for language, numbers in totals.items()]
     return sorted(rows, key=lambda r: (-r[1], r[0]))
-
-
-from hotline.cases import handover_views  # noqa: E402, F401
-from hotline.directory import views as directory_views  # noqa: E402, F401
-from hotline.posters import views as poster_views  # noqa: E402, F401
-from hotline.reports import views as reports_views  # noqa: E402, F401
-
-# The casework, consent, audit and floor pages register themselves on this blueprint.
-from hotline.web import casework_views, consent_views, floor  # noqa: E402, F401
