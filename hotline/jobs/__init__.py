@@ -30,14 +30,13 @@ from sqlalchemy.orm import Session
 
 from hotline.db import utcnow
 from hotline.jobs.models import OutboxJob
-from hotline.jobs.transport import QUEUE_NAME, push, queue, rq_job_id
+from hotline.jobs.transport import push
+from hotline.jobs.transport import queue as queue  # re-exported: RQ's queue of the outbox
 
 if TYPE_CHECKING:
     from hotline.runtime import Runtime
 
 log = logging.getLogger(__name__)
-
-__all__ = ["QUEUE_NAME", "push", "queue", "rq_job_id"]  # with the names defined here
 
 NOTIFY_CHANNEL = "hotline_outbox"  # notified by a trigger on outbox_jobs (PostgreSQL)
 STALE_PUSH = dt.timedelta(minutes=10)  # pushed but never started: Redis lost it

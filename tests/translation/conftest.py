@@ -25,6 +25,8 @@ from hotline.handlers import register_handlers
 from hotline.jobs import REGISTRY, defer, queue, relay
 from hotline.runtime import Runtime
 from hotline.sms.models import SmsMessage
+from hotline.translation.jobs import TRANSLATE_SMS_JOB
+from hotline.translation.voicemail_jobs import TRANSCRIBE_JOB
 from hotline.voice.models import Voicemail
 from tests.conftest import GOOGLE_PROJECT, make_settings, open_runtime
 from tests.fakes.google_speech import FakeGoogleSpeech
@@ -118,7 +120,7 @@ def make_sms(
         )
         session.add(message)
         session.flush()
-        defer(session, "sms.translate", message_id=message.id)
+        defer(session, TRANSLATE_SMS_JOB, message_id=message.id)
         return message
 
 
@@ -137,7 +139,7 @@ def make_voicemail(
         )
         session.add(voicemail)
         session.flush()
-        defer(session, "voicemail.transcribe", voicemail_id=voicemail.id)
+        defer(session, TRANSCRIBE_JOB, voicemail_id=voicemail.id)
         return voicemail
 
 
