@@ -8,7 +8,7 @@ from typing import Any
 
 from hotline.db import utcnow
 from hotline.jobs import RetryLater, job
-from hotline.voice.flow import DISCARD_RECORDING_JOB
+from hotline.voice.actions.voicemail import DISCARD_RECORDING_JOB
 from hotline.voice.models import PromptRecording
 from hotline.voice.recording import FETCH_JOB
 
