@@ -229,7 +229,8 @@ def _answer_once(
                     body=encrypt_text(_secret(), response.get_data(as_text=True)),
                 )
             )
-        session.commit()
+        if session.in_transaction():
+            session.commit()
     except BadWebhook as exc:
         session.rollback()
         return _replay_if_seen(session, key) or _bad_request(str(exc))

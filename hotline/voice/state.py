@@ -16,8 +16,10 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 from urllib.parse import urlencode
 
@@ -126,14 +128,14 @@ def _answer_value(name: str, text: str) -> Any:
     return text
 
 
+@lru_cache(maxsize=8)
 def _key(secret: str) -> bytes:
     return hmac.new(secret.encode("utf-8"), _MAC_CONTEXT, hashlib.sha256).digest()
 
 
 def _mac(secret: str, call_sid: str, path: str, params: Mapping[str, str]) -> str:
-    message = "\x1f".join(
-        [call_sid, path, urlencode(sorted((k, v) for k, v in params.items() if k != MAC_PARAM))]
-    )
+    signed = sorted((k, v) for k, v in params.items() if k != MAC_PARAM)
+    message = json.dumps([call_sid, path, signed], ensure_ascii=False, separators=(",", ":"))
     digest = hmac.new(_key(secret), message.encode("utf-8"), hashlib.sha256).hexdigest()
     return digest[:32]
 
