@@ -5,7 +5,8 @@ speaker): for the case not yet closed, or the latest one closed within
 `TELL_CLOSED_WITHIN`. It is looked up with the caller on the call's first step, in the
 same query, so a returning caller costs no extra round trip. The same query says whether
 any staff member has a PIN for the staff line at all: only then is the number compared
-with the staff phones (a second read).
+with the staff phones (a second read). It returns one row even for a number not seen
+before (the caller's columns NULL).
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from sqlalchemy import bindparam, exists, or_, select
+from sqlalchemy import bindparam, exists, literal, or_, select
 from sqlalchemy.orm import Session
 
 from hotline.callers.models import Caller
@@ -38,8 +39,13 @@ _STATUS_TO_TELL = (
     .correlate(Caller)
     .scalar_subquery()
 )
-CALLER_AND_STATUS = select(Caller, _STATUS_TO_TELL, exists(select(RecorderPin.id))).where(
-    Caller.phone_hash == bindparam("digest")
+# One row whether or not the number is known (the caller's columns NULL when it is not),
+# so the staff-PIN question is answered for new numbers too.
+_ONE_ROW = select(literal(1).label("one")).subquery("one_row")
+CALLER_AND_STATUS = (
+    select(Caller, _STATUS_TO_TELL, exists(select(RecorderPin.id)))
+    .select_from(_ONE_ROW)
+    .outerjoin(Caller, Caller.phone_hash == bindparam("digest"))
 )
 
 
@@ -62,17 +68,15 @@ def caller_and_case_status(session: Session, secret: str, raw_number: str) -> Ca
     """The caller of this number (created on first contact; None for a withheld number)
     and the status of their case to tell them, or None when there is nothing to tell.
 
-    A returning caller costs this one read; a new one a second read (whether a staff
-    member calls) and the caller's insert."""
+    One read, for a returning caller as for a new one (whose caller is then created)."""
     try:
         e164 = normalise_phone(raw_number)
     except InvalidPhoneNumber:
         return CallerLookup(None, None, False)  # a withheld number: nothing to remember
     params = {"digest": phone_hash(secret, e164), "closed_since": utcnow() - TELL_CLOSED_WITHIN}
-    row = session.execute(CALLER_AND_STATUS, params).first()
-    if row is None:
-        return CallerLookup(None, None, True, first_contact=True)
-    caller, status, staff_possible = row
+    caller, status, staff_possible = session.execute(CALLER_AND_STATUS, params).one()
+    if caller is None:
+        return CallerLookup(None, None, bool(staff_possible), first_contact=True)
     return CallerLookup(caller, status if status in CASE_STATUSES else None, bool(staff_possible))
 
 

@@ -221,14 +221,23 @@ class Turn:
 
     # --- speaking ----------------------------------------------------------------------
 
+    def _recorded_index(self, code: str) -> dict[str, dict[str, int]]:
+        """The phone recordings: read afresh for the caller's own language in a step that
+        reads the database anyway; otherwise (moving through the menu, the list of
+        languages) the process's index, at most RECORDED_PROMPTS_TTL old."""
+        own = self.language
+        if self._loaded and own is not None and own.code == code:
+            if self._recorded is None:
+                self._recorded = recorded_prompts(self.session, fresh=True)
+            return self._recorded
+        return self._recorded or recorded_prompts(self.session, fresh=False)
+
     def speaker_for(self, code: str) -> Speaker:
         """A speaker for `code`, with the prompts staff have recorded by phone."""
         lang = LANGUAGES[code]
         recorded: dict[str, int] = {}
         if not lang.has_tts:
-            if self._recorded is None:
-                self._recorded = recorded_prompts(self.session, fresh=self._loaded)
-            recorded = self._recorded.get(code, {})
+            recorded = self._recorded_index(code).get(code, {})
         return Speaker(
             self.scripts,
             lang,
