@@ -210,7 +210,9 @@ def _answer_once(
     A repeated delivery is not looked up first (most deliveries are new, and a lookup is
     a round trip each): it runs, collides on the receipt's unique key (or an earlier
     unique row, such as the MessageSid) and gets the stored answer instead, with
-    everything it did rolled back.
+    everything it did rolled back. A view that never touched the database (a voice
+    menu step answered from its signed URL) stores no receipt: it changed nothing, and
+    the same request gets the same answer again.
     """
     session: Session = g.db
     try:
@@ -219,7 +221,7 @@ def _answer_once(
             replay = _replay_if_seen(session, key)
             if replay is not None:
                 return replay
-        elif key is not None:
+        elif key is not None and session.in_transaction():
             session.add(
                 WebhookReceipt(
                     key=key,
@@ -228,7 +230,8 @@ def _answer_once(
                     body=encrypt_text(_secret(), response.get_data(as_text=True)),
                 )
             )
-        session.commit()
+        if session.in_transaction():
+            session.commit()
     except BadWebhook as exc:
         session.rollback()
         return _replay_if_seen(session, key) or _bad_request(str(exc))

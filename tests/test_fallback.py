@@ -15,7 +15,7 @@ import pytest
 from hotline import create_app
 from hotline.languages import LANGUAGES
 from hotline.runtime import Runtime
-from hotline.voice.flow import CallFlow
+from hotline.voice.engine import MenuEngine
 from hotline.voice.scripts import get_scripts
 from tests.conftest import free_port, make_settings
 from tests.helpers import PUBLIC_URL, WORKER_NUMBER, twilio_post
@@ -140,7 +140,7 @@ def test_a_voice_step_that_raises_answers_the_fallback_and_logs_it(
     def broken(*_args: Any, **_kwargs: Any) -> Any:
         raise RuntimeError("a bug in a call step")
 
-    monkeypatch.setattr(CallFlow, "answer_node", broken)
+    monkeypatch.setattr(MenuEngine, "answer_node", broken)
     with caplog.at_level(logging.ERROR, logger="hotline.fallback"):
         response = twilio_post(client, f"{menu.path}?{menu.query}", {**CALL, "Digits": "1"})
     answer = verbs(response)

@@ -159,7 +159,16 @@ def test_a_delivery_replayed_after_its_receipt_was_pruned_is_answered_as_a_repea
 
     assert twilio_post(client, path, params).status_code == 200
     with runtime.db.session() as s:
-        assert prune_receipts(s, now=utcnow() + dt.timedelta(days=8)) == 1
+        if path == "/voice/incoming":
+            # A call's first answer is kept on its row, not in a receipt: a week on,
+            # it is no longer replayed.
+            from sqlalchemy import update
+
+            from hotline.voice.models import Call
+
+            s.execute(update(Call).values(started_at=utcnow() - dt.timedelta(days=8)))
+        else:
+            assert prune_receipts(s, now=utcnow() + dt.timedelta(days=8)) == 1
 
     def rows() -> int:
         return sum(count(runtime, table) for table in metadata.sorted_tables)

@@ -3,14 +3,18 @@
 One short sentence, the status and nothing more (someone else may be listening on
 speaker): for the case not yet closed, or the latest one closed within
 `TELL_CLOSED_WITHIN`. It is looked up with the caller on the call's first step, in the
-same query, so a returning caller costs no extra round trip.
+same query, so a returning caller costs no extra round trip. The same query says whether
+any staff member has a PIN for the staff line at all: only then is the number compared
+with the staff phones (a second read). It returns one row even for a number not seen
+before (the caller's columns NULL).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 
-from sqlalchemy import bindparam, or_, select
+from sqlalchemy import bindparam, exists, literal, or_, select
 from sqlalchemy.orm import Session
 
 from hotline.callers.models import Caller
@@ -18,6 +22,7 @@ from hotline.callers.service import create_caller
 from hotline.cases.models import CASE_STATUSES, Case
 from hotline.crypto import InvalidPhoneNumber, normalise_phone, phone_hash
 from hotline.db import utcnow
+from hotline.voice.models import RecorderPin
 
 TELL_CLOSED_WITHIN = dt.timedelta(days=30)
 
@@ -34,7 +39,24 @@ _STATUS_TO_TELL = (
     .correlate(Caller)
     .scalar_subquery()
 )
-CALLER_AND_STATUS = select(Caller, _STATUS_TO_TELL).where(Caller.phone_hash == bindparam("digest"))
+# One row whether or not the number is known (the caller's columns NULL when it is not),
+# so the staff-PIN question is answered for new numbers too.
+_ONE_ROW = select(literal(1).label("one")).subquery("one_row")
+CALLER_AND_STATUS = (
+    select(Caller, _STATUS_TO_TELL, exists(select(RecorderPin.id)))
+    .select_from(_ONE_ROW)
+    .outerjoin(Caller, Caller.phone_hash == bindparam("digest"))
+)
+
+
+@dataclass(frozen=True)
+class CallerLookup:
+    """What the first step of a call knows about who is calling."""
+
+    caller: Caller | None  # None: a withheld number
+    status: str | None  # the case status to tell, if any
+    staff_possible: bool  # a staff member may be calling: compare the staff phones
+    first_contact: bool = False  # a number not seen before: `with_new_caller` creates it
 
 
 def status_prompt(status: str) -> str:
@@ -42,18 +64,26 @@ def status_prompt(status: str) -> str:
     return f"case_status_{status}"
 
 
-def caller_and_case_status(
-    session: Session, secret: str, raw_number: str
-) -> tuple[Caller | None, str | None]:
+def caller_and_case_status(session: Session, secret: str, raw_number: str) -> CallerLookup:
     """The caller of this number (created on first contact; None for a withheld number)
-    and the status of their case to tell them, or None when there is nothing to tell."""
+    and the status of their case to tell them, or None when there is nothing to tell.
+
+    One read, for a returning caller as for a new one (whose caller is then created)."""
     try:
         e164 = normalise_phone(raw_number)
     except InvalidPhoneNumber:
-        return None, None  # a withheld number ("anonymous"): nothing to remember
+        return CallerLookup(None, None, False)  # a withheld number: nothing to remember
     params = {"digest": phone_hash(secret, e164), "closed_since": utcnow() - TELL_CLOSED_WITHIN}
-    row = session.execute(CALLER_AND_STATUS, params).first()
-    if row is None:
-        return create_caller(session, secret, e164), None
-    caller, status = row
-    return caller, status if status in CASE_STATUSES else None
+    caller, status, staff_possible = session.execute(CALLER_AND_STATUS, params).one()
+    if caller is None:
+        return CallerLookup(None, None, bool(staff_possible), first_contact=True)
+    return CallerLookup(caller, status if status in CASE_STATUSES else None, bool(staff_possible))
+
+
+def with_new_caller(
+    lookup: CallerLookup, session: Session, secret: str, raw_number: str
+) -> CallerLookup:
+    """The lookup of a number not seen before, its caller created now."""
+    if not lookup.first_contact:
+        return lookup
+    return CallerLookup(create_caller(session, secret, raw_number), None, lookup.staff_possible)

@@ -17,9 +17,9 @@ from functools import lru_cache
 from typing import Any
 
 import yaml
-from flask import Response
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
+from twilio.twiml.voice_response import VoiceResponse
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from hotline import audit
@@ -30,10 +30,12 @@ from hotline.db import utcnow
 from hotline.inputs import whole_number
 from hotline.jobs import defer
 from hotline.languages import LANGUAGES, by_calling_code
-from hotline.voice.flow import CallFlow, discard_take, recorded_prompts
+from hotline.voice.actions.voicemail import discard_take
 from hotline.voice.jobs import FETCH_JOB
 from hotline.voice.models import PromptRecording, RecorderPin
 from hotline.voice.scripts import ivr_scripts_dir
+from hotline.voice.state import BadStep
+from hotline.voice.turn import Turn, recorded_prompts
 
 log = logging.getLogger(__name__)
 
@@ -173,21 +175,23 @@ def staff_member_calling(session: Session, secret: str, raw_number: str) -> int 
     return None
 
 
-class StaffFlow(CallFlow):
+class StaffFlow(Turn):
     """The staff line: PIN, language, then record, listen back, keep or redo."""
 
-    def say(self, parent: Any, name: str) -> None:
+    def say_staff(self, parent: Any, name: str) -> None:
         parent.say(
             staff_texts(self.settings)[name],
             language="en-US",
             voice=LANGUAGES["en"].twilio_say_voice,
         )
 
-    def start(self, agent_id: int) -> Response:
+    def start(self, agent_id: int) -> VoiceResponse:
         self.update_state(phase="staff", staff_agent=agent_id)
         return self.ask_pin(0)
 
-    def _ask(self, path: str, failures: int, prompt: str, retry_prompt: str | None) -> Response:
+    def _ask(
+        self, path: str, failures: int, prompt: str, retry_prompt: str | None
+    ) -> VoiceResponse:
         """A keypad question ending in #; `retry_prompt` says why it is asked again."""
         gather = self.response.gather(
             action=self.url(path, f=failures),
@@ -197,14 +201,14 @@ class StaffFlow(CallFlow):
             action_on_empty_result=True,
         )
         if retry_prompt:
-            self.say(gather, retry_prompt)
-        self.say(gather, prompt)
+            self.say_staff(gather, retry_prompt)
+        self.say_staff(gather, prompt)
         return self.done()
 
-    def ask_pin(self, failures: int, wrong: bool = False) -> Response:
+    def ask_pin(self, failures: int, wrong: bool = False) -> VoiceResponse:
         return self._ask("/voice/staff/pin", failures, "pin", "pin_wrong" if wrong else None)
 
-    def check_pin(self, failures: int, digits: str) -> Response:
+    def check_pin(self, failures: int, digits: str) -> VoiceResponse:
         agent_id = self.state.get("staff_agent")
         row = self.session.scalar(select(RecorderPin).where(RecorderPin.agent_id == agent_id))
         # A locked PIN sounds exactly like a wrong one: no hint that guessing is futile.
@@ -213,18 +217,16 @@ class StaffFlow(CallFlow):
             return self.ask_language(0)
         if failures + 1 >= MAX_PIN_TRIES:
             log.warning("staff line: too many wrong PINs for agent %s", agent_id)
-            self.say(self.response, "goodbye")
+            self.say_staff(self.response, "goodbye")
             self.response.hangup()
             return self.done()
         return self.ask_pin(failures + 1, wrong=True)
 
     def _require_ok(self) -> None:
-        from hotline.webhooks import BadWebhook
-
         if not self.state.get("staff_ok"):
-            raise BadWebhook("the staff line needs the PIN first")
+            raise BadStep("the staff line needs the PIN first")
 
-    def ask_language(self, failures: int, unknown: bool = False) -> Response:
+    def ask_language(self, failures: int, unknown: bool = False) -> VoiceResponse:
         return self._ask(
             "/voice/staff/language",
             failures,
@@ -232,12 +234,12 @@ class StaffFlow(CallFlow):
             "language_unknown" if unknown else None,
         )
 
-    def choose_recording_language(self, failures: int, digits: str) -> Response:
+    def choose_recording_language(self, failures: int, digits: str) -> VoiceResponse:
         self._require_ok()
         lang = by_calling_code(digits) if digits else None
         if lang is None:
             if failures + 1 >= MAX_PIN_TRIES:
-                self.say(self.response, "goodbye")
+                self.say_staff(self.response, "goodbye")
                 self.response.hangup()
                 return self.done()
             return self.ask_language(failures + 1, unknown=True)
@@ -247,21 +249,21 @@ class StaffFlow(CallFlow):
         first = next((i for i, name in enumerate(names) if name not in done), 0)
         return self.ask_recording(first)
 
-    def ask_recording(self, index: int, cue: str | None = None) -> Response:
+    def ask_recording(self, index: int, cue: str | None = None) -> VoiceResponse:
         names = self.scripts.menu.prompt_names()
         if index >= len(names):
-            self.say(self.response, "finished")
+            self.say_staff(self.response, "finished")
             self.response.hangup()
             return self.done()
         if cue:
-            self.say(self.response, cue)
-        self.say(self.response, "next_prompt")
+            self.say_staff(self.response, cue)
+        self.say_staff(self.response, "next_prompt")
         self.response.say(
             f"{index + 1} of {len(names)}: {names[index].replace('_', ' ')}.",
             language="en-US",
             voice=LANGUAGES["en"].twilio_say_voice,
         )
-        self.say(self.response, "record")
+        self.say_staff(self.response, "record")
         self.response.record(
             action=self.url("/voice/staff/recorded", i=index),
             method="POST",
@@ -274,7 +276,7 @@ class StaffFlow(CallFlow):
         self.response.redirect(self.url("/voice/staff/recorded", i=index, empty=1), method="POST")
         return self.done()
 
-    def recorded(self, index: int, empty: bool) -> Response:
+    def recorded(self, index: int, empty: bool) -> VoiceResponse:
         self._require_ok()
         url = self.form.get("RecordingUrl", "")
         sid = self.form.get("RecordingSid", "")
@@ -284,7 +286,7 @@ class StaffFlow(CallFlow):
             silent = int(self.state.get("staff_silent") or 0) + 1
             self.update_state(staff_silent=silent)
             if silent >= MAX_SILENT_TAKES:
-                self.say(self.response, "goodbye")
+                self.say_staff(self.response, "goodbye")
                 self.response.hangup()
                 return self.done()
             return self.ask_recording(index, cue="nothing_recorded")
@@ -292,7 +294,7 @@ class StaffFlow(CallFlow):
         self.update_state(staff_pending={"sid": sid, "url": url, "duration": duration})
         return self.review(index)
 
-    def review(self, index: int) -> Response:
+    def review(self, index: int) -> VoiceResponse:
         pending = self.state.get("staff_pending") or {}
         gather = self.response.gather(
             action=self.url("/voice/staff/review", i=index),
@@ -302,12 +304,12 @@ class StaffFlow(CallFlow):
             timeout=8,
             action_on_empty_result=True,
         )
-        self.say(gather, "listen")
+        self.say_staff(gather, "listen")
         gather.play(str(pending.get("url", "")))
-        self.say(gather, "review")
+        self.say_staff(gather, "review")
         return self.done()
 
-    def reviewed(self, index: int, digits: str) -> Response:
+    def reviewed(self, index: int, digits: str) -> VoiceResponse:
         self._require_ok()
         pending = self.state.get("staff_pending")
         if digits == "1" and pending:
@@ -322,7 +324,7 @@ class StaffFlow(CallFlow):
         if digits == "3":
             return self.ask_recording(index + 1)
         if digits == "*":
-            self.say(self.response, "goodbye")
+            self.say_staff(self.response, "goodbye")
             self.response.hangup()
             return self.done()
         return self.review(index)

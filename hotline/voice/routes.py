@@ -8,24 +8,36 @@ from __future__ import annotations
 
 import logging
 import re
-from typing import TYPE_CHECKING
+from collections.abc import Callable
 
 from flask import Blueprint, Response, abort, g, request, send_file
 from sqlalchemy import select
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+from twilio.twiml.voice_response import VoiceResponse
+from werkzeug.datastructures import MultiDict
 
+from hotline.config import Settings
+from hotline.crypto import decrypt_text, encrypt_text
 from hotline.db import utcnow
 from hotline.fallback import safe_voice_step
 from hotline.inputs import whole_number
 from hotline.languages import LANGUAGES
 from hotline.runtime import app_runtime
-from hotline.voice.flow import CallFlow, ended_reason, int_arg, save_recording
+from hotline.voice.actions import live_queue, voicemail
+from hotline.voice.case_status import caller_and_case_status, with_new_caller
+from hotline.voice.engine import MenuEngine
 from hotline.voice.models import Call, PromptRecording
-from hotline.voice.scripts import AUDIO_TYPES, audio_dir
-from hotline.webhooks import BadWebhook, empty_ok, require, twilio_webhook
-
-if TYPE_CHECKING:
-    from hotline.voice.recording import StaffFlow
+from hotline.voice.recording import StaffFlow, staff_member_calling
+from hotline.voice.scripts import AUDIO_TYPES, audio_dir, get_scripts
+from hotline.voice.state import BadStep, int_arg
+from hotline.webhooks import (
+    RECEIPT_RETENTION,
+    BadWebhook,
+    empty_ok,
+    require,
+    twilio_webhook,
+    twiml,
+)
 
 log = logging.getLogger(__name__)
 
@@ -35,6 +47,12 @@ audio_bp = Blueprint("voice_audio", __name__, url_prefix="/audio")
 FINAL_CALL_STATUSES = ("completed", "busy", "failed", "no-answer", "canceled")
 AUDIO_MAX_AGE = 7 * 24 * 3600
 _AUDIO_NAME = re.compile(r"^[a-z][a-z0-9_]{0,63}\.(wav|mp3)$")
+# The first answer of a call, kept (encrypted) on its row for a repeated delivery.
+FIRST_ANSWER_KEY = "first_answer"
+
+
+def _settings() -> Settings:
+    return app_runtime().settings
 
 
 def _step_key(form: object) -> str:
@@ -43,25 +61,73 @@ def _step_key(form: object) -> str:
     return f"{sid}:{request.query_string.decode('latin-1')}"
 
 
-def _flow(*, first_step: bool = False) -> CallFlow:
+def _args() -> MultiDict[str, str]:
+    """The step's query: a parameter given twice is not one of our URLs."""
+    args = request.args
+    if any(len(values) > 1 for values in args.listvalues()):
+        raise BadStep("a query parameter is repeated")
+    return args
+
+
+def _answer(run: Callable[[], VoiceResponse]) -> Response:
+    """The TwiML of a call step; a step the call flow refuses is a 400."""
+    try:
+        return twiml(run())
+    except BadStep as exc:
+        raise BadWebhook(str(exc)) from exc
+
+
+def _engine() -> MenuEngine:
     require(g.form, "CallSid")
-    settings = app_runtime().settings
-    return CallFlow(g.db, settings, g.form, int_arg(request.args, "s"), first_step=first_step)
+    return MenuEngine(g.db, _settings(), g.form, _args(), request.path)
 
 
 @bp.post("/incoming")
 @safe_voice_step
-@twilio_webhook(idempotency=lambda form: f"{form.get('CallSid')}:incoming")
+@twilio_webhook()
 def incoming() -> Response:
-    """A call comes in: greet a known caller in their language, or ask for one."""
-    require(g.form, "CallSid", "From")
-    from hotline.voice.recording import StaffFlow, staff_member_calling
+    """A call comes in: greet a known caller in their language, or ask for one.
 
-    settings = app_runtime().settings
-    staff = staff_member_calling(g.db, settings.secret_key, g.form["From"])
-    if staff is not None:
-        return StaffFlow(g.db, settings, g.form, 0, first_step=True).start(staff)
-    return _flow(first_step=True).incoming()
+    For a returning caller this is one read (caller, case status, whether any staff
+    member has a PIN) and one write (the call, holding this answer). A repeated delivery
+    collides on the call's unique CallSid and gets the stored answer back."""
+    require(g.form, "CallSid", "From")
+    settings, session, number = _settings(), g.db, g.form["From"]
+    try:
+        lookup = caller_and_case_status(session, settings.secret_key, number)
+        staff = (
+            staff_member_calling(session, settings.secret_key, number)
+            if lookup.staff_possible
+            else None
+        )
+        lookup = with_new_caller(lookup, session, settings.secret_key, number)
+        if staff is not None:
+            flow = StaffFlow(session, settings, g.form, request.args, request.path, first=lookup)
+            answer, call = flow.start(staff), flow.call
+        else:
+            engine = MenuEngine(session, settings, g.form, request.args, request.path, first=lookup)
+            answer, call = engine.incoming(), engine.call
+        body = str(answer)
+        call.ivr_state = {
+            **(call.ivr_state or {}),
+            FIRST_ANSWER_KEY: encrypt_text(settings.secret_key, body),
+        }
+        session.commit()
+    except IntegrityError:
+        session.rollback()
+        return _first_answer(g.form["CallSid"])
+    return twiml(body)
+
+
+def _first_answer(sid: str) -> Response:
+    """The answer an earlier delivery of this call's first step gave."""
+    call = g.db.scalar(select(Call).where(Call.sid == sid))
+    stored = (call.ivr_state or {}).get(FIRST_ANSWER_KEY) if call is not None else None
+    if call is None or not stored or call.started_at < utcnow() - RECEIPT_RETENTION:
+        # Twilio repeats for minutes: older than a receipt would be kept, it is a
+        # repeat all the same, answered with TwiML that does nothing.
+        return twiml(VoiceResponse())
+    return twiml(decrypt_text(_settings().secret_key, str(stored)))
 
 
 @bp.post("/language")
@@ -69,9 +135,10 @@ def incoming() -> Response:
 @twilio_webhook(idempotency=_step_key)
 def language() -> Response:
     """The calling code the caller keyed (or silence: the next page of languages)."""
-    flow = _flow()
-    return flow.choose_language(
-        int_arg(request.args, "p"), int_arg(request.args, "f"), g.form.get("Digits", "")
+    return _answer(
+        lambda: _engine().choose_language(
+            int_arg(request.args, "p"), int_arg(request.args, "f"), g.form.get("Digits", "")
+        )
     )
 
 
@@ -80,8 +147,16 @@ def language() -> Response:
 @twilio_webhook(idempotency=_step_key)
 def node(name: str) -> Response:
     """The key pressed (or digits keyed) in answer to a menu node."""
-    flow = _flow()
-    return flow.answer_node(name, int_arg(request.args, "f"), g.form.get("Digits", ""))
+    return _answer(
+        lambda: _engine().answer_node(name, int_arg(request.args, "f"), g.form.get("Digits", ""))
+    )
+
+
+def _with_language() -> MenuEngine:
+    engine = _engine()
+    if engine.language is None:
+        raise BadStep("no language chosen on this call")
+    return engine
 
 
 @bp.post("/record/<name>")
@@ -89,10 +164,14 @@ def node(name: str) -> Response:
 @twilio_webhook(idempotency=_step_key)
 def record(name: str) -> Response:
     """A `<Record>` finished (or recorded nothing: `empty=1` from the fallback redirect)."""
-    flow = _flow()
-    if flow.language is None:
-        raise BadWebhook("no language chosen on this call")
-    return flow.record_done(name, int_arg(request.args, "t"), request.args.get("empty") == "1")
+    return _answer(
+        lambda: voicemail.record_done(
+            _with_language(),
+            name,
+            int_arg(request.args, "t"),
+            request.args.get("empty") == "1",
+        )
+    )
 
 
 @bp.post("/recording")
@@ -104,7 +183,9 @@ def recording() -> Response:
     require(g.form, "CallSid", "RecordingSid", "RecordingStatus")
     if g.form.get("RecordingStatus") == "completed":
         require(g.form, "RecordingUrl")
-    save_recording(g.db, g.form, app_runtime().settings)
+    node = get_scripts(_settings()).menu.nodes.get(voicemail.VOICEMAIL_NODE)
+    min_seconds = node.record.min_seconds if node is not None and node.record else 1
+    voicemail.save_recording(g.db, g.form, min_seconds)
     return empty_ok()
 
 
@@ -113,10 +194,7 @@ def recording() -> Response:
 @twilio_webhook(idempotency=lambda form: f"{_step_key(form)}:{form.get('QueueTime')}")
 def queue_wait() -> Response:
     """Played while the caller waits: their place in line and the callback offer."""
-    flow = _flow()
-    if flow.language is None:
-        raise BadWebhook("no language chosen on this call")
-    return flow.queue_wait()
+    return _answer(lambda: live_queue.queue_wait(_with_language()))
 
 
 @bp.post("/queue/key")
@@ -124,7 +202,7 @@ def queue_wait() -> Response:
 @twilio_webhook(idempotency=_step_key)
 def queue_key() -> Response:
     """A key pressed while waiting: `1` leaves the queue for a callback request."""
-    return _flow().queue_key(g.form.get("Digits", ""))
+    return _answer(lambda: live_queue.queue_key(_engine(), g.form.get("Digits", "")))
 
 
 @bp.post("/queue/done")
@@ -132,18 +210,12 @@ def queue_key() -> Response:
 @twilio_webhook(idempotency=_step_key)
 def queue_done() -> Response:
     """The caller left the queue: bridged, hung up, chose a callback, or an error."""
-    flow = _flow()
-    if flow.language is None:
-        raise BadWebhook("no language chosen on this call")
-    return flow.queue_done(g.form.get("QueueResult", ""))
+    return _answer(lambda: live_queue.queue_done(_with_language(), g.form.get("QueueResult", "")))
 
 
 def _staff() -> StaffFlow:
-    from hotline.voice.recording import StaffFlow
-
     require(g.form, "CallSid")
-    settings = app_runtime().settings
-    return StaffFlow(g.db, settings, g.form, int_arg(request.args, "s"))
+    return StaffFlow(g.db, _settings(), g.form, _args(), request.path)
 
 
 @bp.post("/staff/pin")
@@ -151,7 +223,7 @@ def _staff() -> StaffFlow:
 @twilio_webhook(idempotency=_step_key)
 def staff_pin() -> Response:
     """The staff line: the PIN keyed from a registered phone."""
-    return _staff().check_pin(int_arg(request.args, "f"), g.form.get("Digits", ""))
+    return _answer(lambda: _staff().check_pin(int_arg(request.args, "f"), g.form.get("Digits", "")))
 
 
 @bp.post("/staff/language")
@@ -159,7 +231,11 @@ def staff_pin() -> Response:
 @twilio_webhook(idempotency=_step_key)
 def staff_language() -> Response:
     """The staff line: the calling code of the language to record."""
-    return _staff().choose_recording_language(int_arg(request.args, "f"), g.form.get("Digits", ""))
+    return _answer(
+        lambda: _staff().choose_recording_language(
+            int_arg(request.args, "f"), g.form.get("Digits", "")
+        )
+    )
 
 
 @bp.post("/staff/recorded")
@@ -167,7 +243,9 @@ def staff_language() -> Response:
 @twilio_webhook(idempotency=_step_key)
 def staff_recorded() -> Response:
     """The staff line: a prompt was recorded (or nothing was: `empty=1`)."""
-    return _staff().recorded(int_arg(request.args, "i"), request.args.get("empty") == "1")
+    return _answer(
+        lambda: _staff().recorded(int_arg(request.args, "i"), request.args.get("empty") == "1")
+    )
 
 
 @bp.post("/staff/review")
@@ -175,7 +253,18 @@ def staff_recorded() -> Response:
 @twilio_webhook(idempotency=_step_key)
 def staff_review() -> Response:
     """The staff line: keep (1), redo (2), skip (3) or stop (*) after listening back."""
-    return _staff().reviewed(int_arg(request.args, "i"), g.form.get("Digits", ""))
+    return _answer(lambda: _staff().reviewed(int_arg(request.args, "i"), g.form.get("Digits", "")))
+
+
+def ended_reason(call: Call) -> str:
+    """How a call ended, from where the IVR last was."""
+    phase = (call.ivr_state or {}).get("phase") or "menu"
+    return {
+        "queue": "abandoned_in_queue",
+        "menu": "hung_up_in_menu",
+        "voicemail": "hung_up_in_voicemail",
+        "voicemail_left": "voicemail",
+    }.get(phase, phase)
 
 
 @bp.post("/status")

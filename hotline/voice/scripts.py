@@ -24,6 +24,7 @@ from hotline.config import Settings, data_path
 from hotline.languages import LANGUAGES, Language
 from hotline.privacy.notice import RETENTION_PLACEHOLDERS, fill, placeholders_in
 from hotline.voice import sms_form
+from hotline.voice.actions.registry import is_action, nodes_missing_for_actions
 from hotline.voice.sms_form import SmsForm
 
 AUDIO_EXTENSIONS = (".wav", ".mp3")
@@ -44,10 +45,6 @@ POSTER_TEXTS = (
     "key_0",
     "key_star",
     "text_us",
-)
-# Actions implemented in hotline/voice/flow.py.
-KNOWN_ACTIONS = frozenset(
-    {"talk_now", "change_language", "submit_callback", "mark_urgent", "store_callback_number"}
 )
 SET_FIELDS: dict[str, set[object]] = {
     "number": {"caller_id"},
@@ -421,9 +418,9 @@ def _load_menu(root: Path, problems: list[Problem]) -> Menu | None:
         for key, spec in node.keys.items():
             if spec.goto is not None:
                 refs.append((("keys", key), spec.goto))
-            if spec.action is not None and spec.action not in KNOWN_ACTIONS:
+            if spec.action is not None and not is_action(spec.action, "key"):
                 bad((*where, "keys", key), f"unknown action {spec.action!r}")
-        if node.input is not None and node.input.action not in KNOWN_ACTIONS:
+        if node.input is not None and not is_action(node.input.action, "input"):
             bad((*where, "input"), f"unknown action {node.input.action!r}")
         if node.input is not None and node.next is None:
             bad(where, "an input node needs `next`")
@@ -440,6 +437,8 @@ def _load_menu(root: Path, problems: list[Problem]) -> Menu | None:
     for needed in ("fail_offer", "goodbye"):
         if needed not in nodes:
             bad(("nodes",), f"node {needed!r} is required by the call flow")
+    for message in nodes_missing_for_actions(set(nodes)):  # hotline/voice/actions/
+        bad(("nodes",), message)
 
     selection = data.get("language_selection") or {}
     pages = tuple(tuple(str(c) for c in page) for page in selection.get("pages") or ())

@@ -1,0 +1,100 @@
+"""Choosing the call's language: the caller keys a country calling code and `#`.
+
+While they are silent they hear each language name in the language itself, a page at a
+time (`language_selection` in menu.yaml). Moving between pages and re-prompting change
+nothing durable and are answered from the step's URL; the language chosen is written
+(on the call and the caller) in that step's transaction. A language with no recordings
+yet takes the no-voice path: a callback with discreet defaults.
+"""
+
+from __future__ import annotations
+
+from twilio.twiml.voice_response import VoiceResponse
+
+from hotline.callbacks.service import request_callback
+from hotline.callers.service import caller_phone
+from hotline.languages import by_calling_code
+from hotline.voice.actions.registry import Turn
+from hotline.voice.scripts import Menu, get_scripts
+from hotline.voice.state import BadStep
+from hotline.voice.twiml import TONE_URL_PATH
+
+
+def _menu(turn: Turn) -> Menu:
+    return get_scripts(turn.settings).menu
+
+
+def render_language(turn: Turn, page: int, failures: int, cue: str | None = None) -> VoiceResponse:
+    menu = _menu(turn)
+    gather = turn.response.gather(
+        action=turn.url("/voice/language", p=page, f=failures),
+        method="POST",
+        finish_on_key="#",
+        timeout=menu.gather_timeout,
+        action_on_empty_result=True,
+    )
+    if page == 0:
+        for code in menu.intro_languages:
+            if cue:
+                turn.say_in(code, gather, cue)
+            turn.say_in(code, gather, "language_intro")
+    for code in menu.pages[page]:
+        turn.say_in(code, gather, "language_choice")
+    return turn.response
+
+
+def choose_language(turn: Turn, page: int, failures: int, digits: str) -> VoiceResponse:
+    """The calling code keyed (or silence: the next page of languages)."""
+    menu = _menu(turn)
+    if page >= len(menu.pages):
+        raise BadStep("no such language page")
+    if not digits:
+        page += 1
+        if page >= len(menu.pages):
+            page, failures = 0, failures + 1
+        if failures >= menu.max_failures:
+            return goodbye_without_language(turn)
+        return render_language(turn, page, failures)
+    lang = by_calling_code(digits)
+    if lang is None:
+        failures += 1
+        if failures >= menu.max_failures:
+            return goodbye_without_language(turn)
+        return render_language(turn, 0, failures, cue="language_not_recognised")
+    caller = turn.caller
+    if caller is not None:
+        caller.language = lang.code
+    turn.call.language = lang.code
+    return turn.enter_language()
+
+
+def goodbye_without_language(turn: Turn) -> VoiceResponse:
+    """No language after every page and retry: goodbye in the intro languages."""
+    for code in _menu(turn).intro_languages:
+        turn.say_in(code, turn.response, "goodbye")
+    turn.response.hangup()
+    turn.update_state(phase="no_language")
+    return turn.response
+
+
+def no_voice(turn: Turn) -> VoiceResponse:
+    """No recordings in this language yet: a callback with discreet defaults."""
+    lang = turn.language
+    assert lang is not None
+    caller = turn.caller
+    if caller is not None:
+        case = turn.open_case()
+        request_callback(
+            turn.session,
+            turn.settings.secret_key,
+            case=case,
+            caller=caller,
+            language=lang.code,
+            phone=caller_phone(turn.settings.secret_key, caller),
+        )
+    turn.update_state(phase="no_voice_callback")
+    if not turn.say(turn.response, "no_voice_notice"):
+        # Nothing in a language the caller understands: a tone that says "noted".
+        turn.response.play(turn.settings.public_url + TONE_URL_PATH)
+    turn.response.hangup()
+    return turn.response
