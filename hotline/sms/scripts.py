@@ -341,8 +341,9 @@ def load(directory: Path | None = None) -> SmsScripts:
         scripts.common_replies = _replies(common_path, common, COMMON_REPLIES)
     except (ScriptError, OSError) as exc:
         errors.append(exc if isinstance(exc, ScriptError) else _error(common_path, None, str(exc)))
-    # The languages of this folder's languages.csv (HOTLINE_IVR_SCRIPTS, as voice).
-    for code in read_table(directory.parent):
+    # The languages of the folder's languages.csv (HOTLINE_IVR_SCRIPTS, as voice); an
+    # SMS folder on its own has the configured languages.
+    for code in read_table(directory.parent) or list(LANGUAGES):
         try:
             scripts.languages[code] = _load_language(directory, code)
         except ScriptError as exc:

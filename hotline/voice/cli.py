@@ -123,6 +123,10 @@ def simulate_call(
 @click.group("prompts")
 def prompts() -> None:
     """IVR prompts: coverage per language, and placeholder audio."""
+    from hotline import languages
+    from hotline.config import data_path
+
+    languages.use(data_path("ivr_scripts"))  # HOTLINE_IVR_SCRIPTS, as the settings read it
 
 
 @prompts.command("check")

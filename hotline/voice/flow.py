@@ -38,6 +38,7 @@ from hotline.languages import LANGUAGES, Language, by_calling_code
 from hotline.privacy.notice import retention_values
 from hotline.voice.case_status import caller_and_case_status, status_prompt
 from hotline.voice.models import Call, PromptRecording, Voicemail
+from hotline.voice import shared_code
 from hotline.voice.scripts import Node, Scripts, get_scripts
 from hotline.voice.twiml import TONE_URL_PATH, Speaker
 from hotline.webhooks import BadWebhook, twiml
@@ -266,8 +267,14 @@ class CallFlow:
             self.speaker_for(code).add(gather, "language_choice")
         return self.done()
 
-    def choose_language(self, page: int, failures: int, digits: str) -> Response:
+    def choose_language(
+        self, page: int, failures: int, digits: str, shared: str | None = None
+    ) -> Response:
         menu = self.scripts.menu
+        if shared is not None:  # the answer to "which language of this calling code?"
+            return shared_code.answer(self, shared, failures, digits)
+        if (code := shared_code.shared_code(menu, digits)) is not None:
+            return shared_code.ask(self, code, failures)
         if page >= len(menu.pages):
             raise BadWebhook("no such language page")
         if not digits:
@@ -275,20 +282,23 @@ class CallFlow:
             if page >= len(menu.pages):
                 page, failures = 0, failures + 1
             if failures >= menu.max_failures:
-                return self._goodbye_without_language()
+                return self.goodbye_without_language()
             return self.render_language(page, failures)
         lang = by_calling_code(digits)
         if lang is None:
             failures += 1
             if failures >= menu.max_failures:
-                return self._goodbye_without_language()
+                return self.goodbye_without_language()
             return self.render_language(0, failures, cue="language_not_recognised")
+        return self.language_chosen(lang)
+
+    def language_chosen(self, lang: Language) -> Response:
         if self.caller is not None:
             self.caller.language = lang.code
         self.call.language = lang.code
         return self.enter_language(selected=True)
 
-    def _goodbye_without_language(self) -> Response:
+    def goodbye_without_language(self) -> Response:
         for code in self.scripts.menu.intro_languages:
             self.speaker_for(code).add(self.response, "goodbye")
         self.response.hangup()

@@ -70,7 +70,10 @@ def language() -> Response:
     """The calling code the caller keyed (or silence: the next page of languages)."""
     flow = _flow()
     return flow.choose_language(
-        int_arg(request.args, "p"), int_arg(request.args, "f"), g.form.get("Digits", "")
+        int_arg(request.args, "p"),
+        int_arg(request.args, "f"),
+        g.form.get("Digits", ""),
+        shared=request.args.get("c"),
     )
 
 
