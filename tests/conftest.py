@@ -215,7 +215,6 @@ def default_language_packs() -> Iterator[None]:
     languages.use(default_data_path("ivr_scripts"))
 
 
-
 def make_settings(
     tmp_path: Path, database_url: str, redis_url: str | None, **overrides: Any
 ) -> Settings:

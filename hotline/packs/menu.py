@@ -99,7 +99,6 @@ class Menu:
         return list(dict.fromkeys(names))
 
 
-
 def _skip_target(
     field_name: object, keys: dict[str, KeyAction], bad: Callable[[str], None]
 ) -> str | None:
@@ -120,9 +119,7 @@ def _skip_target(
     return targets.pop()
 
 
-def load_menu(
-    root: Path, languages: dict[str, Language], problems: list[Problem]
-) -> Menu | None:
+def load_menu(root: Path, languages: dict[str, Language], problems: list[Problem]) -> Menu | None:
     path = root / "menu.yaml"
     data, lines = read_yaml(path, problems)
     if data is None:
@@ -272,8 +269,6 @@ def load_menu(
         sms_topics=tuple(sms_topics),
         shared_codes=shared,
     )
-
-
 
 
 def _shared_codes(

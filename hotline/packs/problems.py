@@ -20,7 +20,9 @@ class Problem:
 
     def __str__(self) -> str:
         where = f"{self.file}:{self.line}" if self.line else self.file
-        return f"{where}: {self.entry}: {self.message}" if self.entry else f"{where}: {self.message}"
+        return (
+            f"{where}: {self.entry}: {self.message}" if self.entry else f"{where}: {self.message}"
+        )
 
 
 class ScriptError(Exception):

@@ -51,8 +51,6 @@ class LanguagePrompts:
     poster: dict[str, Prompt] = field(default_factory=dict)
 
 
-
-
 def load_prompts(
     root: Path, language: Language, menu: Menu, problems: list[Problem]
 ) -> LanguagePrompts | None:
@@ -140,5 +138,3 @@ def _at(
 ) -> Callable[[str], None]:
     """`bad` with the entry's place filled in."""
     return lambda message: bad(where, message)
-
-

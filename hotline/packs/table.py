@@ -34,11 +34,65 @@ COLUMNS = (
 # The locales Twilio's <Say> speaks with Google voices (Twilio's "Text-to-speech"
 # voice list); a row's voice must be `Google.<locale>-<kind>-<letter>` of its locale.
 TWILIO_SAY_LANGUAGES = frozenset(
-    """af-ZA ar-XA bn-IN bg-BG ca-ES cmn-CN cmn-TW cs-CZ da-DK de-DE el-GR en-AU en-GB en-IN
-    en-US es-ES es-US eu-ES fi-FI fil-PH fr-CA fr-FR gl-ES gu-IN he-IL hi-IN hu-HU id-ID
-    is-IS it-IT ja-JP kn-IN ko-KR lt-LT lv-LV ml-IN mr-IN ms-MY nb-NO nl-BE nl-NL pa-IN
-    pl-PL pt-BR pt-PT ro-RO ru-RU sk-SK sr-RS sv-SE ta-IN te-IN th-TH tr-TR uk-UA vi-VN
-    yue-HK""".split()
+    {
+        "af-ZA",
+        "ar-XA",
+        "bn-IN",
+        "bg-BG",
+        "ca-ES",
+        "cmn-CN",
+        "cmn-TW",
+        "cs-CZ",
+        "da-DK",
+        "de-DE",
+        "el-GR",
+        "en-AU",
+        "en-GB",
+        "en-IN",
+        "en-US",
+        "es-ES",
+        "es-US",
+        "eu-ES",
+        "fi-FI",
+        "fil-PH",
+        "fr-CA",
+        "fr-FR",
+        "gl-ES",
+        "gu-IN",
+        "he-IL",
+        "hi-IN",
+        "hu-HU",
+        "id-ID",
+        "is-IS",
+        "it-IT",
+        "ja-JP",
+        "kn-IN",
+        "ko-KR",
+        "lt-LT",
+        "lv-LV",
+        "ml-IN",
+        "mr-IN",
+        "ms-MY",
+        "nb-NO",
+        "nl-BE",
+        "nl-NL",
+        "pa-IN",
+        "pl-PL",
+        "pt-BR",
+        "pt-PT",
+        "ro-RO",
+        "ru-RU",
+        "sk-SK",
+        "sr-RS",
+        "sv-SE",
+        "ta-IN",
+        "te-IN",
+        "th-TH",
+        "tr-TR",
+        "uk-UA",
+        "vi-VN",
+        "yue-HK",
+    }
 )
 _VOICE = re.compile(r"^Google\.(?P<locale>[a-z]{2,3}-[A-Z]{2})-(Standard|Wavenet|Neural2)-[A-Z]$")
 # Noto families from Debian's fonts-noto-core and fonts-noto-cjk (scripts/install-system-deps).
@@ -138,9 +192,7 @@ def table_problems(root: Path, shared_codes: dict[str, tuple[str, ...]]) -> list
     return problems
 
 
-def _voice_problems(
-    locale: str | None, voice: str | None, bad: Callable[[str, str], None]
-) -> None:
+def _voice_problems(locale: str | None, voice: str | None, bad: Callable[[str, str], None]) -> None:
     if locale is None and voice is None:
         return
     if locale is None or voice is None:

@@ -108,7 +108,9 @@ class Packs:
             if pack.gave_up_sms is not None and not pack.gave_up_sms.reviewed:
                 out.append((code, "gave_up_sms"))
             out += [(code, f"names.{k}") for k, t in pack.names.items() if not t.reviewed]
-            out += [(code, f"agent_lines.{k}") for k, t in pack.agent_lines.items() if not t.reviewed]
+            out += [
+                (code, f"agent_lines.{k}") for k, t in pack.agent_lines.items() if not t.reviewed
+            ]
             out += [(code, f"glossary.{k}") for k, (_, ok) in pack.glossary.items() if not ok]
         return out
 
@@ -134,8 +136,14 @@ def _load_pack(root: Path, code: str, problems: list[Problem]) -> Pack | None:
     def bad(where: tuple[str, ...], message: str) -> None:
         problems.append(Problem(fname, lines.get(*where), ".".join(where), message))
 
-    def text(where: tuple[str, ...], raw: Any, placeholders: frozenset[str] = frozenset()) -> Text | None:
-        if not isinstance(raw, dict) or not isinstance(raw.get("text"), str) or not raw["text"].strip():
+    def text(
+        where: tuple[str, ...], raw: Any, placeholders: frozenset[str] = frozenset()
+    ) -> Text | None:
+        if (
+            not isinstance(raw, dict)
+            or not isinstance(raw.get("text"), str)
+            or not raw["text"].strip()
+        ):
             bad(where, "needs a `text`")
             return None
         if not isinstance(raw.get("reviewed"), bool):
@@ -175,7 +183,11 @@ def _load_pack(root: Path, code: str, problems: list[Problem]) -> Pack | None:
     glossary: dict[str, tuple[tuple[str, ...], bool]] = {}
     for term, raw in (data.get("glossary") or {}).items():
         forms = raw.get("forms") if isinstance(raw, dict) else None
-        if not isinstance(forms, list) or not forms or not all(isinstance(f, str) and f.strip() for f in forms):
+        if (
+            not isinstance(forms, list)
+            or not forms
+            or not all(isinstance(f, str) and f.strip() for f in forms)
+        ):
             bad(("glossary", str(term)), "needs `forms`, a list of the term's wordings")
         elif not isinstance(raw.get("reviewed"), bool):
             bad(("glossary", str(term)), "needs `reviewed: true|false`")
@@ -202,8 +214,10 @@ def _script(raw: Any, bad: Any) -> ScriptFacts:
         bad((), "needs `writing_systems` and `word_boundaries`")
         return ScriptFacts()
     systems = raw.get("writing_systems")
-    if not isinstance(systems, list) or not systems or not all(
-        isinstance(s, str) and _WRITING_SYSTEM.match(s) for s in systems
+    if (
+        not isinstance(systems, list)
+        or not systems
+        or not all(isinstance(s, str) and _WRITING_SYSTEM.match(s) for s in systems)
     ):
         bad(("writing_systems",), "a list of Unicode script names such as LATIN or THAI")
         systems = ["LATIN"]
@@ -241,11 +255,15 @@ def _cross_check(root: Path, packs: dict[str, Pack], problems: list[Problem]) ->
     for code, pack in packs.items():
         fname = rel(root, pack.path)
         for term in set(pack.glossary) - set(english.glossary):
-            problems.append(Problem(fname, None, f"glossary.{term}", "not a term of the English pack"))
+            problems.append(
+                Problem(fname, None, f"glossary.{term}", "not a term of the English pack")
+            )
         for ui in agent_languages:
             if ui not in pack.names:
                 problems.append(Problem(fname, None, f"names.{ui}", f"the name in {ui} is missing"))
-        keys = [f"U+{a:04X}" for a, _ in pack.script.unique_ranges] + list(pack.script.unique_letters)
+        keys = [f"U+{a:04X}" for a, _ in pack.script.unique_ranges] + list(
+            pack.script.unique_letters
+        )
         for key in keys:
             if claimed.setdefault(key, code) != code:
                 problems.append(

@@ -24,6 +24,7 @@ from pathlib import Path
 from hotline.languages import LANGUAGES
 from hotline.packs.texts import current_packs
 
+
 @dataclass(frozen=True)
 class Term:
     key: str

@@ -38,6 +38,7 @@ CLAIM_TIMEOUT = dt.timedelta(seconds=60)  # a claim older than this was abandone
 WAIT_FOR_CLAIM_SECONDS = 20.0
 MAX_CHARACTERS = 30_000  # Google's recommended maximum per request
 
+
 def _by_google_code() -> dict[str, str]:
     """Google's codes for our languages: each row's `google_translate`, and the older
     codes Google may still detect (a pack's `google_codes`: `tl` for Filipino)."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import sys
 from typing import TYPE_CHECKING
 
@@ -136,10 +137,8 @@ def prompts_check() -> None:
     from hotline.voice.scripts import ScriptError, audio_dir, ivr_scripts_dir, load_scripts
 
     problems = pack_problems(ivr_scripts_dir(), audio_dir())
-    try:
+    with contextlib.suppress(ScriptError):  # the problems below say why
         _print_coverage(load_scripts())
-    except ScriptError:
-        pass  # the problems below say why
     for problem in problems:
         click.echo(str(problem), err=True)
     if problems:

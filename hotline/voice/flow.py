@@ -36,9 +36,9 @@ from hotline.db import utcnow
 from hotline.inputs import whole_number
 from hotline.languages import LANGUAGES, Language, by_calling_code
 from hotline.privacy.notice import retention_values
+from hotline.voice import shared_code
 from hotline.voice.case_status import caller_and_case_status, status_prompt
 from hotline.voice.models import Call, PromptRecording, Voicemail
-from hotline.voice import shared_code
 from hotline.voice.scripts import Node, Scripts, get_scripts
 from hotline.voice.twiml import TONE_URL_PATH, Speaker
 from hotline.webhooks import BadWebhook, twiml

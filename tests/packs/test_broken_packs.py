@@ -40,7 +40,9 @@ def broken(tmp_path: Path) -> tuple[Path, Path, list[str]]:
     expected.append(f"prompts/th.yaml:{line}: prompts.language_pock: prompt is not used")
     expected.append("prompts/th.yaml:5: prompts: prompt 'language_pick' is missing")
     line = edit(csv, ",855,,,", ",855 855,,,")
-    expected.append(f"ivr_scripts/languages.csv:{line}: calling_codes: calling code 855 is listed twice")
+    expected.append(
+        f"ivr_scripts/languages.csv:{line}: calling_codes: calling code 855 is listed twice"
+    )
     line = edit(csv, "한국어,82,", "한국어,82 84,")
     expected.append(
         f"ivr_scripts/languages.csv:{line}: calling_codes: duplicate calling code 84 (vi, ko)"
@@ -58,7 +60,9 @@ def broken(tmp_path: Path) -> tuple[Path, Path, list[str]]:
     line = edit(hi, "gave_up_sms:\n  text: ", "gave_up_sms:\n  text: " + "बहुत लंबा " * 20)
     expected.append(f"ivr_scripts/packs/hi.yaml:{line}: gave_up_sms: 5 SMS segments (at most 2)")
     edit(root / "sms" / "th.yaml", "keywords:", "keywordz:")
-    line = edit(root / "sms" / "th.yaml", "language: th", "language: th")  # where the mapping starts
+    line = edit(
+        root / "sms" / "th.yaml", "language: th", "language: th"
+    )  # where the mapping starts
     expected.append(f"sms/th.yaml:{line}: 'keywords' must be a mapping")
     return root, audio, expected
 
@@ -81,7 +85,11 @@ def test_serve_refuses_to_start_with_every_problem_listed(
 ) -> None:
     root, audio, expected = broken
     env = env_for(
-        database_url, redis_url, tmp_path, HOTLINE_IVR_SCRIPTS=str(root), HOTLINE_AUDIO_DIR=str(audio)
+        database_url,
+        redis_url,
+        tmp_path,
+        HOTLINE_IVR_SCRIPTS=str(root),
+        HOTLINE_AUDIO_DIR=str(audio),
     )
     result = invoke("serve", env)
     assert result.exit_code == 1 and not started(result), result.output
@@ -96,7 +104,7 @@ def test_a_declared_question_makes_a_shared_code_valid(tmp_path: Path) -> None:
     root = tmp_path / "ivr_scripts"
     shutil.copytree(default_data_path("ivr_scripts"), root)
     edit(root / "languages.csv", "한국어,82,", "한국어,82 84,")
-    assert [p.message for p in table_problems(root, {})][0].startswith("duplicate calling code 84")
+    assert next(p.message for p in table_problems(root, {})).startswith("duplicate calling code 84")
     assert table_problems(root, {"84": ("vi", "ko")}) == []
 
 
