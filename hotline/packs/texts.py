@@ -153,7 +153,7 @@ def _load_pack(root: Path, code: str, problems: list[Problem]) -> Pack | None:
         if used != placeholders:
             bad(where, f"placeholders must be exactly {{{', '.join(sorted(placeholders))}}}")
             return None
-        return Text(raw["text"].strip() or raw["text"], raw["reviewed"], lines.get(*where))
+        return Text(raw["text"].strip(), raw["reviewed"], lines.get(*where))
 
     if not isinstance(data, dict):
         bad(("language",), "a pack file must be a mapping")
