@@ -13,8 +13,6 @@ import logging
 import os
 import re
 import secrets
-import site
-import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
@@ -24,6 +22,7 @@ import phonenumbers
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
+from hotline.folders import DATA_FOLDERS, data_path, default_data_path  # noqa: F401
 from hotline.instance import private_folder
 
 log = logging.getLogger(__name__)
@@ -31,28 +30,6 @@ log = logging.getLogger(__name__)
 SECRET_FIELDS = frozenset({"twilio_auth_token", "secret_key", "metrics_token"})
 KEY_FIELDS = frozenset({"data_keys"})  # shown by key id only
 MIN_SECRET_KEY_LENGTH = 16
-# The folders of data read at run time; a wheel installs them under <prefix>/share/hotline.
-DATA_FOLDERS = {"ivr_scripts": "HOTLINE_IVR_SCRIPTS", "audio": "HOTLINE_AUDIO_DIR"}
-_CHECKOUT = Path(__file__).resolve().parents[1]
-
-
-def default_data_path(name: str) -> Path:
-    """`ivr_scripts/` or `audio/`: the checkout's own folder when running from a
-    checkout, else the copy a wheel installed under `<prefix>/share/hotline/`."""
-    if (_CHECKOUT / "pyproject.toml").is_file() and (_CHECKOUT / name).is_dir():
-        return _CHECKOUT / name
-    for prefix in (sys.prefix, site.getuserbase()):
-        installed = Path(prefix) / "share" / "hotline" / name
-        if installed.is_dir():
-            return installed
-    return Path(sys.prefix) / "share" / "hotline" / name
-
-
-def data_path(name: str, env: Mapping[str, str] | None = None) -> Path:
-    """Where the data folder `name` is: its variable when set, else the default."""
-    env = os.environ if env is None else env
-    raw = (env.get(DATA_FOLDERS[name]) or "").strip()
-    return Path(raw).resolve() if raw else default_data_path(name)
 
 
 class ConfigError(ValueError):

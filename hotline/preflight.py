@@ -70,24 +70,12 @@ def require_ready(settings: Settings, db: Database, *, wait_for_database: float 
 
 
 def file_problems(settings: Settings) -> list[str]:
-    """Every broken reference in the IVR scripts, SMS scripts and audio folders."""
-    from hotline.sms import scripts as sms_scripts
+    """Every broken reference in the language packs (IVR and SMS scripts, languages.csv,
+    pack texts), the audio folder and the staff line's texts."""
+    from hotline.packs.check import pack_problems
     from hotline.voice.recording import staff_texts
-    from hotline.voice.scripts import ScriptError, audio_problems, load_scripts
 
-    problems: list[str] = []
-    try:
-        scripts = load_scripts(settings.ivr_scripts_path, settings.audio_path)
-    except ScriptError as exc:
-        problems.extend(str(p) for p in exc.problems)
-        if not exc.problems:
-            problems.append(f"{settings.ivr_scripts_path}: no usable menu.yaml")
-    else:
-        problems.extend(str(p) for p in audio_problems(scripts))
-    try:
-        sms_scripts.load(sms_scripts.sms_scripts_dir(settings))
-    except (sms_scripts.ScriptError, OSError) as exc:
-        problems.append(str(exc))
+    problems = [str(p) for p in pack_problems(settings.ivr_scripts_path, settings.audio_path)]
     try:
         staff_texts(settings)
     except (ValueError, OSError) as exc:

@@ -29,7 +29,11 @@ EXTENSION = "hotline"  # the key of the runtime in a Flask app's `extensions`
 class Runtime:
     def __init__(self, settings: Settings, *, redis_client: redis.Redis | None = None) -> None:
         self.settings = settings
+        from hotline import languages
         from hotline.encryption import Keyring
+
+        # Every pack reader (voice, SMS, texts, languages) follows these settings' folder.
+        languages.use(settings.ivr_scripts_path)
 
         self.db = Database(settings.database_url, keyring=Keyring.from_settings(settings))
         self._redis = redis_client

@@ -203,6 +203,18 @@ def database_url(
 # --- The application ---------------------------------------------------------------
 
 
+@pytest.fixture(autouse=True)
+def default_language_packs() -> Iterator[None]:
+    """Each test starts and ends reading the checkout's packs (a test may point the
+    language registry at a copy through its settings or HOTLINE_IVR_SCRIPTS)."""
+    from hotline import languages
+    from hotline.config import default_data_path
+
+    languages.use(default_data_path("ivr_scripts"))
+    yield
+    languages.use(default_data_path("ivr_scripts"))
+
+
 def make_settings(
     tmp_path: Path, database_url: str, redis_url: str | None, **overrides: Any
 ) -> Settings:

@@ -23,6 +23,7 @@ PLUMBING = {
     "hotline.db",
     "hotline.encryption",
     "hotline.errors",
+    "hotline.folders",
     "hotline.inputs",
     "hotline.instance",
     "hotline.jobs",

@@ -13,7 +13,6 @@ from twilio.twiml.voice_response import VoiceResponse
 
 from hotline.agents.models import Agent
 from hotline.audit import record
-from hotline.callbacks.messages import JAPANESE_LANGUAGE_NAMES
 from hotline.callbacks.tollfraud import RefusedDestination, check_destination
 from hotline.config import Settings
 from hotline.crypto import decrypt_phone
@@ -21,6 +20,7 @@ from hotline.db import utcnow
 from hotline.errors import Refused
 from hotline.languages import LANGUAGES
 from hotline.languages import get as get_language
+from hotline.packs.texts import current_packs
 from hotline.telephony import Sent, TelephonyError, telephony
 from hotline.voice.models import Call
 from hotline.webhooks import BadWebhook, id_arg, require, twilio_webhook, twiml
@@ -125,10 +125,8 @@ def agent_answered() -> Response:
     agent_id = id_arg("agent")
     agent = g.db.get(Agent, agent_id) if agent_id is not None else None
     speak = get_language("ja" if agent is not None and agent.ui_language == "ja" else "en")
-    if speak.code == "ja":
-        text = f"{JAPANESE_LANGUAGE_NAMES.get(language, language)}の相談者におつなぎします。"
-    else:
-        text = f"Connecting you to the next caller in {LANGUAGES[language].english_name}."
+    packs = current_packs()
+    text = packs.agent_line(speak.code, "live_next", language=packs.name_in(speak.code, language))
     response = VoiceResponse()
     response.say(text, language=speak.twilio_say_language, voice=speak.twilio_say_voice)
     dial = response.dial()

@@ -3,73 +3,53 @@
 Only scripts (or letters) that belong to exactly one of the supported languages give an
 answer: Thai script is Thai, Hangul is Korean, `ư`/`ơ`/`đ` and the stacked Vietnamese
 accents are Vietnamese. Latin, Cyrillic, Han and Devanagari text is shared by several
-languages and gives None; the translation job asks Google to detect those.
+languages and gives None; the translation job asks Google to detect those. The facts
+are pack data: `script:` in each `ivr_scripts/packs/<lang>.yaml` (writing systems,
+unique code point ranges and letters, word boundaries).
 """
 
 from __future__ import annotations
 
 import unicodedata
+from functools import lru_cache
+from pathlib import Path
 
-# (first code point, last code point, language), checked in order.
-_RANGES: tuple[tuple[int, int, str], ...] = (
-    (0x3040, 0x30FF, "ja"),  # hiragana, katakana (Han alone could be Chinese)
-    (0x31F0, 0x31FF, "ja"),
-    (0xFF66, 0xFF9F, "ja"),  # half-width katakana
-    (0x0E00, 0x0E7F, "th"),
-    (0x1780, 0x17FF, "km"),
-    (0x19E0, 0x19FF, "km"),
-    (0x1000, 0x109F, "my"),
-    (0x0D80, 0x0DFF, "si"),
-    (0xAC00, 0xD7AF, "ko"),
-    (0x1100, 0x11FF, "ko"),
-    (0x3130, 0x318F, "ko"),
-    (0x0980, 0x09FF, "bn"),
-    (0x0600, 0x06FF, "ur"),  # Arabic script: Urdu is the only supported language using it
-    (0x0750, 0x077F, "ur"),
-    (0x1EA0, 0x1EF9, "vi"),  # Latin letters with Vietnamese stacked accents
-)
-_LETTERS = {
-    **dict.fromkeys("ăđơưĂĐƠƯ", "vi"),  # not â ê ô: French and Portuguese use them too
-    **dict.fromkeys("єіїґЄІЇҐ", "uk"),
-    **dict.fromkeys("өүӨҮ", "mn"),
-}
+from hotline.languages import LANGUAGES
+from hotline.packs.texts import current_packs
+
+_LATIN = frozenset({"LATIN"})
+VIETNAMESE_PLAIN_LETTERS = 12
+
+
+@lru_cache(maxsize=4)
+def _facts(
+    _root: Path,
+) -> tuple[dict[str, str], tuple[tuple[int, int, str], ...], dict[str, frozenset[str]]]:
+    """(letter -> language, (first, last, language) ranges, language -> writing systems)."""
+    letters: dict[str, str] = {}
+    ranges: list[tuple[int, int, str]] = []
+    systems: dict[str, frozenset[str]] = {}
+    for code, pack in current_packs().packs.items():
+        letters.update(dict.fromkeys(pack.script.unique_letters, code))
+        ranges.extend((first, last, code) for first, last in pack.script.unique_ranges)
+        systems[code] = pack.script.writing_systems
+    return letters, tuple(ranges), systems
 
 
 def guess_language(text: str) -> str | None:
     """The one supported language this text's script points to, or None."""
+    letters, ranges, _ = _facts(LANGUAGES.root)
     for ch in text:
-        letter = _LETTERS.get(ch)
+        letter = letters.get(ch)
         if letter is not None:
             return letter
         cp = ord(ch)
-        if cp < 0x0600:
+        if cp < 0x0370:
             continue
-        for first, last, language in _RANGES:
+        for first, last, language in ranges:
             if first <= cp <= last:
                 return language
     return None
-
-
-# The writing systems each language is written in, as Unicode character-name prefixes.
-# Languages not listed are written in Latin letters.
-_SCRIPTS: dict[str, frozenset[str]] = {
-    "ja": frozenset({"CJK", "HIRAGANA", "KATAKANA", "HALFWIDTH", "FULLWIDTH"}),
-    "zh": frozenset({"CJK", "FULLWIDTH"}),
-    "ko": frozenset({"HANGUL"}),
-    "th": frozenset({"THAI"}),
-    "km": frozenset({"KHMER"}),
-    "my": frozenset({"MYANMAR"}),
-    "si": frozenset({"SINHALA"}),
-    "bn": frozenset({"BENGALI"}),
-    "ur": frozenset({"ARABIC"}),
-    "hi": frozenset({"DEVANAGARI"}),
-    "ne": frozenset({"DEVANAGARI"}),
-    "ru": frozenset({"CYRILLIC"}),
-    "uk": frozenset({"CYRILLIC"}),
-    "mn": frozenset({"CYRILLIC"}),
-}
-_LATIN = frozenset({"LATIN"})
-VIETNAMESE_PLAIN_LETTERS = 12
 
 
 def _script_of(ch: str) -> str | None:
@@ -79,11 +59,15 @@ def _script_of(ch: str) -> str | None:
     return name.split(" ", 1)[0] if name else None
 
 
+def _systems(language: str) -> frozenset[str]:
+    return _facts(LANGUAGES.root)[2].get(language, _LATIN)
+
+
 def looks_unlike(text: str, language: str) -> bool:
     """Whether the text's letters rule out `language`: most of them are in another
     writing system, or they carry letters only another language uses (English text
     with Vietnamese `ư`). Short of that, the text gets the benefit of the doubt."""
-    expected = _SCRIPTS.get(language, _LATIN)
+    expected = _systems(language)
     scripts = [s for s in map(_script_of, text) if s is not None]
     if not scripts:
         return False
@@ -96,4 +80,4 @@ def looks_unlike(text: str, language: str) -> bool:
         # them, which a warning then rightly questions).
         return all(ch.isascii() for ch in text if ch.isalpha())
     guessed = guess_language(text)
-    return guessed is not None and guessed != language and _SCRIPTS.get(guessed, _LATIN) == expected
+    return guessed is not None and guessed != language and _systems(guessed) == expected

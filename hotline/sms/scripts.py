@@ -23,8 +23,9 @@ from typing import Any
 
 import yaml
 
-from hotline.config import Settings, data_path
-from hotline.languages import LANGUAGES
+from hotline.config import Settings
+from hotline.languages import LANGUAGES, read_table
+from hotline.packs.problems import Problem
 
 COMMON_FILE = "common.yaml"
 
@@ -78,7 +79,18 @@ _APOSTROPHES = str.maketrans("", "", "'ʻʼ‘’`´")
 
 
 class ScriptError(ValueError):
-    """An SMS script file is invalid; the message names the file and line."""
+    """SMS script files are invalid; the message names each file and line, and
+    `problems` lists them as the other pack loaders do."""
+
+    def __init__(self, message: str, problems: list[Problem] | None = None) -> None:
+        super().__init__(message)
+        self.problems = problems or []
+
+
+def _error(path: Path, line: int | None, message: str) -> ScriptError:
+    where = f"{path}:{line}" if line else str(path)
+    name = f"{path.parent.name}/{path.name}"
+    return ScriptError(f"{where}: {message}", [Problem(name, line, "", message)])
 
 
 def _folds_marks(base: str) -> bool:
@@ -214,6 +226,12 @@ class _LinedDict(dict[str, Any]):
     key_lines: dict[str, int]
 
 
+class _DuplicateKey(Exception):
+    def __init__(self, line: int, key: object) -> None:
+        super().__init__(f"duplicate key {key!r}")
+        self.line = line
+
+
 class _Loader(yaml.SafeLoader):
     """A SafeLoader that remembers the line of every mapping key and refuses duplicates."""
 
@@ -222,7 +240,7 @@ def _construct_mapping(loader: _Loader, node: yaml.MappingNode) -> _LinedDict:
     keys = [loader.construct_object(k, deep=True) for k, _ in node.value]
     for i, key in enumerate(keys):
         if key in keys[:i]:
-            raise ScriptError(f"line {node.value[i][0].start_mark.line + 1}: duplicate key {key!r}")
+            raise _DuplicateKey(node.value[i][0].start_mark.line + 1, key)
     mapping = _LinedDict(loader.construct_mapping(node, deep=True))
     mapping.line = node.start_mark.line + 1
     mapping.key_lines = {str(k.value): k.start_mark.line + 1 for k, _ in node.value}
@@ -235,18 +253,20 @@ _Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _constru
 def _read(path: Path) -> _LinedDict:
     try:
         data = yaml.load(path.read_text("utf-8"), Loader=_Loader)  # noqa: S506 (safe loader)
-    except ScriptError as exc:
-        raise ScriptError(f"{path}: {exc}") from exc
+    except _DuplicateKey as exc:
+        raise _error(path, exc.line, str(exc)) from exc
     except yaml.YAMLError as exc:
-        raise ScriptError(f"{path}: not valid YAML: {exc}") from exc
+        mark = getattr(exc, "problem_mark", None)
+        line = mark.line + 1 if mark is not None else None
+        raise _error(path, line, f"not valid YAML: {exc}") from exc
     if not isinstance(data, _LinedDict):
-        raise ScriptError(f"{path}:1: expected a mapping at the top level")
+        raise _error(path, 1, "expected a mapping at the top level")
     return data
 
 
 def _fail(path: Path, mapping: _LinedDict, key: str, message: str) -> ScriptError:
     line = mapping.key_lines.get(key, mapping.line)
-    return ScriptError(f"{path}:{line}: {message}")
+    return _error(path, line, message)
 
 
 def _section(path: Path, data: _LinedDict, key: str) -> _LinedDict:
@@ -283,7 +303,7 @@ def _replies(path: Path, data: _LinedDict, allowed: dict[str, frozenset[str]]) -
     replies: dict[str, Reply] = {}
     for key, placeholders in allowed.items():
         if key not in section:
-            raise ScriptError(f"{path}:{section.line}: missing reply '{key}'")
+            raise _error(path, section.line, f"missing reply '{key}'")
         entry = section[key]
         text = entry.get("text") if isinstance(entry, dict) else None
         if not isinstance(text, str) or not text.strip():
@@ -300,44 +320,63 @@ def _replies(path: Path, data: _LinedDict, allowed: dict[str, frozenset[str]]) -
 
 def sms_scripts_dir(settings: Settings | None = None) -> Path:
     """`sms/` in the configured `ivr_scripts/` folder (HOTLINE_IVR_SCRIPTS)."""
-    root = settings.ivr_scripts_path if settings is not None else data_path("ivr_scripts")
+    root = settings.ivr_scripts_path if settings is not None else LANGUAGES.root
     return root / "sms"
 
 
 def load(directory: Path | None = None) -> SmsScripts:
-    """Load and validate every language's SMS script; ScriptError names file and line."""
+    """Load and validate every language's SMS script; ScriptError names every broken
+    file and line (the first problem of each file)."""
     directory = directory or sms_scripts_dir()
     common_path = directory / COMMON_FILE
-    common = _read(common_path)
-    carrier_section = _section(common_path, common, "carrier_keywords")
-    carrier: dict[str, tuple[str, ...]] = {}
-    for key, value in carrier_section.items():
-        if key not in KEYWORDS:
-            raise _fail(common_path, carrier_section, key, f"unknown keyword '{key}'")
-        carrier[key] = _words(common_path, carrier_section, key, value)
-    scripts = SmsScripts({}, _replies(common_path, common, COMMON_REPLIES), carrier)
-
-    for code in LANGUAGES:
-        path = directory / f"{code}.yaml"
-        if not path.exists():
-            raise ScriptError(f"{path}: missing SMS script for language '{code}'")
-        data = _read(path)
-        if data.get("language") != code:
-            raise _fail(path, data, "language", f"'language' must be '{code}'")
-        section = _section(path, data, "keywords")
-        unknown = sorted(set(section) - set(KEYWORDS))
-        if unknown:
-            raise _fail(path, section, unknown[0], f"unknown keyword '{unknown[0]}'")
-        for required in REQUIRED_KEYWORDS:
-            if required not in section:
-                raise ScriptError(f"{path}:{section.line}: missing keyword '{required}'")
-        keywords = {k: _words(path, section, k, v) for k, v in section.items()}
-        reviewed = {k: _reviewed(path, section, k, v) for k, v in section.items()}
-        scripts.languages[code] = LanguageScript(
-            code, path, keywords, _replies(path, data, REPLIES), reviewed
+    errors: list[ScriptError] = []
+    scripts = SmsScripts({}, {}, {})
+    try:
+        common = _read(common_path)
+        carrier_section = _section(common_path, common, "carrier_keywords")
+        for key, value in carrier_section.items():
+            if key not in KEYWORDS:
+                raise _fail(common_path, carrier_section, key, f"unknown keyword '{key}'")
+            scripts.carrier[key] = _words(common_path, carrier_section, key, value)
+        scripts.common_replies = _replies(common_path, common, COMMON_REPLIES)
+    except (ScriptError, OSError) as exc:
+        errors.append(exc if isinstance(exc, ScriptError) else _error(common_path, None, str(exc)))
+    # The languages of the folder's languages.csv (HOTLINE_IVR_SCRIPTS, as voice); an
+    # SMS folder on its own has the configured languages.
+    for code in read_table(directory.parent) or list(LANGUAGES):
+        try:
+            scripts.languages[code] = _load_language(directory, code)
+        except ScriptError as exc:
+            errors.append(exc)
+    if not errors:
+        try:
+            _build_index(scripts, common_path)
+        except ScriptError as exc:
+            errors.append(exc)
+    if errors:
+        raise ScriptError(
+            "\n".join(str(e) for e in errors), [p for e in errors for p in e.problems]
         )
-    _build_index(scripts, common_path)
     return scripts
+
+
+def _load_language(directory: Path, code: str) -> LanguageScript:
+    path = directory / f"{code}.yaml"
+    if not path.exists():
+        raise _error(path, None, f"missing SMS script for language '{code}'")
+    data = _read(path)
+    if data.get("language") != code:
+        raise _fail(path, data, "language", f"'language' must be '{code}'")
+    section = _section(path, data, "keywords")
+    unknown = sorted(set(section) - set(KEYWORDS))
+    if unknown:
+        raise _fail(path, section, unknown[0], f"unknown keyword '{unknown[0]}'")
+    for required in REQUIRED_KEYWORDS:
+        if required not in section:
+            raise _error(path, section.line, f"missing keyword '{required}'")
+    keywords = {k: _words(path, section, k, v) for k, v in section.items()}
+    reviewed = {k: _reviewed(path, section, k, v) for k, v in section.items()}
+    return LanguageScript(code, path, keywords, _replies(path, data, REPLIES), reviewed)
 
 
 def _build_index(scripts: SmsScripts, common_path: Path) -> None:
@@ -351,10 +390,11 @@ def _build_index(scripts: SmsScripts, common_path: Path) -> None:
         ):
             known = index.get(key)
             if known is not None and known[0] != keyword:
-                raise ScriptError(
-                    f"{where}: '{phrase}' means {keyword.upper()} here but "
+                message = (
+                    f"'{phrase}' means {keyword.upper()} here but "
                     f"{known[0].upper()} in {origin[known[0], key]}"
                 )
+                raise ScriptError(f"{where}: {message}", [Problem(where, None, "", message)])
             langs = list(known[1]) if known is not None else []
             if language is not None and language not in langs:
                 langs.append(language)

@@ -9,8 +9,9 @@ and the target language's term is put in its place afterwards (see `redaction`).
 result is the same wording every time, it works with any language pair, and tests can
 prove it here.
 
-Terms other than English and Japanese are drafts until a native speaker has reviewed
-them (`reviewed`), like every machine-drafted text in the hotline.
+The terms are pack data: each language's `glossary:` in `ivr_scripts/packs/<lang>.yaml`
+(the English pack names every term). Terms other than English and Japanese are drafts
+until a native speaker has reviewed them (`reviewed`), like every machine-drafted text.
 """
 
 from __future__ import annotations
@@ -18,6 +19,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from functools import lru_cache
+from pathlib import Path
+
+from hotline.languages import LANGUAGES
+from hotline.packs.texts import current_packs
 
 
 @dataclass(frozen=True)
@@ -32,112 +37,36 @@ class Term:
         return forms[0] if forms else None
 
 
-TERMS: tuple[Term, ...] = (
-    Term(
-        "technical_intern_trainee",
-        {
-            "en": (
-                "technical intern trainee",
-                "technical intern trainees",
-                "technical intern",
-                "technical interns",
-            ),
-            "ja": ("技能実習生",),
-            "vi": ("thực tập sinh kỹ năng", "thực tập sinh"),
-            "zh": ("技能实习生",),
-            "id": ("peserta pemagangan teknis", "pemagang teknis"),
-            "fil": ("technical intern trainee",),
-            "th": ("ผู้ฝึกงานด้านเทคนิค",),
-        },
-    ),
-    Term(
-        "specified_skilled_worker",
-        {
-            "en": ("specified skilled worker", "specified skilled workers"),
-            "ja": ("特定技能",),
-            "vi": ("lao động kỹ năng đặc định", "kỹ năng đặc định"),
-            "zh": ("特定技能",),
-            "id": ("pekerja berketerampilan spesifik",),
-            "fil": ("specified skilled worker",),
-            "th": ("แรงงานทักษะเฉพาะ",),
-        },
-    ),
-    Term(
-        "residence_card",
-        {
-            "en": ("residence card", "residence cards", "zairyu card"),
-            "ja": ("在留カード",),
-            "vi": ("thẻ cư trú", "thẻ ngoại kiều"),
-            "zh": ("在留卡",),
-            "id": ("kartu izin tinggal",),
-            "fil": ("residence card",),
-            "th": ("บัตรไซริว",),
-        },
-    ),
-    Term(
-        "labour_standards_inspection_office",
-        {
-            "en": (
-                "Labour Standards Inspection Office",
-                "Labor Standards Inspection Office",
-                "Labour Standards Office",
-                "Labor Standards Office",
-            ),
-            "ja": ("労働基準監督署", "労基署"),
-            "vi": ("Văn phòng Giám sát Tiêu chuẩn Lao động",),
-            "zh": ("劳动基准监督署",),
-            "id": ("Kantor Pengawas Standar Ketenagakerjaan",),
-            "fil": ("Labour Standards Inspection Office",),
-            "th": ("สำนักงานตรวจมาตรฐานแรงงาน",),
-        },
-    ),
-    Term(
-        "unpaid_wages",
-        {
-            "en": ("unpaid wages", "unpaid wage", "unpaid salary"),
-            "ja": ("賃金未払い", "未払い賃金", "給料未払い"),
-            "vi": ("tiền lương chưa được trả", "nợ lương"),
-            "zh": ("拖欠工资",),
-            "id": ("upah yang tidak dibayar",),
-            "fil": ("hindi nabayarang sahod",),
-            "th": ("ค่าจ้างค้างจ่าย",),
-        },
-    ),
-    Term(
-        "supervising_organisation",
-        {
-            "en": (
-                "supervising organisation",
-                "supervising organization",
-                "supervising organisations",
-                "supervising organizations",
-            ),
-            "ja": ("監理団体",),
-            "vi": ("nghiệp đoàn", "tổ chức giám sát"),
-            "zh": ("监理团体",),
-            "id": ("organisasi pengawas",),
-            "fil": ("supervising organisation",),
-            "th": ("องค์กรกำกับดูแล",),
-        },
-    ),
-    Term(
-        "immigration_services_agency",
-        {
-            "en": ("Immigration Services Agency", "Immigration Services Agency of Japan"),
-            "ja": ("出入国在留管理庁", "入管"),
-            "vi": ("Cục Quản lý Xuất nhập cảnh và Lưu trú",),
-            "zh": ("出入国在留管理厅",),
-            "id": ("Badan Layanan Imigrasi",),
-            "fil": ("Immigration Services Agency",),
-            "th": ("สำนักงานตรวจคนเข้าเมือง",),
-        },
-    ),
-)
+def terms() -> tuple[Term, ...]:
+    """The glossary of the configured packs, in the English pack's order."""
+    return _terms(LANGUAGES.root)
 
-BY_KEY: dict[str, Term] = {term.key: term for term in TERMS}
 
-# Scripts without spaces between words: a term may sit inside a longer run of letters.
-_NO_WORD_BOUNDARIES = frozenset({"ja", "zh", "th", "my", "km"})
+@lru_cache(maxsize=4)
+def _terms(_root: Path) -> tuple[Term, ...]:
+    packs = current_packs().packs
+    english = packs.get("en")
+    found: list[Term] = []
+    for key in english.glossary if english is not None else ():
+        entries = {code: pack.glossary[key] for code, pack in packs.items() if key in pack.glossary}
+        found.append(
+            Term(
+                key,
+                {code: forms for code, (forms, _) in entries.items()},
+                frozenset(code for code, (_, ok) in entries.items() if ok),
+            )
+        )
+    return tuple(found)
+
+
+def by_key() -> dict[str, Term]:
+    return {term.key: term for term in terms()}
+
+
+def _word_boundaries(language: str) -> bool:
+    """Scripts without spaces between words: a term may sit inside a longer run of letters."""
+    pack = current_packs().get(language)
+    return pack is None or pack.script.word_boundaries
 
 
 @dataclass(frozen=True)
@@ -147,11 +76,17 @@ class Match:
     term: Term
 
 
-@lru_cache(maxsize=64)
 def _pattern(source: str, target: str) -> tuple[re.Pattern[str], dict[str, Term]] | None:
     """One regex for every source form of the terms that the target language also has."""
+    return _compiled(LANGUAGES.root, source, target)
+
+
+@lru_cache(maxsize=64)
+def _compiled(
+    _root: Path, source: str, target: str
+) -> tuple[re.Pattern[str], dict[str, Term]] | None:
     by_form: dict[str, Term] = {}
-    for term in TERMS:
+    for term in terms():
         if term.target(target) is None:
             continue
         for form in term.forms.get(source, ()):
@@ -159,7 +94,7 @@ def _pattern(source: str, target: str) -> tuple[re.Pattern[str], dict[str, Term]
     if not by_form:
         return None
     alternatives = "|".join(re.escape(f) for f in sorted(by_form, key=len, reverse=True))
-    if source in _NO_WORD_BOUNDARIES:
+    if not _word_boundaries(source):
         pattern = f"(?:{alternatives})"
     else:
         pattern = rf"(?<!\w)(?:{alternatives})(?!\w)"

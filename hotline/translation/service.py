@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 from hotline.crypto import text_lookup_hash
 from hotline.db import utcnow
 from hotline.languages import LANGUAGES
+from hotline.packs.texts import current_packs
 from hotline.translation.claims import claim_cache_entry, wait_for_claim
 from hotline.translation.google import GoogleTranslate, ProviderError
 from hotline.translation.models import TranslationCacheEntry, TranslationUsage
@@ -34,7 +35,14 @@ if TYPE_CHECKING:
 PROVIDER = "google"
 MAX_CHARACTERS = 30_000  # Google's recommended maximum per request
 
-_BY_GOOGLE_CODE = {lang.google_translate: lang.code for lang in LANGUAGES.values()}
+
+def _by_google_code() -> dict[str, str]:
+    """Google's codes for our languages: each row's `google_translate`, and the older
+    codes Google may still detect (a pack's `google_codes`: `tl` for Filipino)."""
+    found = {lang.google_translate: lang.code for lang in LANGUAGES.values()}
+    for code, pack in current_packs().packs.items():
+        found.update(dict.fromkeys(pack.google_codes, code))
+    return found
 
 
 def google_code(language: str) -> str:
@@ -45,14 +53,13 @@ def google_code(language: str) -> str:
 
 def from_google_code(code: str) -> str | None:
     """Our language for a code Google returned, or None if the hotline does not support it."""
-    if code in _BY_GOOGLE_CODE:
-        return _BY_GOOGLE_CODE[code]
+    by_google_code = _by_google_code()
+    if code in by_google_code:
+        return by_google_code[code]
     base = code.split("-")[0]
-    if base == "tl":
-        return "fil"
     if base in LANGUAGES:
         return base
-    return _BY_GOOGLE_CODE.get(base)
+    return by_google_code.get(base)
 
 
 @dataclass(frozen=True)

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import contextlib
 import sys
+from typing import TYPE_CHECKING
 
 import click
 
 from hotline.languages import LANGUAGES
+
+if TYPE_CHECKING:
+    from hotline.voice.scripts import Scripts
 
 LEGEND = (
     "T/t Twilio speaks the text (reviewed/unreviewed)   A/a recorded audio "
@@ -119,22 +124,34 @@ def simulate_call(
 @click.group("prompts")
 def prompts() -> None:
     """IVR prompts: coverage per language, and placeholder audio."""
+    from hotline import languages
+    from hotline.config import data_path
+
+    languages.use(data_path("ivr_scripts"))  # HOTLINE_IVR_SCRIPTS, as the settings read it
 
 
 @prompts.command("check")
 def prompts_check() -> None:
     """Validate ivr_scripts/ and print coverage; exit 1 on a broken reference."""
-    from hotline.voice.scripts import ScriptError, audio_problems, coverage, load_scripts
+    from hotline.packs.check import pack_problems
+    from hotline.voice.scripts import ScriptError, audio_dir, ivr_scripts_dir, load_scripts
 
-    try:
-        scripts = load_scripts()
-    except ScriptError as exc:
-        for problem in exc.problems:
-            click.echo(str(problem), err=True)
-        click.echo(f"{len(exc.problems)} broken reference(s)", err=True)
+    problems = pack_problems(ivr_scripts_dir(), audio_dir())
+    with contextlib.suppress(ScriptError):  # the problems below say why
+        _print_coverage(load_scripts())
+    for problem in problems:
+        click.echo(str(problem), err=True)
+    if problems:
+        click.echo(f"{len(problems)} broken reference(s)", err=True)
         sys.exit(1)
+    click.echo("all references resolve")
+
+
+def _print_coverage(scripts: Scripts) -> None:
+    from hotline.voice.scripts import coverage
+
     rows = coverage(scripts)
-    codes = list(LANGUAGES)
+    codes = list(scripts.table)
     cells = {(r.language, r.prompt): r for r in rows}
     width = max(len(p) for p in scripts.menu.prompt_names()) + 1
     click.echo(" " * width + " ".join(f"{c:>3}" for c in codes))
@@ -150,16 +167,9 @@ def prompts_check() -> None:
     for code in codes:
         missing = sum(1 for r in rows if r.language == code and r.how == "missing")
         if missing:
-            lang = LANGUAGES[code]
+            lang = scripts.table[code]
             why = "" if lang.espeak_voice else " (no synthetic voice: record them by phone)"
             click.echo(f"{code}: {missing} prompt(s) without audio{why}")
-    problems = audio_problems(scripts)
-    for problem in problems:
-        click.echo(str(problem), err=True)
-    if problems:
-        click.echo(f"{len(problems)} broken reference(s)", err=True)
-        sys.exit(1)
-    click.echo("all references resolve")
 
 
 @prompts.command("render")

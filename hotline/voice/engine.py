@@ -42,8 +42,10 @@ class MenuEngine(Turn):
     def render_language(self, page: int, failures: int, cue: str | None = None) -> VoiceResponse:
         return language_choice.render_language(self, page, failures, cue)
 
-    def choose_language(self, page: int, failures: int, digits: str) -> VoiceResponse:
-        return language_choice.choose_language(self, page, failures, digits)
+    def choose_language(
+        self, page: int, failures: int, digits: str, shared: str | None = None
+    ) -> VoiceResponse:
+        return language_choice.choose_language(self, page, failures, digits, shared)
 
     def enter_language(self) -> VoiceResponse:
         """Greet in the caller's language, or take the no-voice path if it cannot be spoken."""

@@ -13,11 +13,14 @@ from twilio.twiml.voice_response import VoiceResponse
 
 from hotline.callbacks.service import request_callback
 from hotline.callers.service import caller_phone
-from hotline.languages import by_calling_code
+from hotline.languages import LANGUAGES, Language, by_calling_code
 from hotline.voice.actions.registry import Turn
 from hotline.voice.scripts import Menu, get_scripts
 from hotline.voice.state import BadStep
 from hotline.voice.twiml import TONE_URL_PATH
+
+PICK_PROMPT = "language_pick"
+SHARED_CODE_PARAM = "sc"  # the shared calling code a "which language?" step answers
 
 
 def _menu(turn: Turn) -> Menu:
@@ -43,9 +46,16 @@ def render_language(turn: Turn, page: int, failures: int, cue: str | None = None
     return turn.response
 
 
-def choose_language(turn: Turn, page: int, failures: int, digits: str) -> VoiceResponse:
-    """The calling code keyed (or silence: the next page of languages)."""
+def choose_language(
+    turn: Turn, page: int, failures: int, digits: str, shared: str | None = None
+) -> VoiceResponse:
+    """The calling code keyed (or silence: the next page of languages); `shared`: the
+    calling code whose "which language?" question this step answers."""
     menu = _menu(turn)
+    if shared is not None:
+        return _answer_shared(turn, shared, failures, digits)
+    if (code := _shared_code(menu, digits)) is not None:
+        return _ask_shared(turn, code, failures)
     if page >= len(menu.pages):
         raise BadStep("no such language page")
     if not digits:
@@ -61,11 +71,62 @@ def choose_language(turn: Turn, page: int, failures: int, digits: str) -> VoiceR
         if failures >= menu.max_failures:
             return goodbye_without_language(turn)
         return render_language(turn, 0, failures, cue="language_not_recognised")
+    return language_chosen(turn, lang)
+
+
+def language_chosen(turn: Turn, lang: Language) -> VoiceResponse:
+    """Written on the call and the caller in this step's transaction; then the greeting."""
     caller = turn.caller
     if caller is not None:
         caller.language = lang.code
     turn.call.language = lang.code
     return turn.enter_language()
+
+
+# --- a calling code several languages share --------------------------------------------
+# Sri Lanka's 94 is Sinhala and Tamil, India's 91 Hindi and Tamil: after `94#` the caller
+# hears, each in its own language, "Sinhala: press 1", "Tamil: press 2" (every language's
+# `language_pick` prompt, then the key), and one key chooses. The languages and their
+# order are `language_selection.shared_calling_codes` in menu.yaml; the validator
+# (hotline.packs.table) reports a shared code that has no such question.
+
+
+def _shared_code(menu: Menu, digits: str) -> str | None:
+    """The calling code keyed, when it is one that several languages share."""
+    code = digits.strip().strip("#*").lstrip("+")
+    return code if code in menu.shared_codes else None
+
+
+def _ask_shared(turn: Turn, code: str, failures: int) -> VoiceResponse:
+    """Which of the languages of `code`? Each says its own line and key."""
+    menu = _menu(turn)
+    gather = turn.response.gather(
+        action=turn.url("/voice/language", p=0, f=failures, **{SHARED_CODE_PARAM: code}),
+        method="POST",
+        num_digits=1,
+        timeout=menu.gather_timeout,
+        action_on_empty_result=True,
+    )
+    for key, language in enumerate(menu.shared_codes[code], start=1):
+        speaker = turn.speaker_for(language)
+        speaker.add(gather, PICK_PROMPT)
+        speaker.add_digits(gather, str(key))
+    return turn.response
+
+
+def _answer_shared(turn: Turn, code: str, failures: int, digits: str) -> VoiceResponse:
+    """The key pressed after the question: its language, or the question again."""
+    menu = _menu(turn)
+    choices = menu.shared_codes.get(code)
+    if choices is None:
+        return render_language(turn, 0, failures, cue="language_not_recognised")
+    index = int(digits) - 1 if digits.isascii() and digits.isdigit() else -1
+    if 0 <= index < len(choices) and choices[index] in LANGUAGES:
+        return language_chosen(turn, LANGUAGES[choices[index]])
+    failures += 1
+    if failures >= menu.max_failures:
+        return goodbye_without_language(turn)
+    return _ask_shared(turn, code, failures)
 
 
 def goodbye_without_language(turn: Turn) -> VoiceResponse:

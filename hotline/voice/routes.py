@@ -26,6 +26,7 @@ from hotline.runtime import app_runtime
 from hotline.voice.actions import live_queue, voicemail
 from hotline.voice.case_status import caller_and_case_status, with_new_caller
 from hotline.voice.engine import MenuEngine
+from hotline.voice.language_choice import SHARED_CODE_PARAM
 from hotline.voice.models import Call, PromptRecording
 from hotline.voice.recording import StaffFlow, staff_member_calling
 from hotline.voice.scripts import AUDIO_TYPES, audio_dir, get_scripts
@@ -137,7 +138,10 @@ def language() -> Response:
     """The calling code the caller keyed (or silence: the next page of languages)."""
     return _answer(
         lambda: _engine().choose_language(
-            int_arg(request.args, "p"), int_arg(request.args, "f"), g.form.get("Digits", "")
+            int_arg(request.args, "p"),
+            int_arg(request.args, "f"),
+            g.form.get("Digits", ""),
+            shared=request.args.get(SHARED_CODE_PARAM),
         )
     )
 

@@ -29,13 +29,12 @@ from twilio.request_validator import RequestValidator
 from twilio.twiml import TwiML, lower_camel
 from twilio.twiml import voice_response as vr
 
-from hotline.languages import LANGUAGES
+from hotline.packs.table import TWILIO_SAY_LANGUAGES
 
 # Verbs Twilio runs in an <Enqueue> waitUrl document.
 WAIT_VERBS = frozenset({"Say", "Play", "Pause", "Gather", "Redirect", "Hangup", "Leave"})
-SAY_LANGUAGES = frozenset(
-    lang.twilio_say_language for lang in LANGUAGES.values() if lang.twilio_say_language
-)
+# The locales Twilio speaks (the same list validates languages.csv).
+SAY_LANGUAGES = TWILIO_SAY_LANGUAGES
 AUDIO_CONTENT_TYPES = ("audio/wav", "audio/x-wav", "audio/wave", "audio/mpeg", "audio/mp3")
 
 

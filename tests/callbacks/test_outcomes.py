@@ -10,7 +10,7 @@ import time_machine
 from sqlalchemy import select
 
 from hotline.audit import AuditEvent
-from hotline.callbacks.messages import GAVE_UP_SMS
+from hotline.callbacks.messages import gave_up_sms
 from hotline.callbacks.models import CallbackRequest
 from hotline.callers.models import Caller
 from hotline.cases.models import Case
@@ -69,7 +69,7 @@ def test_missed_calls_are_retried_with_growing_backoff_then_the_worker_gets_one_
     assert claim_status(client, token, tokyo(2030, 1, 20, 10)) == 204
     with runtime.db.session() as session:
         sms = session.scalars(select(SmsMessage)).all()
-    assert [(m.direction, m.language, m.body) for m in sms] == [("out", "vi", GAVE_UP_SMS["vi"])]
+    assert [(m.direction, m.language, m.body) for m in sms] == [("out", "vi", gave_up_sms("vi")[0])]
 
 
 def test_a_retry_that_would_fall_in_quiet_hours_waits_for_the_workers_window(

@@ -140,7 +140,8 @@ def test_a_bad_consent_request_is_a_422_and_records_nothing(
 
 @pytest.fixture
 def edited_scripts(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    """A copy of ivr_scripts/ this test may edit, loaded in place of the real one."""
+    """A copy of ivr_scripts/ this test may edit, loaded in place of the real one (ask for
+    it before `runtime`, whose settings then name it)."""
     copy = tmp_path / "ivr_scripts"
     shutil.copytree(default_data_path("ivr_scripts"), copy)
     monkeypatch.setenv("HOTLINE_IVR_SCRIPTS", str(copy))
@@ -152,7 +153,7 @@ def edited_scripts(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[
 
 
 def test_changing_the_notice_text_records_a_new_version_heard_by_the_next_new_caller(
-    client: Any, runtime: Runtime, edited_scripts: Path
+    edited_scripts: Path, client: Any, runtime: Runtime
 ) -> None:
     place_call(client, "84#*", from_number=WORKER)
     prompts = edited_scripts / "prompts" / "vi.yaml"

@@ -123,7 +123,7 @@ def test_a_duplicate_key_is_an_error(scripts_dir: Path) -> None:
         "replies:\n",
         "replies:\n  help:\n    text: x\n    reviewed: false\n",
     )
-    with pytest.raises(ScriptError, match=r"ko\.yaml: line \d+: duplicate key 'help'"):
+    with pytest.raises(ScriptError, match=r"ko\.yaml:\d+: duplicate key 'help'"):
         load(scripts_dir)
 
 

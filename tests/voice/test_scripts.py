@@ -104,8 +104,8 @@ def test_prompts_check_prints_the_coverage_table_and_passes(monkeypatch: Any) ->
     assert result.exit_code == 0, result.output
     header = result.output.splitlines()[0].split()
     assert header == list(LANGUAGES)
-    assert "km: 54 prompt(s) without audio" in result.output
-    assert "mn: 54 prompt(s) without audio" in result.output
+    assert "km: 55 prompt(s) without audio" in result.output
+    assert "mn: 55 prompt(s) without audio" in result.output
 
 
 def test_prompts_check_fails_when_a_placeholder_can_be_made_but_is_missing(

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, Literal, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Literal, Protocol, TypeVar
 
 from sqlalchemy.orm import Session
 from twilio.twiml.voice_response import Gather, VoiceResponse
@@ -26,6 +26,9 @@ from hotline.cases.models import Case
 from hotline.config import Settings
 from hotline.languages import Language
 from hotline.voice.models import Call
+
+if TYPE_CHECKING:
+    from hotline.voice.twiml import Speaker
 
 Kind = Literal["key", "input", "step"]
 
@@ -79,6 +82,8 @@ class Turn(Protocol):
     def say(self, parent: VoiceResponse | Gather, *prompts: str) -> bool: ...
 
     def say_in(self, code: str, parent: VoiceResponse | Gather, *prompts: str) -> bool: ...
+
+    def speaker_for(self, code: str) -> Speaker: ...
 
     def say_digits(self, parent: VoiceResponse | Gather, digits: str) -> None: ...
 
