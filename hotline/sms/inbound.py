@@ -39,7 +39,8 @@ from hotline.sms import info
 from hotline.sms.models import OptOutEvent, SmsConversation, SmsMessage
 from hotline.sms.outbound import queue_sms
 from hotline.sms.script_guess import guess_language
-from hotline.sms.scripts import KeywordMatch, SmsScripts, default_scripts, words_of
+from hotline.review.live import live_sms_scripts
+from hotline.sms.scripts import KeywordMatch, SmsScripts, words_of
 from hotline.sms.segments import count_segments
 
 CONVERSATION_TTL = dt.timedelta(minutes=30)
@@ -102,7 +103,8 @@ def receive(
         message.media = inbound.media
     # Inserted at the next flush, with the case and language it gets below.
     session.add(message)
-    exchange = _Exchange(session, settings, scripts or default_scripts(settings), caller, message)
+    scripts = scripts or live_sms_scripts(session, settings)  # reviewers' latest versions
+    exchange = _Exchange(session, settings, scripts, caller, message)
     exchange.throttled = recent >= settings.sms_flood_limit
     exchange.open_case = case
     exchange.run(inbound)

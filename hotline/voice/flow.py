@@ -36,6 +36,7 @@ from hotline.db import utcnow
 from hotline.inputs import whole_number
 from hotline.languages import LANGUAGES, Language, by_calling_code
 from hotline.privacy.notice import retention_values
+from hotline.review.live import live_scripts
 from hotline.voice.case_status import caller_and_case_status, status_prompt
 from hotline.voice.models import Call, PromptRecording, Voicemail
 from hotline.voice.scripts import Node, Scripts, get_scripts
@@ -121,7 +122,8 @@ class CallFlow:
         self.form = form
         self.step = step
         self.first_step = first_step
-        self.scripts: Scripts = get_scripts(settings)
+        # The pack files with reviewers' latest versions over them (hotline.review.live).
+        self.scripts: Scripts = live_scripts(session, settings)
         self.response = VoiceResponse()
         # Told after the greeting; looked up on the first step only: once per call.
         self.case_status: str | None = None
