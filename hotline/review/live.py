@@ -21,6 +21,7 @@ from hotline.review.packs import Packs, overlay, packs
 from hotline.sms.scripts import SmsScripts
 from hotline.voice.scripts import Scripts
 
+
 @dataclass
 class _Cached:
     base: Packs

@@ -65,23 +65,44 @@ def pack_texts(p: Packs, language: str) -> list[PackText]:
         prompt = lang.prompts[name]
         out.append(
             PackText(
-                language, "voice", name, prompt.text, prompt.reviewed, lang.path, prompt.line,
-                "prompts", name,
+                language,
+                "voice",
+                name,
+                prompt.text,
+                prompt.reviewed,
+                lang.path,
+                prompt.line,
+                "prompts",
+                name,
             )
         )
     script = p.sms.languages[language]
     for name, reply in script.replies.items():
         out.append(
             PackText(
-                language, "sms", REPLY + name, reply.text, reply.reviewed, script.path,
-                reply.line, "replies", name,
+                language,
+                "sms",
+                REPLY + name,
+                reply.text,
+                reply.reviewed,
+                script.path,
+                reply.line,
+                "replies",
+                name,
             )
         )
     for name, prompt in lang.sms.items():
         out.append(
             PackText(
-                language, "sms", TEMPLATE + name, prompt.text, prompt.reviewed, lang.path,
-                prompt.line, "sms", name,
+                language,
+                "sms",
+                TEMPLATE + name,
+                prompt.text,
+                prompt.reviewed,
+                lang.path,
+                prompt.line,
+                "sms",
+                name,
             )
         )
     return out
@@ -107,15 +128,12 @@ def overlay(p: Packs, versions: Mapping[tuple[str, str, str], tuple[str, bool]])
             continue
         prompts, templates, replies = dict(lang.prompts), dict(lang.sms), dict(script.replies)
         for (channel, key), (text, reviewed) in changes.items():
-            table: dict[str, Any]
             if channel == "voice":
-                table, name = prompts, key
+                _replace(prompts, key, text, reviewed)
             elif key.startswith(TEMPLATE):
-                table, name = templates, key.removeprefix(TEMPLATE)
+                _replace(templates, key.removeprefix(TEMPLATE), text, reviewed)
             else:
-                table, name = replies, key.removeprefix(REPLY)
-            if name in table:
-                table[name] = dataclasses.replace(table[name], text=text, reviewed=reviewed)
+                _replace(replies, key.removeprefix(REPLY), text, reviewed)
         voice_langs[language] = dataclasses.replace(lang, prompts=prompts, sms=templates)
         sms_langs[language] = dataclasses.replace(script, replies=replies)
     voice = Scripts(
@@ -126,3 +144,8 @@ def overlay(p: Packs, versions: Mapping[tuple[str, str, str], tuple[str, bool]])
         _audio_cache=p.voice._audio_cache,
     )
     return Packs(voice, dataclasses.replace(p.sms, languages=sms_langs))
+
+
+def _replace(table: dict[str, Any], name: str, text: str, reviewed: bool) -> None:
+    if name in table:
+        table[name] = dataclasses.replace(table[name], text=text, reviewed=reviewed)

@@ -14,7 +14,7 @@ from hotline.languages import LANGUAGES
 from hotline.review import live
 from hotline.review.coverage import SYNTHETIC_SOURCES
 from hotline.review.models import PromptReviewer, PromptVersion
-from hotline.review.packs import REPLY, PackText, Packs, pack_texts
+from hotline.review.packs import REPLY, Packs, PackText, pack_texts
 from hotline.sms.scripts import MAX_HELP_SEGMENTS, MAX_REPLY_SEGMENTS, WORST_CASE_VALUES
 from hotline.sms.segments import count_segments
 from hotline.voice.models import PromptRecording
@@ -54,9 +54,7 @@ def grant(session: Session, agent: Agent, languages: list[str], *, by: int | Non
     for code in added:
         session.add(PromptReviewer(agent_id=agent.id, language=code, granted_by=by))
     if added:
-        audit.record(
-            session, "reviewer.granted", "agent", agent.id, agent_id=by, languages=added
-        )
+        audit.record(session, "reviewer.granted", "agent", agent.id, agent_id=by, languages=added)
     return added
 
 
@@ -70,9 +68,7 @@ def revoke(session: Session, agent: Agent, languages: list[str], *, by: int | No
         session.delete(row)
     removed = sorted(r.language for r in rows)
     if removed:
-        audit.record(
-            session, "reviewer.revoked", "agent", agent.id, agent_id=by, languages=removed
-        )
+        audit.record(session, "reviewer.revoked", "agent", agent.id, agent_id=by, languages=removed)
     return removed
 
 
@@ -234,7 +230,6 @@ def has_reviewed_voice(session: Session, scripts: Scripts, language: str, prompt
         return True
     audio = scripts.audio(language, prompt)
     return audio is not None and audio.reviewed and audio.source not in SYNTHETIC_SOURCES
-
 
 
 def approve_recording(session: Session, language: str, prompt: str) -> int | None:

@@ -35,11 +35,11 @@ from hotline.crypto import normalise_phone, phone_hash
 from hotline.db import utcnow
 from hotline.languages import LANGUAGES, by_calling_code
 from hotline.privacy.notice import retention_values
+from hotline.review.live import live_sms_scripts
 from hotline.sms import info
 from hotline.sms.models import OptOutEvent, SmsConversation, SmsMessage
 from hotline.sms.outbound import queue_sms
 from hotline.sms.script_guess import guess_language
-from hotline.review.live import live_sms_scripts
 from hotline.sms.scripts import KeywordMatch, SmsScripts, words_of
 from hotline.sms.segments import count_segments
 

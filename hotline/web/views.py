@@ -482,6 +482,7 @@ from hotline.cases import handover_views  # noqa: E402, F401
 from hotline.directory import views as directory_views  # noqa: E402, F401
 from hotline.posters import views as poster_views  # noqa: E402, F401
 from hotline.reports import views as reports_views  # noqa: E402, F401
+from hotline.review import views as review_views  # noqa: E402, F401
 
 # The casework, consent, audit and floor pages register themselves on this blueprint.
 from hotline.web import casework_views, consent_views, floor  # noqa: E402, F401
