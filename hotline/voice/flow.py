@@ -37,10 +37,11 @@ from hotline.inputs import whole_number
 from hotline.languages import LANGUAGES, Language, by_calling_code
 from hotline.privacy.notice import retention_values
 from hotline.review.live import live_scripts
+from hotline.voice import no_voice
 from hotline.voice.case_status import caller_and_case_status, status_prompt
 from hotline.voice.models import Call, PromptRecording, Voicemail
 from hotline.voice.scripts import Node, Scripts, get_scripts
-from hotline.voice.twiml import TONE_URL_PATH, Speaker
+from hotline.voice.twiml import Speaker
 from hotline.webhooks import BadWebhook, twiml
 
 TOKYO = ZoneInfo("Asia/Tokyo")
@@ -329,8 +330,8 @@ class CallFlow:
             )
         self.update_state(phase="no_voice_callback")
         if not self.speaker.add(self.response, "no_voice_notice"):
-            # Nothing in a language the caller understands: a tone that says "noted".
-            self.response.play(self.settings.public_url + TONE_URL_PATH)
+            # Nothing in a language the caller understands: tones, its name, "noted".
+            no_voice.announce(self.response, self.settings.public_url, lang)
         self.response.hangup()
         return self.done()
 
