@@ -17,6 +17,7 @@ from hotline.review.models import PromptReviewer, PromptVersion
 from hotline.review.packs import REPLY, Packs, PackText, pack_texts
 from hotline.sms.scripts import MAX_HELP_SEGMENTS, MAX_REPLY_SEGMENTS, WORST_CASE_VALUES
 from hotline.sms.segments import count_segments
+from hotline.voice import sms_form
 from hotline.voice.models import PromptRecording
 from hotline.voice.scripts import Scripts
 
@@ -157,6 +158,11 @@ def edit(
     if current is None:
         raise LookupError(f"no text {channel}/{key} in {language}")
     text = check_edit(current, text)
+    prompt = p.voice.languages[language].prompts.get(key) if channel == "voice" else None
+    if prompt is not None and prompt.sms is not None:  # an INFO topic, also sent by SMS
+        why = sms_form.too_long(text, prompt.sms)
+        if why is not None:
+            raise BadEdit(why)
     version = PromptVersion(
         language=language,
         channel=channel,

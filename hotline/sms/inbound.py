@@ -35,7 +35,7 @@ from hotline.crypto import normalise_phone, phone_hash
 from hotline.db import utcnow
 from hotline.languages import LANGUAGES, by_calling_code
 from hotline.privacy.notice import retention_values
-from hotline.review.live import live_sms_scripts
+from hotline.review.live import live_scripts, live_sms_scripts
 from hotline.sms import info
 from hotline.sms.models import OptOutEvent, SmsConversation, SmsMessage
 from hotline.sms.outbound import queue_sms
@@ -249,9 +249,10 @@ class _Exchange:
 
     def _info(self, match: KeywordMatch, language: str | None) -> None:
         code = self._reply_language(language)
-        topic = info.chosen_topic(match.argument, code)
+        voice = live_scripts(self.session, self.settings)  # the topics, as reviewed
+        topic = info.chosen_topic(match.argument, code, voice)
         if topic is None:
-            self._send(info.topic_list(self.scripts, code), code)
+            self._send(info.topic_list(self.scripts, code, voice), code)
             return
         self._send(topic.text, code)
         if not self.replies:

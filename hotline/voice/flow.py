@@ -330,8 +330,10 @@ class CallFlow:
             )
         self.update_state(phase="no_voice_callback")
         if not self.speaker.add(self.response, "no_voice_notice"):
-            # Nothing in a language the caller understands: tones, its name, "noted".
-            no_voice.announce(self.response, self.settings.public_url, lang)
+            # Nothing in a language the caller understands: tones, its own name, "noted".
+            no_voice.announce(
+                self.response, self.settings.public_url, self.scripts.audio_root, lang
+            )
         self.response.hangup()
         return self.done()
 

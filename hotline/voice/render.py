@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING
 import yaml
 
 from hotline.languages import LANGUAGES
+from hotline.voice.no_voice import NAME_SOUNDS, name_file
 from hotline.voice.scripts import Scripts
 
 if TYPE_CHECKING:
@@ -163,6 +164,10 @@ def render_placeholders(
     tone = scripts.audio_root / "tones" / "ack.wav"
     if force or not tone.exists():
         render_tone(tone)
+    for code, (voice, spelling) in NAME_SOUNDS.items():
+        said = scripts.audio_root / "tones" / name_file(code)
+        if not said.exists():  # never over a person's recording of the name
+            render_wav(spelling, voice, said)
     for code, lang in LANGUAGES.items():
         if languages and code not in languages:
             continue

@@ -1,5 +1,6 @@
 """Khmer and Mongolian have no voice yet: the caller hears a short recorded tone sequence
-and the language's name, and a callback request is filed; the coverage report (CLI and
+and the language's own name (no sentence in another language), and a callback request
+is filed; the coverage report (CLI and
 page) says so first and loudly."""
 
 from __future__ import annotations
@@ -32,8 +33,15 @@ def test_a_caller_in_a_language_without_a_voice_hears_tones_and_its_name_then_is
     client: Any, runtime: Any, keys: str, code: str, name: str
 ) -> None:
     result = place_call(client, keys)
-    assert any(url.endswith(NO_VOICE_TONES_PATH) for url in result.played)
-    assert name in result.says()
+    first_tone = next(i for i, u in enumerate(result.played) if "/tones/" in u)
+    after_choice = result.played[first_tone:]
+    # Tones, the language's own name, "noted": played, never a sentence in another language.
+    assert [url.rsplit("/", 1)[1] for url in after_choice] == [
+        "no_voice.wav",
+        f"name_{code}.wav",
+        "ack.wav",
+    ]
+    assert name not in result.says()
     assert [cb.language for cb in callbacks(runtime)] == [code]
     assert call_row(runtime, result.call_sid).ended_reason == "no_voice_callback"
     # The tone sequence is served as a real WAV file, to Twilio as to anyone.
@@ -42,6 +50,9 @@ def test_a_caller_in_a_language_without_a_voice_hears_tones_and_its_name_then_is
     with wave.open(io.BytesIO(response.get_data()), "rb") as w:
         assert (w.getframerate(), w.getnchannels()) == (8000, 1)
         assert 0.5 < w.getnframes() / w.getframerate() < 2.0
+    spoken = client.get(f"/audio/tones/name_{code}.wav")
+    assert spoken.status_code == 200 and spoken.get_data()[:4] == b"RIFF"
+    assert len(spoken.get_data()) > 2000  # about half a second at 8 kHz μ-law
 
 
 def test_the_shipped_tone_sequence_is_the_one_the_code_makes() -> None:

@@ -244,3 +244,29 @@ def test_the_cli_grants_and_removes_review_rights(runtime: Any, settings: Any) -
     )
     assert result.exit_code == 2 and "unknown language" in result.output
     assert [e.action for e in audit_events(runtime, "reviewer.revoked")] == ["reviewer.revoked"]
+
+
+def test_an_edited_rights_topic_is_what_info_sends_by_sms(
+    client: Any, runtime: Any, settings: Any
+) -> None:
+    from hotline.sms.info import topics
+
+    topic = topics("vi")[0]
+    lan = reviewer(runtime, settings, "Lan", "vi")
+    signed_in(client, lan)
+    new_text = "Lương phải được trả đủ và đúng hạn. Hãy giữ phiếu lương của bạn."
+    response = post_form(
+        client, "/review/vi/edit", "/review/vi", channel="voice", key=topic.prompt, text=new_text
+    )
+    assert response.status_code == 302
+    reply = reply_of(text_in(client, f"THÔNG TIN {topic.number}"))
+    assert reply is not None and new_text in reply
+    too_long = post_form(
+        client,
+        "/review/vi/edit",
+        "/review/vi",
+        channel="voice",
+        key=topic.prompt,
+        text="Lương phải được trả đủ. " * 40,
+    )
+    assert too_long.status_code == 400
