@@ -1,8 +1,8 @@
 """The one place that builds clients for outside services from the settings.
 
 Twilio: the real `twilio` REST client, pointed at TWILIO_API_URL when set (staging,
-tests). Google: the real Translation v3 and Speech v1 clients over REST, pointed at
-GOOGLE_*_ENDPOINT when set, with anonymous credentials when an endpoint is set and no
+tests). Google: the real Translation v3, Speech v1 and Text-to-Speech v1 clients over REST,
+pointed at GOOGLE_*_ENDPOINT when set, with anonymous credentials when an endpoint is set and no
 application default credentials exist (emulators, tests).
 """
 
@@ -79,3 +79,13 @@ def speech_client(settings: Settings) -> Any:
     from google.cloud import speech_v1
 
     return speech_v1.SpeechClient(**_google_kwargs(settings, settings.google_speech_endpoint))
+
+
+def tts_client(settings: Settings) -> Any:
+    if not settings.google_configured:
+        raise NotConfigured("Google Text-to-Speech is not configured (GOOGLE_CLOUD_PROJECT)")
+    from google.cloud import texttospeech_v1
+
+    return texttospeech_v1.TextToSpeechClient(
+        **_google_kwargs(settings, settings.google_tts_endpoint)
+    )

@@ -52,6 +52,7 @@ class Settings:
     google_cloud_project: str | None = None
     google_translate_endpoint: str | None = None
     google_speech_endpoint: str | None = None
+    google_tts_endpoint: str | None = None
     # Not part of the public contract: tuning knobs with safe defaults.
     opening_hours: str = "09:00-18:00"
     quiet_hours: str = "21:00-08:00"
@@ -89,6 +90,9 @@ class Settings:
     # Keys for data at rest from HOTLINE_DATA_KEYS, current first; empty means one key
     # derived from secret_key (see hotline.encryption).
     data_keys: tuple[tuple[str, bytes], ...] = field(default=(), repr=False)
+    # A prompt recorded by phone replaces a reviewed recording only once it is reviewed
+    # itself (HOTLINE_RECORDINGS_NEED_REVIEW; hotline.review).
+    recordings_need_review: bool = True
 
     @property
     def twilio_configured(self) -> bool:
@@ -137,6 +141,7 @@ _EFFECTIVE_DEFAULTS = {
     "google_cloud_project": "unset: texts shown untranslated, voicemails untranscribed",
     "google_translate_endpoint": "Google's (translate.googleapis.com)",
     "google_speech_endpoint": "Google's (speech.googleapis.com)",
+    "google_tts_endpoint": "Google's (texttospeech.googleapis.com)",
     "language_opening_hours": "opening_hours for every language",
     "callback_countries": "Japan and the home countries of the 22 languages",
 }
@@ -322,6 +327,10 @@ def load_settings(
         raise ConfigError("GOOGLE_CLOUD_PROJECT must be a Google Cloud project id or number")
     translate_ep = get("GOOGLE_TRANSLATE_ENDPOINT")
     speech_ep = get("GOOGLE_SPEECH_ENDPOINT")
+    tts_ep = get("GOOGLE_TTS_ENDPOINT")
+    need_review = (get("HOTLINE_RECORDINGS_NEED_REVIEW") or "true").lower()
+    if need_review not in ("true", "false", "1", "0", "yes", "no"):
+        raise ConfigError("HOTLINE_RECORDINGS_NEED_REVIEW must be true or false")
 
     opening = get("HOTLINE_OPENING_HOURS") or "09:00-18:00"
     if not _HOURS.match(opening):
@@ -409,6 +418,8 @@ def load_settings(
         google_speech_endpoint=(
             _http_url("GOOGLE_SPEECH_ENDPOINT", speech_ep) if speech_ep else None
         ),
+        google_tts_endpoint=_http_url("GOOGLE_TTS_ENDPOINT", tts_ep) if tts_ep else None,
+        recordings_need_review=need_review in ("true", "1", "yes"),
         opening_hours=opening,
         quiet_hours=quiet,
         agent_languages=agent_langs,

@@ -14,6 +14,7 @@ from hotline.encryption.models import DataKeyRecord
 from hotline.jobs.models import OutboxJob
 from hotline.preflight import KeyCheck
 from hotline.reports import models as _report_indexes  # noqa: F401
+from hotline.review.models import PromptReviewer, PromptVersion
 from hotline.sms.models import OptOutEvent, SmsConversation, SmsMessage
 from hotline.translation.models import Translation, TranslationCacheEntry, TranslationUsage
 from hotline.voice.models import Call, PromptRecording, RecorderPin, Voicemail, VoicemailAudio
@@ -41,6 +42,8 @@ __all__ = [
     "OutboxJob",
     "PrivacyNotice",
     "PromptRecording",
+    "PromptReviewer",
+    "PromptVersion",
     "RecorderPin",
     "Referral",
     "SignInFailure",

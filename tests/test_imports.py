@@ -49,6 +49,7 @@ EDGE_MODULES = {
     "hotline.health",
     "hotline.metrics",
     "hotline.migrate",
+    "hotline.review.commands",
     "hotline.server",
     "hotline.web.blueprint",
     "hotline.web.common",

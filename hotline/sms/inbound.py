@@ -35,11 +35,12 @@ from hotline.crypto import normalise_phone, phone_hash
 from hotline.db import utcnow
 from hotline.languages import LANGUAGES, by_calling_code
 from hotline.privacy.notice import retention_values
+from hotline.review.live import live_scripts, live_sms_scripts
 from hotline.sms import info
 from hotline.sms.models import OptOutEvent, SmsConversation, SmsMessage
 from hotline.sms.outbound import queue_sms
 from hotline.sms.script_guess import guess_language
-from hotline.sms.scripts import KeywordMatch, SmsScripts, default_scripts, words_of
+from hotline.sms.scripts import KeywordMatch, SmsScripts, words_of
 from hotline.sms.segments import count_segments
 from hotline.translation.jobs import TRANSLATE_SMS_JOB
 
@@ -102,7 +103,8 @@ def receive(
         message.media = inbound.media
     # Inserted at the next flush, with the case and language it gets below.
     session.add(message)
-    exchange = _Exchange(session, settings, scripts or default_scripts(settings), caller, message)
+    scripts = scripts or live_sms_scripts(session, settings)  # reviewers' latest versions
+    exchange = _Exchange(session, settings, scripts, caller, message)
     exchange.throttled = recent >= settings.sms_flood_limit
     exchange.open_case = case
     exchange.run(inbound)
@@ -247,9 +249,10 @@ class _Exchange:
 
     def _info(self, match: KeywordMatch, language: str | None) -> None:
         code = self._reply_language(language)
-        topic = info.chosen_topic(match.argument, code)
+        voice = live_scripts(self.session, self.settings)  # the topics, as reviewed
+        topic = info.chosen_topic(match.argument, code, voice)
         if topic is None:
-            self._send(info.topic_list(self.scripts, code), code)
+            self._send(info.topic_list(self.scripts, code, voice), code)
             return
         self._send(topic.text, code)
         if not self.replies:

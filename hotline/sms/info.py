@@ -53,21 +53,21 @@ def topics(language: str, voice: Scripts | None = None) -> list[Topic]:
     return out
 
 
-def chosen_topic(argument: str, language: str) -> Topic | None:
+def chosen_topic(argument: str, language: str, voice: Scripts | None = None) -> Topic | None:
     """The topic `INFO <n>` asks for; None for no number or one that is not a topic.
     Any script's digits count (NFKC already made full-width ones ASCII)."""
     words = argument.split()
     if not words or not words[0].isdecimal():
         return None
     number = str(int(words[0]))
-    return next((t for t in topics(language) if t.number == number), None)
+    return next((t for t in topics(language, voice) if t.number == number), None)
 
 
-def topic_list(scripts: SmsScripts, language: str) -> str:
+def topic_list(scripts: SmsScripts, language: str, voice: Scripts | None = None) -> str:
     """What this number is (HELP's first line, as carriers expect of INFO), the topics
     by number, and how to ask for one."""
     about = scripts.reply(language, "help").splitlines()[0]
-    lines = [f"{t.number} {t.title}" for t in topics(language)]
+    lines = [f"{t.number} {t.title}" for t in topics(language, voice)]
     return "\n".join([about, *lines, scripts.reply(language, "info_choose")])
 
 

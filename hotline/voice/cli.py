@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import sys
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
@@ -170,28 +171,55 @@ def _print_coverage(scripts: Scripts) -> None:
             lang = scripts.table[code]
             why = "" if lang.espeak_voice else " (no synthetic voice: record them by phone)"
             click.echo(f"{code}: {missing} prompt(s) without audio{why}")
+    from hotline.review.commands import coverage_lines
+
+    for summary in coverage_lines():
+        click.echo(summary)
 
 
 @prompts.command("render")
 @click.option("--language", "languages", multiple=True, help="Only these languages.")
 @click.option("--force", is_flag=True, help="Render again even if up to date.")
-def prompts_render(languages: tuple[str, ...], force: bool) -> None:
-    """Make espeak-ng placeholder audio (8 kHz mono) where Twilio has no voice."""
+@click.option(
+    "--engine",
+    type=click.Choice(["espeak", "google"]),
+    default="espeak",
+    show_default=True,
+    help="google: Google Cloud Text-to-Speech where it has a voice (GOOGLE_CLOUD_PROJECT), "
+    "espeak-ng for the other languages.",
+)
+def prompts_render(languages: tuple[str, ...], force: bool, engine: str) -> None:
+    """Make placeholder audio (8 kHz mono) where Twilio has no voice."""
     from hotline.config import ConfigError
     from hotline.privacy.notice import retention_values_from_env
+    from hotline.translation.google import ProviderError
     from hotline.voice.render import RenderUnavailable, render_placeholders
     from hotline.voice.scripts import ScriptError, load_scripts, reload_scripts
 
     try:
+        tts = None
+        if engine == "google":
+            from hotline.cli import settings_or_exit
+            from hotline.clients import NotConfigured
+            from hotline.voice.google_tts import GoogleTTS
+
+            try:
+                tts = GoogleTTS(settings_or_exit())
+            except NotConfigured as exc:
+                raise click.ClickException(str(exc)) from exc
         scripts = load_scripts()
         done = render_placeholders(
-            scripts, list(languages) or None, force=force, values=retention_values_from_env()
+            scripts,
+            list(languages) or None,
+            force=force,
+            values=retention_values_from_env(),
+            tts=tts,
         )
     except ConfigError as exc:
         raise click.ClickException(f"configuration error: {exc}") from exc
     except ScriptError as exc:
         raise click.ClickException(f"broken scripts:\n{exc}") from exc
-    except RenderUnavailable as exc:
+    except (RenderUnavailable, ProviderError) as exc:
         raise click.ClickException(str(exc)) from exc
     reload_scripts()
     made = [r for r in done if r.skipped is None]
@@ -241,26 +269,43 @@ def prompts_script(language: str) -> None:
 
 
 @prompts.command("export")
-def prompts_export() -> None:
-    """Write the prompts recorded by phone into audio/ (marked unreviewed)."""
+@click.option(
+    "--lang", "language", type=click.Choice(sorted(LANGUAGES)), help="Only this language."
+)
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Write into this folder (prompts/, sms/, audio/) instead of the configured ones.",
+)
+def prompts_export(language: str | None, out: Path | None) -> None:
+    """Write reviewed and edited texts back to the pack files (only their `text` and
+    `reviewed` values change), and the prompts recorded by phone into audio/."""
     import yaml
     from sqlalchemy import select
 
     from hotline.cli import settings_or_exit
+    from hotline.review.commands import export_texts
     from hotline.runtime import Runtime
     from hotline.voice.models import PromptRecording
     from hotline.voice.scripts import audio_dir
 
-    runtime = Runtime(settings_or_exit())
+    settings = settings_or_exit()
+    for line in export_texts([language] if language else list(LANGUAGES), out):
+        click.echo(line)
+    audio_root = out / "audio" if out is not None else audio_dir()
+    runtime = Runtime(settings)
     written = 0
     with runtime.db.session() as session:
-        rows = session.scalars(
+        query = (
             select(PromptRecording)
             .where(PromptRecording.status == "kept", PromptRecording.audio.is_not(None))
             .order_by(PromptRecording.id)
         )
-        for row in rows:
-            folder = audio_dir() / row.language
+        if language:
+            query = query.where(PromptRecording.language == language)
+        for row in session.scalars(query):
+            folder = audio_root / row.language
             folder.mkdir(parents=True, exist_ok=True)
             assert row.audio is not None
             (folder / f"{row.prompt}.wav").write_bytes(row.audio)
@@ -271,4 +316,5 @@ def prompts_export() -> None:
             manifest[row.prompt] = {"source": "recorded-by-phone", "reviewed": row.reviewed}
             manifest_path.write_text(yaml.safe_dump(manifest, sort_keys=True), "utf-8")
             written += 1
-    click.echo(f"{written} recording(s) written to {audio_dir()}")
+    runtime.close()
+    click.echo(f"{written} recording(s) written to {audio_root}")

@@ -15,9 +15,9 @@ from hotline.callbacks.service import request_callback
 from hotline.callers.service import caller_phone
 from hotline.languages import LANGUAGES, Language, by_calling_code
 from hotline.voice.actions.registry import Turn
+from hotline.voice.no_voice import announce as announce_no_voice
 from hotline.voice.scripts import Menu, get_scripts
 from hotline.voice.state import BadStep
-from hotline.voice.twiml import TONE_URL_PATH
 
 PICK_PROMPT = "language_pick"
 SHARED_CODE_PARAM = "sc"  # the shared calling code a "which language?" step answers
@@ -155,7 +155,9 @@ def no_voice(turn: Turn) -> VoiceResponse:
         )
     turn.update_state(phase="no_voice_callback")
     if not turn.say(turn.response, "no_voice_notice"):
-        # Nothing in a language the caller understands: a tone that says "noted".
-        turn.response.play(turn.settings.public_url + TONE_URL_PATH)
+        # Nothing in a language the caller understands: tones, its own name, "noted".
+        announce_no_voice(
+            turn.response, turn.settings.public_url, get_scripts(turn.settings).audio_root, lang
+        )
     turn.response.hangup()
     return turn.response

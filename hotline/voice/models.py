@@ -93,7 +93,7 @@ class PromptRecording(Base):
     recording_url: Mapped[str] = mapped_column(String(512))
     duration_seconds: Mapped[int | None] = mapped_column(Integer)
     audio: Mapped[bytes | None] = mapped_column(EncryptedBytes("prompt_recordings.audio"))
-    status: Mapped[str] = mapped_column(String(16), default="kept")  # kept | replaced
+    status: Mapped[str] = mapped_column(String(16), default="kept")  # kept|replaced|pending
     reviewed: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 

@@ -330,17 +330,24 @@ class StaffFlow(Turn):
         return self.review(index)
 
     def keep(self, index: int, pending: dict[str, Any]) -> None:
+        from hotline.review.service import PENDING, has_reviewed_voice
+
         language = str(self.state["staff_language"])
         prompt = self.scripts.menu.prompt_names()[index]
-        self.session.execute(
-            update(PromptRecording)
-            .where(
-                PromptRecording.language == language,
-                PromptRecording.prompt == prompt,
-                PromptRecording.status == "kept",
-            )
-            .values(status="replaced")
+        # Over a reviewed recording, a new take waits for review (HOTLINE_RECORDINGS_NEED_REVIEW).
+        held = self.settings.recordings_need_review and has_reviewed_voice(
+            self.session, self.scripts, language, prompt
         )
+        if not held:
+            self.session.execute(
+                update(PromptRecording)
+                .where(
+                    PromptRecording.language == language,
+                    PromptRecording.prompt == prompt,
+                    PromptRecording.status == "kept",
+                )
+                .values(status="replaced")
+            )
         row = PromptRecording(
             language=language,
             prompt=prompt,
@@ -348,7 +355,7 @@ class StaffFlow(Turn):
             recording_sid=str(pending["sid"]),
             recording_url=str(pending["url"]),
             duration_seconds=int(pending.get("duration") or 0),
-            status="kept",
+            status=PENDING if held else "kept",
             reviewed=False,
         )
         self.session.add(row)

@@ -1,4 +1,5 @@
-"""Placeholder prompt audio made with espeak-ng, at telephone quality (8 kHz mono μ-law).
+"""Placeholder prompt audio made with espeak-ng or Google Cloud Text-to-Speech, at telephone
+quality (8 kHz mono μ-law).
 
 For languages Twilio cannot speak but espeak-ng can (Nepali, Burmese, Sinhala, Uzbek,
 Urdu) these files let the IVR run until people record real voices. Each folder keeps
@@ -16,13 +17,22 @@ import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import yaml
 
 from hotline.languages import LANGUAGES
+from hotline.voice.no_voice import NAME_SOUNDS, name_file
 from hotline.voice.scripts import Scripts
 
+if TYPE_CHECKING:
+    from hotline.voice.google_tts import GoogleTTS
+
 ESPEAK_SOURCE = "espeak-ng"
+GOOGLE_SOURCE = "google-tts"
+# Sources that an engine made (re-rendered freely); anything else is a person's voice.
+ENGINE_SOURCES = frozenset({ESPEAK_SOURCE, GOOGLE_SOURCE})
+ENGINES = ("espeak", "google")
 
 
 class RenderUnavailable(RuntimeError):
@@ -95,6 +105,19 @@ def render_wav(text: str, voice: str, out: Path) -> None:
         )
 
 
+def to_telephone_wav(wav: bytes, out: Path) -> None:
+    """Any WAV (Google's LINEAR16) as the placeholders are: 8 kHz mono μ-law."""
+    _, sox = _tools()
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory() as tmp:
+        raw = Path(tmp) / "in.wav"
+        raw.write_bytes(wav)
+        subprocess.run(
+            [sox, "-V1", str(raw), "-r", "8000", "-c", "1", "-e", "u-law", str(out)],
+            check=True,
+        )
+
+
 def render_tone(out: Path) -> None:
     """A short rising tone: "noted", for callers we cannot yet speak to."""
     _, sox = _tools()
@@ -127,22 +150,31 @@ def render_placeholders(
     *,
     force: bool = False,
     values: Mapping[str, str] | None = None,
+    tts: GoogleTTS | None = None,
 ) -> list[Rendered]:
     """Render every missing or outdated placeholder; never touch a human recording.
 
     Texts are rendered with their `{placeholders}` filled from `values` (the retention
     periods), and the manifest keeps the hash of that filled text: a changed period
-    makes the file outdated, and the next render speaks the new one.
+    makes the file outdated, and the next render speaks the new one. With `tts` (the
+    `google` engine) languages Google has a voice for are spoken by Google, the others
+    by espeak-ng; the manifest records the engine and voice of every file.
     """
     done: list[Rendered] = []
     tone = scripts.audio_root / "tones" / "ack.wav"
     if force or not tone.exists():
         render_tone(tone)
+    for code, (voice, spelling) in NAME_SOUNDS.items():
+        said = scripts.audio_root / "tones" / name_file(code)
+        if not said.exists():  # never over a person's recording of the name
+            render_wav(spelling, voice, said)
     for code, lang in LANGUAGES.items():
         if languages and code not in languages:
             continue
-        if lang.has_tts or lang.espeak_voice is None:
+        google_voice = tts.voice_for(code) if tts is not None else None
+        if lang.has_tts or (lang.espeak_voice is None and google_voice is None):
             continue
+        engine = "google" if google_voice is not None else "espeak-ng"
         folder = scripts.audio_root / code
         manifest_path = folder / "manifest.yaml"
         manifest: dict[str, dict[str, object]] = {}
@@ -154,16 +186,34 @@ def render_placeholders(
                 out = folder / f"{name}.wav"
                 meta = manifest.get(name)
                 existing = scripts.audio(code, name)
-                if existing is not None and (meta is None or meta.get("source") != ESPEAK_SOURCE):
+                if existing is not None and (
+                    meta is None or meta.get("source") not in ENGINE_SOURCES
+                ):
                     done.append(Rendered(code, name, existing.path, skipped="recorded by a person"))
                     continue
-                current = meta is not None and meta.get("text") == text_hash(text)
+                current = (
+                    meta is not None
+                    and meta.get("text") == text_hash(text)
+                    and meta.get("engine", "espeak-ng") == engine
+                )
                 if not force and current and out.exists():
+                    assert meta is not None
+                    meta.setdefault("engine", engine)  # older manifests named no engine
+                    meta.setdefault("voice", lang.espeak_voice if engine == "espeak-ng" else "")
                     done.append(Rendered(code, name, out, skipped="up to date"))
                     continue
-                render_wav(text, lang.espeak_voice, out)
+                if tts is not None and google_voice is not None:
+                    made = tts.synthesize(text, code)
+                    to_telephone_wav(made.audio, out)
+                    source, voice = GOOGLE_SOURCE, made.voice
+                else:
+                    assert lang.espeak_voice is not None
+                    render_wav(text, lang.espeak_voice, out)
+                    source, voice = ESPEAK_SOURCE, lang.espeak_voice
                 manifest[name] = {
-                    "source": ESPEAK_SOURCE,
+                    "source": source,
+                    "engine": engine,
+                    "voice": voice,
                     "text": text_hash(text),
                     "reviewed": False,
                 }
@@ -171,7 +221,10 @@ def render_placeholders(
         finally:
             # Written even after a failure, so finished files are known as placeholders.
             folder.mkdir(parents=True, exist_ok=True)
-            header = "# Which files here are espeak-ng placeholders (and from which text).\n"
+            header = (
+                "# Which files here are engine-made placeholders "
+                "(engine, voice, and from which text).\n"
+            )
             manifest_path.write_text(
                 header + yaml.safe_dump(manifest, sort_keys=True, allow_unicode=True), "utf-8"
             )

@@ -233,7 +233,7 @@ def coverage(scripts: Scripts) -> list[Coverage]:
             audio = scripts.audio(code, name)
             if audio is None:
                 rows.append(Coverage(code, name, MISSING, False))
-            elif audio.source == "espeak-ng":
+            elif audio.source in ("espeak-ng", "google-tts"):  # engine-made placeholders
                 rows.append(Coverage(code, name, PLACEHOLDER, False))
             else:
                 rows.append(Coverage(code, name, AUDIO, audio.reviewed))

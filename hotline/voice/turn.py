@@ -25,10 +25,11 @@ from hotline.config import Settings
 from hotline.crypto import InvalidPhoneNumber
 from hotline.languages import LANGUAGES, Language
 from hotline.privacy.notice import retention_values
+from hotline.review.live import LIVE_TEXTS_MAX_AGE, live_scripts
 from hotline.voice.actions.registry import Recording
 from hotline.voice.case_status import CallerLookup
 from hotline.voice.models import Call, PromptRecording
-from hotline.voice.scripts import Scripts, get_scripts
+from hotline.voice.scripts import Scripts
 from hotline.voice.state import BadStep, StepState, int_arg, signed_query, verify
 from hotline.voice.twiml import Speaker
 
@@ -83,7 +84,7 @@ class Turn:
         self.form = form
         self.sid = form["CallSid"]
         self.step = int_arg(args, "s")
-        self.scripts: Scripts = get_scripts(settings)
+        self._scripts: Scripts | None = None
         self.response = VoiceResponse()
         # Told after the greeting; looked up on the first step only: once per call.
         self.case_status: str | None = None
@@ -111,6 +112,15 @@ class Turn:
                 raise BadStep("no such language")
         self._answers: dict[str, Any] = dict(self.facts.answers)
         self._resume = self.facts.resume
+
+    @property
+    def scripts(self) -> Scripts:
+        """The pack files with reviewers' latest versions over them (hotline.review.live):
+        this process's overlay while it is under a minute old, so moving through the
+        menu still reads nothing; an edit made in this process is live at once."""
+        if self._scripts is None:
+            self._scripts = live_scripts(self.session, self.settings, max_age=LIVE_TEXTS_MAX_AGE)
+        return self._scripts
 
     # --- the call and its caller, read when first needed -----------------------------
 

@@ -16,6 +16,7 @@ from hotline.db import utcnow
 from hotline.directory.messages import MESSAGES as DIRECTORY_MESSAGES
 from hotline.posters.messages import MESSAGES as POSTER_MESSAGES
 from hotline.reports.messages import MESSAGES as REPORTS_MESSAGES
+from hotline.review.messages import MESSAGES as REVIEW_MESSAGES
 from hotline.web.i18n_casework import CASEWORK_MESSAGES
 from hotline.web.i18n_consent import CONSENT_MESSAGES
 from hotline.web.i18n_live import LIVE_MESSAGES
@@ -432,7 +433,7 @@ MESSAGES: dict[str, dict[str, str]] = {
 }
 
 
-for _catalogue in (CASEWORK_MESSAGES, CONSENT_MESSAGES, LIVE_MESSAGES):
+for _catalogue in (CASEWORK_MESSAGES, CONSENT_MESSAGES, LIVE_MESSAGES, REVIEW_MESSAGES):
     for _lang, _messages in _catalogue.items():
         MESSAGES[_lang].update(_messages)
 
