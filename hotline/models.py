@@ -14,7 +14,7 @@ from hotline.encryption.models import DataKeyRecord
 from hotline.jobs.models import OutboxJob
 from hotline.preflight import KeyCheck
 from hotline.reports import models as _report_indexes  # noqa: F401
-from hotline.sms.models import OptOutEvent, SmsConversation, SmsMessage
+from hotline.sms.models import OptOutEvent, SmsConversation, SmsDelivery, SmsMessage
 from hotline.translation.models import Translation, TranslationCacheEntry, TranslationUsage
 from hotline.voice.models import Call, PromptRecording, RecorderPin, Voicemail, VoicemailAudio
 from hotline.web.models import SignInFailure, WebSession
@@ -45,6 +45,7 @@ __all__ = [
     "Referral",
     "SignInFailure",
     "SmsConversation",
+    "SmsDelivery",
     "SmsMessage",
     "Translation",
     "TranslationCacheEntry",

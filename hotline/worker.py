@@ -1,4 +1,5 @@
-"""The worker process: an RQ worker for jobs plus the outbox relay and periodic tasks."""
+"""The worker process: an RQ worker for jobs plus the outbox relay and periodic tasks,
+and the processor of stored SMS deliveries (hotline.sms.processor)."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from hotline.jobs import NOTIFY_CHANNEL, PERIODIC, _load_handlers, queue, relay
 from hotline.logs import configure_logging
 from hotline.preflight import require_ready
 from hotline.runtime import Runtime, set_current
+from hotline.sms.processor import process_due, processor_loop
 
 log = logging.getLogger(__name__)
 
@@ -56,9 +58,11 @@ def relay_loop(runtime: Runtime, stop: threading.Event, interval: float) -> None
 
 
 class OutboxListener:
-    """A connection of its own that LISTENs on `hotline_outbox` (migration 0002)."""
+    """A connection of its own that LISTENs on `hotline_outbox` (migration 0002), or on
+    another channel (`hotline_inbound`, migration s13a)."""
 
-    def __init__(self, database_url: str) -> None:
+    def __init__(self, database_url: str, channel: str = NOTIFY_CHANNEL) -> None:
+        self.channel = channel
         # The libpq form of the URL: psycopg's own, without SQLAlchemy's driver name.
         self.conninfo = (
             make_url(database_url)
@@ -73,7 +77,7 @@ class OutboxListener:
         try:
             if self.conn is None or self.conn.closed:
                 self.conn = psycopg.connect(self.conninfo, autocommit=True)
-                self.conn.execute("LISTEN " + NOTIFY_CHANNEL)
+                self.conn.execute("LISTEN " + self.channel)
                 return True  # anything committed before we listened is due now
             for _ in self.conn.notifies(timeout=timeout, stop_after=1):
                 return True
@@ -105,17 +109,24 @@ def run_worker(settings: Settings, *, burst: bool = False, relay_interval: float
     set_current(runtime)
     _load_handlers()
     if burst:
+        process_due(runtime)
         relay(runtime)
         SimpleWorker([queue(runtime)], connection=runtime.redis).work(burst=True)
         return
     stop = threading.Event()
-    thread = threading.Thread(
-        target=relay_loop, args=(runtime, stop, relay_interval), daemon=True, name="relay"
-    )
-    thread.start()
+    threads = [
+        threading.Thread(
+            target=relay_loop, args=(runtime, stop, relay_interval), daemon=True, name="relay"
+        ),
+        # Texts stored by /sms/incoming: see hotline.sms.processor and docs/decisions.md.
+        threading.Thread(target=processor_loop, args=(runtime, stop), daemon=True, name="sms"),
+    ]
+    for thread in threads:
+        thread.start()
     try:
         SimpleWorker([queue(runtime)], connection=runtime.redis).work()
     finally:
         stop.set()
-        thread.join(timeout=5)
+        for thread in threads:
+            thread.join(timeout=5)
         runtime.close()
