@@ -168,6 +168,18 @@ def replay(runtime: Runtime, ids: list[int] | None) -> int:
     return int(changed or 0)
 
 
+def failed_deliveries(runtime: Runtime) -> list[SmsDelivery]:
+    """Deliveries whose processing gave up, oldest first."""
+    with runtime.db.session() as session:
+        return list(
+            session.scalars(
+                select(SmsDelivery)
+                .where(SmsDelivery.failed_at.is_not(None), SmsDelivery.processed_at.is_(None))
+                .order_by(SmsDelivery.id)
+            )
+        )
+
+
 def processor_loop(runtime: Runtime, stop: threading.Event) -> None:
     """Process deliveries as they arrive until `stop` is set: at once when PostgreSQL
     notifies `hotline_inbound`, else every `POLL_SECONDS` (SQLite; retries coming due)."""
