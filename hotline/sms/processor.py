@@ -117,7 +117,8 @@ def process_batch(runtime: Runtime, *, limit: int = BATCH) -> BatchResult:
                     domain.receive(session, runtime.settings, inbound, received_at=row.received_at)
             except Exception as exc:
                 log.warning("sms delivery %s failed: %s", row.id, describe_error(exc))
-                held.add(row.sender_hash)
+                if row.attempts + 1 < MAX_ATTEMPTS:
+                    held.add(row.sender_hash)  # given up: the sender's next texts go on
                 failures.append((row.id, row.attempts + 1, describe_error(exc)))
                 continue
             done.append(row.id)
