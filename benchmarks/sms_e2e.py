@@ -113,7 +113,6 @@ class Stack:
                 if "exited" in str(exc):
                     raise
 
-
     def _log(self, name: str) -> Any:
         return (self.logs / f"{name}.log").open("ab")
 
