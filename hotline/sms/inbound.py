@@ -182,7 +182,7 @@ class _Exchange:
         self.case: Case | None = None  # the case this text went to
         self.open_case: Case | None = None  # the sender's open case before this text
         self.deferred: list[str] = []
-        self.purpose = "keyword_answer"  # of the replies recorded
+        self.confirming_stop = False  # the reply being recorded confirms a STOP
 
     # --- dispatch ----------------------------------------------------------------------
 
@@ -237,9 +237,9 @@ class _Exchange:
     def _stop(self, match: KeywordMatch, language: str | None) -> None:
         if not optout.is_opted_out(self.caller):
             # The one confirmation: the last text the number gets (see hotline.sms.gate).
-            self.purpose = "stop_confirmation"
+            self.confirming_stop = True
             self._reply(language, "stopped")
-            self.purpose = "keyword_answer"
+            self.confirming_stop = False
         optout.stop(self.session, self.caller, source="sms")
 
     def _start(self, match: KeywordMatch, language: str | None) -> None:
@@ -436,15 +436,17 @@ class _Exchange:
         """Record a reply; a text gets one, and a `follow_up` only after it."""
         if self.throttled or len(self.replies) != (1 if follow_up else 0):
             return
-        reply = queue_sms(
-            self.session,
-            purpose=self.purpose,
-            caller=self.caller,
-            body=unicodedata.normalize("NFC", body),
-            case=self.case,
-            kind="system",
-            language=language,
-        )
+        record: dict[str, Any] = {
+            "caller": self.caller,
+            "body": unicodedata.normalize("NFC", body),
+            "case": self.case,
+            "kind": "system",
+            "language": language,
+        }
+        if self.confirming_stop:
+            reply = queue_sms(self.session, purpose="stop_confirmation", **record)
+        else:
+            reply = queue_sms(self.session, purpose="keyword_answer", **record)
         if reply is not None:
             self.replies.append(reply)
 
