@@ -216,7 +216,7 @@ def wait_healthy(base: str, *procs: subprocess.Popen[bytes]) -> None:
     """Wait for /healthz; fail at once when one of `procs` (web, worker) has exited."""
     import requests
 
-    for _ in range(200):
+    for _ in range(1200):  # two minutes: a loaded machine starts gunicorn slowly
         if any(proc.poll() is not None for proc in procs):
             raise RuntimeError("a process exited during start-up")
         try:

@@ -4,20 +4,26 @@ settings and client.
 
 The hotline runs as `hotline serve` on PostgreSQL (its own database, default
 `hotline_bench_sms`, dropped and migrated first) and a Redis database of its own
-(default db 14, flushed after the run). Half of the texts are `HELP` (a keyword with a
-TwiML reply), half free text in Vietnamese (a case, a stored message, a deferred
-translation job and the first-message acknowledgement). Every request carries a valid
-X-Twilio-Signature, computed before the clock starts. The ceiling is a Flask app with
-one route that parses the form and answers an empty `<Response/>`; the floor is the
-ceiling plus one durable INSERT of each form into the same PostgreSQL, the least any
-webhook that stores a text before answering can do. All three run under gunicorn with
-the same settings, access log included. `--rate 100` also times the hotline alone at a
-steady 100 texts/s (open loop), the latency a sender sees when the server is not
-saturated.
+(default db 14, flushed after the run). Half of the texts are `HELP`, half free text
+in Vietnamese; the webhook stores each and answers (no worker runs in this mode).
+Every request carries a valid X-Twilio-Signature, computed before the clock starts.
+The ceiling is a Flask app with one route that parses the form and answers an empty
+`<Response/>`; the floor is the ceiling plus one durable INSERT of each form into the
+same PostgreSQL, the least any webhook that stores a text before answering can do.
+All three run under gunicorn with the same settings, access log included. `--rate 100`
+also times the hotline alone at a steady 100 texts/s (open loop).
 
     .venv/bin/python benchmarks/sms_bench.py --requests 4000 --concurrency 50 --rate 100
 
-Loopback only; the run is bounded by --requests.
+Since texts are stored first (`/sms/incoming` only writes the delivery and answers
+empty TwiML), the work happens in the worker; the other modes measure it end to end with
+the Procfile's processes and a fake Twilio REST API (benchmarks/sms_e2e.py):
+
+    .venv/bin/python benchmarks/sms_bench.py --mode e2e --texts 3000
+    .venv/bin/python benchmarks/sms_bench.py --mode steady --rate 100 --seconds 30
+    .venv/bin/python benchmarks/sms_bench.py --mode lost --texts 10000
+
+Loopback only; the run is bounded by --requests / --texts / --seconds.
 """
 
 from __future__ import annotations
@@ -100,8 +106,25 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=4000)
     parser.add_argument("--concurrency", type=int, default=50)
     parser.add_argument("--senders", type=int, default=1000, help="distinct phone numbers")
+    parser.add_argument(
+        "--mode",
+        choices=("ingest", "e2e", "steady", "lost"),
+        default="ingest",
+        help="ingest: webhook vs ceiling and floor; e2e: texts fully processed per second; "
+        "steady: webhook-to-reply delay at --rate; lost: the nothing-lost run",
+    )
+    parser.add_argument("--texts", type=int, default=3000, help="texts for e2e and lost")
+    parser.add_argument("--seconds", type=float, default=30.0, help="length of the steady run")
+    parser.add_argument("--worker-processes", type=int, default=1, help="`hotline worker`s")
     add_server_options(parser, database="hotline_bench_sms", redis_db=14)
     args = parser.parse_args()
+    if args.mode != "ingest":
+        import sms_e2e
+
+        {"e2e": sms_e2e.throughput, "steady": sms_e2e.steady, "lost": sms_e2e.nothing_lost}[
+            args.mode
+        ](args)
+        return
 
     url = prepare_database(args.postgres, args.database)
     env = hotline_env(url, args.redis, "hotline-sms-bench-")

@@ -18,6 +18,7 @@ from hotline.config import ConfigError, Settings, load_settings
 DOMAIN_CLIS = (
     "hotline.voice.cli",
     "hotline.sms.cli",
+    "hotline.sms.inbound_cli",
     "hotline.callbacks.cli",
     "hotline.translation.cli",
     "hotline.agents.cli",

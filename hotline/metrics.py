@@ -179,6 +179,16 @@ class WorkCollector(Collector):
             stuck.abandoned_jobs,
         )
         yield _gauge(
+            "hotline_sms_inbound_failed",
+            "Stored texts whose processing gave up: see `hotline inbound failed`.",
+            stuck.failed_texts,
+        )
+        yield _gauge(
+            "hotline_sms_inbound_retrying",
+            "Stored texts whose processing failed and will be tried again.",
+            stuck.retrying_texts,
+        )
+        yield _gauge(
             "hotline_sms_unconfirmed",
             "Texts cut off mid-send, waiting for Twilio's status (never sent twice).",
             stuck.unconfirmed_sends,

@@ -15,7 +15,7 @@ from hotline.jobs.models import OutboxJob
 from hotline.preflight import KeyCheck
 from hotline.reports import models as _report_indexes  # noqa: F401
 from hotline.review.models import PromptReviewer, PromptVersion
-from hotline.sms.models import OptOutEvent, SmsConversation, SmsMessage
+from hotline.sms.models import OptOutEvent, SmsConversation, SmsDelivery, SmsMessage
 from hotline.translation.models import Translation, TranslationCacheEntry, TranslationUsage
 from hotline.voice.models import Call, PromptRecording, RecorderPin, Voicemail, VoicemailAudio
 from hotline.web.models import SignInFailure, WebSession
@@ -48,6 +48,7 @@ __all__ = [
     "Referral",
     "SignInFailure",
     "SmsConversation",
+    "SmsDelivery",
     "SmsMessage",
     "Translation",
     "TranslationCacheEntry",

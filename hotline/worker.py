@@ -1,4 +1,5 @@
-"""The worker process: an RQ worker for jobs plus the outbox relay and periodic tasks."""
+"""The worker process: an RQ worker for jobs plus the outbox relay and periodic tasks,
+and the processor of stored SMS deliveries (hotline.sms.processor)."""
 
 from __future__ import annotations
 
@@ -20,6 +21,9 @@ from hotline.jobs import NOTIFY_CHANNEL, REGISTRY, queue, relay
 from hotline.logs import configure_logging
 from hotline.preflight import require_ready
 from hotline.runtime import Runtime, set_current
+from hotline.sms.processor import NOTIFY_CHANNEL as INBOUND_CHANNEL
+from hotline.sms.processor import POLL_SECONDS as INBOUND_POLL_SECONDS
+from hotline.sms.processor import process_due
 
 log = logging.getLogger(__name__)
 
@@ -57,9 +61,11 @@ def relay_loop(runtime: Runtime, stop: threading.Event, interval: float) -> None
 
 
 class OutboxListener:
-    """A connection of its own that LISTENs on `hotline_outbox` (migration 0002)."""
+    """A connection of its own that LISTENs on `hotline_outbox` (migration 0002), or on
+    another channel (`hotline_inbound`, migration s13a)."""
 
-    def __init__(self, database_url: str) -> None:
+    def __init__(self, database_url: str, channel: str = NOTIFY_CHANNEL) -> None:
+        self.channel = channel
         # The libpq form of the URL: psycopg's own, without SQLAlchemy's driver name.
         self.conninfo = (
             make_url(database_url)
@@ -74,7 +80,7 @@ class OutboxListener:
         try:
             if self.conn is None or self.conn.closed:
                 self.conn = psycopg.connect(self.conninfo, autocommit=True)
-                self.conn.execute("LISTEN " + NOTIFY_CHANNEL)
+                self.conn.execute("LISTEN " + self.channel)
                 return True  # anything committed before we listened is due now
             for _ in self.conn.notifies(timeout=timeout, stop_after=1):
                 return True
@@ -92,6 +98,25 @@ class OutboxListener:
             self.conn = None
 
 
+def processor_loop(runtime: Runtime, stop: threading.Event) -> None:
+    """Process deliveries as they arrive until `stop` is set: at once when PostgreSQL
+    notifies `hotline_inbound`, else every `INBOUND_POLL_SECONDS` (SQLite; retries coming due)."""
+    listener = None if runtime.db.is_sqlite else OutboxListener(runtime.db.url, INBOUND_CHANNEL)
+    try:
+        while not stop.is_set():
+            try:
+                process_due(runtime)
+            except Exception:
+                log.exception("sms processing pass failed; retrying")
+            if listener is None:
+                stop.wait(INBOUND_POLL_SECONDS)
+            else:
+                listener.wait(INBOUND_POLL_SECONDS)
+    finally:
+        if listener is not None:
+            listener.close()
+
+
 def run_worker(settings: Settings, *, burst: bool = False, relay_interval: float = 2.0) -> None:
     configure_logging()
     runtime = Runtime(settings)
@@ -106,17 +131,24 @@ def run_worker(settings: Settings, *, burst: bool = False, relay_interval: float
     set_current(runtime)
     register_handlers(REGISTRY)
     if burst:
+        process_due(runtime)
         relay(runtime)
         SimpleWorker([queue(runtime)], connection=runtime.redis).work(burst=True)
         return
     stop = threading.Event()
-    thread = threading.Thread(
-        target=relay_loop, args=(runtime, stop, relay_interval), daemon=True, name="relay"
-    )
-    thread.start()
+    threads = [
+        threading.Thread(
+            target=relay_loop, args=(runtime, stop, relay_interval), daemon=True, name="relay"
+        ),
+        # Texts stored by /sms/incoming: see hotline.sms.processor and docs/decisions.md.
+        threading.Thread(target=processor_loop, args=(runtime, stop), daemon=True, name="sms"),
+    ]
+    for thread in threads:
+        thread.start()
     try:
         SimpleWorker([queue(runtime)], connection=runtime.redis).work()
     finally:
         stop.set()
-        thread.join(timeout=5)
+        for thread in threads:
+            thread.join(timeout=5)
         runtime.close()

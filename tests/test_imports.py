@@ -50,6 +50,7 @@ EDGE_MODULES = {
     "hotline.metrics",
     "hotline.migrate",
     "hotline.review.commands",
+    "hotline.sms.inbound_cli",
     "hotline.server",
     "hotline.web.blueprint",
     "hotline.web.common",

@@ -24,6 +24,7 @@ from hotline.cases.work import events_of, mark_read, topics_of
 from hotline.crypto import decrypt_phone, mask_phone
 from hotline.db import iso, utcnow
 from hotline.directory.models import Organisation
+from hotline.sms import optout
 from hotline.sms.gate import sms_refusal
 from hotline.sms.models import SmsMessage
 from hotline.translation.models import Translation
@@ -262,7 +263,7 @@ def case_detail(session: Session, secret: str, agent: Agent, case: Case) -> dict
         "assigned_agent": {"id": assigned.id, "name": assigned.name} if assigned else None,
         "phone_masked": _masked(secret, caller.phone_encrypted) if caller else None,
         "masked_number": _masked(secret, caller.phone_encrypted) if caller else None,
-        "sms_opted_out": bool(caller and caller.sms_opted_out),
+        "sms_opted_out": bool(caller and optout.is_opted_out(caller)),
         "sms_refusal": sms_refusal(session, caller) if caller else None,
         "number_share_agreed_at": iso(case.number_share_agreed_at),
         **consent_json(session, caller),

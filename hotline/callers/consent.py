@@ -20,7 +20,7 @@ from hotline.callbacks.models import WINDOWS
 from hotline.callers.models import Caller, ConsentEntry, PrivacyNotice
 from hotline.cases.models import Case
 from hotline.db import insert_unless_taken, iso, utcnow
-from hotline.sms.models import OptOutEvent
+from hotline.sms import optout
 
 # subject → the values an answer may take
 SUBJECTS: dict[str, tuple[str, ...]] = {
@@ -226,7 +226,7 @@ def ledger(session: Session, caller: Caller) -> dict[str, Any]:
         }
         for e in entries
     ]
-    for event in session.scalars(select(OptOutEvent).where(OptOutEvent.caller_id == caller.id)):
+    for event in optout.history(session, caller.id):
         history.append(
             {
                 "subject": "sms_opt_out",

@@ -27,10 +27,6 @@ class Caller(Base):
     call_window: Mapped[str | None] = mapped_column(String(16))
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
-    @property
-    def sms_opted_out(self) -> bool:
-        return self.sms_opted_out_at is not None
-
 
 class ConsentEntry(Base):
     """One answer the worker gave, never changed afterwards: a choice (`sms`,

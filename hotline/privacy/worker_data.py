@@ -33,7 +33,8 @@ from hotline.privacy.retention import (
     scrub_sqlite_wal,
 )
 from hotline.runtime import Runtime
-from hotline.sms.models import OptOutEvent, SmsConversation, SmsMessage
+from hotline.sms import optout
+from hotline.sms.models import SmsConversation, SmsMessage
 from hotline.telephony import TelephonyError, telephony
 from hotline.translation.models import Translation
 from hotline.voice.models import Call, Voicemail, VoicemailAudio
@@ -93,14 +94,10 @@ def export(runtime: Runtime, number: str, folder: Path) -> Export:
             "language": caller.language,
             "first_contact": _when(caller.created_at),
             "privacy_notice_heard": _when(caller.privacy_notice_at),
-            "sms_opted_out": _when(caller.sms_opted_out_at),
+            "sms_opted_out": _when(optout.opted_out_at(caller)),
             "opt_out_history": [
                 {"action": e.action, "source": e.source, "at": _when(e.at)}
-                for e in session.scalars(
-                    select(OptOutEvent)
-                    .where(OptOutEvent.caller_id == caller.id)
-                    .order_by(OptOutEvent.at, OptOutEvent.id)
-                )
+                for e in optout.history(session, caller.id)
             ],
             "consent_history": [
                 {
@@ -344,7 +341,7 @@ def _erase_ours(session: Session, caller_id: int) -> None:
         .values(phone_encrypted="")
     )
     session.execute(update(Call).where(Call.caller_id == caller_id).values(ivr_state=None))
-    session.execute(delete(OptOutEvent).where(OptOutEvent.caller_id == caller_id))
+    ledger = optout.forget(session, caller_id)
     session.execute(delete(ConsentEntry).where(ConsentEntry.caller_id == caller_id))
     session.execute(delete(SmsConversation).where(SmsConversation.caller_id == caller_id))
     session.execute(
@@ -355,6 +352,6 @@ def _erase_ours(session: Session, caller_id: int) -> None:
             phone_hash="erased-" + secrets.token_hex(24),
             phone_encrypted="",
             privacy_notice_at=None,
-            sms_opted_out_at=None,
+            **ledger,
         )
     )

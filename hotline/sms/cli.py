@@ -2,8 +2,11 @@
 
 Against a running hotline (`--url`, default HOTLINE_PUBLIC_URL) the request goes over
 HTTP; when nothing answers at the default address the app is run in this process
-instead, on the configured database. Either way the command prints the TwiML answer's
-reply and, when it can read the database, what the text queued.
+instead, on the configured database. The webhook answers an empty TwiML document; the
+replies are sent afterwards by the worker through Twilio's REST API. So the command
+then shows those replies, read from the database: in-process it does the worker's part
+itself (processes the text and runs the sending jobs); against a server it waits up to
+`--wait` seconds for that server's worker. It also shows what the text queued.
 """
 
 from __future__ import annotations
@@ -35,9 +38,20 @@ def register(main: click.Group, simulate: click.Group) -> None:
     )
     @click.option("--sid", default=None, help="MessageSid to send (repeat one to see replay).")
     @click.option("--media", multiple=True, help="A media URL sent with the text (repeatable).")
+    @click.option(
+        "--wait",
+        default=10.0,
+        show_default=True,
+        help="Seconds to wait for a running hotline's worker to send the replies.",
+    )
     @click.argument("text")
     def simulate_sms(
-        sender: str, url: str | None, sid: str | None, media: tuple[str, ...], text: str
+        sender: str,
+        url: str | None,
+        sid: str | None,
+        media: tuple[str, ...],
+        wait: float,
+        text: str,
     ) -> None:
         """Send TEXT to /sms/incoming as Twilio would; show the reply and what was queued."""
         from hotline.cli import public_url_or, settings_or_exit
@@ -67,8 +81,13 @@ def register(main: click.Group, simulate: click.Group) -> None:
         if answer.status != 200:
             click.echo(answer.body.strip())
             raise SystemExit(1)
-        replies = _replies(answer.body)
-        click.echo("reply: " + (" | ".join(replies) if replies else "(none)"))
+        if _replies(answer.body):
+            click.echo("unexpected TwiML reply: " + " | ".join(_replies(answer.body)))
+        if before is None:
+            click.echo("reply: (the database is not readable from here to see the replies)")
+        else:
+            wait_for = 0.0 if answer.in_process else wait
+            click.echo(_sent_replies(settings, params["MessageSid"], before, wait_for))
         for line in _queued_since(settings, before):
             click.echo(line)
 
@@ -122,9 +141,84 @@ def _in_process(settings: Any, params: dict[str, str], headers: dict[str, str]) 
             headers=headers,
             base_url=settings.public_url,
         )
+        if response.status_code == 200:
+            _do_the_workers_part(runtime)
         return _Answer(response.status_code, response.get_data(as_text=True), in_process=True)
     finally:
         runtime.close()
+
+
+def _do_the_workers_part(runtime: Any) -> None:
+    """What `hotline worker` would do next: process the stored text, send the replies
+    (Twilio's REST API when configured, else kept on this machine)."""
+    from sqlalchemy import select
+
+    from hotline.jobs import run_outbox_job
+    from hotline.jobs.models import OutboxJob
+    from hotline.sms.processor import process_due
+
+    process_due(runtime)
+    with runtime.db.session() as session:
+        due = session.scalars(
+            select(OutboxJob.id).where(
+                OutboxJob.name == "sms.send",
+                OutboxJob.done_at.is_(None),
+                OutboxJob.failed_at.is_(None),
+                OutboxJob.started_at.is_(None),
+            )
+        ).all()
+    for outbox_id in due:
+        run_outbox_job(runtime, outbox_id)
+
+
+def _sent_replies(settings: Any, sid: str, before: tuple[int, int], wait: float) -> str:
+    """The replies to the text `sid`, once processed and handed to Twilio (or `wait`
+    seconds have passed): "reply: a | b", or why there is none yet."""
+    import time
+
+    from sqlalchemy import select
+
+    from hotline.runtime import Runtime
+    from hotline.sms.models import SmsDelivery, SmsMessage
+
+    deadline = time.monotonic() + wait
+    runtime = Runtime(settings)
+    try:
+        while True:
+            with runtime.db.session() as session:
+                delivery = session.scalar(select(SmsDelivery).where(SmsDelivery.sid == sid))
+                stored = session.scalar(select(SmsMessage).where(SmsMessage.sid == sid))
+                replies = []
+                if stored is not None:
+                    replies = list(
+                        session.scalars(
+                            select(SmsMessage)
+                            .where(
+                                SmsMessage.caller_id == stored.caller_id,
+                                SmsMessage.direction == "out",
+                                SmsMessage.id > before[1],
+                            )
+                            .order_by(SmsMessage.id)
+                        )
+                    )
+            sent = stored is not None and all(r.status != "pending" for r in replies)
+            if sent or time.monotonic() >= deadline:
+                break
+            time.sleep(0.2)
+    finally:
+        runtime.close()
+    if delivery is None:
+        return "reply: (none: the text was not stored)"
+    if stored is None:
+        if delivery.failed_at is not None:
+            return f"reply: (none: processing failed, see `hotline inbound failed`: #{delivery.id})"
+        return f"reply: (not yet: the text waits for `hotline worker` after {wait:g}s)"
+    if not replies:
+        return "reply: (none)"
+    bodies = " | ".join(r.body for r in replies)
+    if not sent:
+        return f"reply: {bodies} (recorded, not yet sent by `hotline worker`)"
+    return f"reply: {bodies}"
 
 
 def _replies(body: str) -> list[str]:

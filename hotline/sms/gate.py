@@ -11,6 +11,7 @@ from __future__ import annotations
 from sqlalchemy.orm import Session
 
 from hotline.callers.models import Caller
+from hotline.sms import optout
 
 REFUSALS = {
     "opted_out": "The worker opted out of SMS (STOP): nothing can be sent until they send START.",
@@ -27,11 +28,15 @@ PURPOSES = {
     "callback_confirmation": "the case reference after a callback request by phone",
     "callback_gave_up": "'we could not reach you' after the last missed callback",
     "keyword_answer": "the immediate answer to a text the worker just sent",
+    "stop_confirmation": "the one confirmation of a STOP, sent even though the number is closed",
 }
-# An immediate answer to the worker's own text (HELP, STATUS, CALL, ...) goes back as
-# TwiML in reply to a message they sent from that phone a moment ago: it is the answer
-# they asked for, so "no SMS" does not silence it; STOP does.
-ANSWERS_TO_THE_WORKER = frozenset({"keyword_answer"})
+# An immediate answer to the worker's own text (HELP, STATUS, CALL, ...) is sent in
+# reply to a message they sent from that phone a moment ago: it is the answer they asked
+# for, so "no SMS" does not silence it; STOP does.
+ANSWERS_TO_THE_WORKER = frozenset({"keyword_answer", "stop_confirmation"})
+# The confirmation of a STOP is recorded as the STOP closes the number, and sent after:
+# it is the one message the closed number still gets (once per STOP that closed it).
+AFTER_STOP = frozenset({"stop_confirmation"})
 
 
 class UnknownPurpose(ValueError):
@@ -44,7 +49,7 @@ def sms_refusal(session: Session, caller: Caller, purpose: str | None = None) ->
     worker never asked has not refused."""
     if purpose is not None and purpose not in PURPOSES:
         raise UnknownPurpose(f"unknown SMS purpose {purpose!r}: register it in hotline.sms.gate")
-    if caller.sms_opted_out:
+    if optout.is_opted_out(caller) and purpose not in AFTER_STOP:
         return "opted_out"
     if caller.sms_allowed is False and purpose not in ANSWERS_TO_THE_WORKER:
         return "sms_refused"

@@ -1,11 +1,11 @@
 """What the hotline does with a text a worker sends: keywords, conversation steps and
 free text to advisers.
 
-Everything here is database work only, so that `/sms/incoming` answers in milliseconds:
-the inbound message is always stored first (nothing a worker writes is ever lost), the
-keyword or conversation step is applied, and one reply is recorded through `queue_sms`
-(which checks the opt-out ledger) — two for `INFO <n>`, the topic and where to turn.
-The view sends the replies as TwiML.
+Run by the worker's processor (hotline.sms.processor) on a delivery `/sms/incoming`
+stored, in one transaction: the inbound message is stored, the keyword or conversation
+step is applied, and one reply is recorded through `queue_sms` (which checks the
+opt-out ledger) — two for `INFO <n>`, the topic and where to turn — and sent by the
+`sms.send` job through the REST API.
 
 No automatic reply goes to a number that has opted out or that is sending faster than
 HOTLINE_SMS_FLOOD_LIMIT per minute; its messages still reach advisers.
@@ -36,8 +36,8 @@ from hotline.db import utcnow
 from hotline.languages import LANGUAGES, by_calling_code
 from hotline.privacy.notice import retention_values
 from hotline.review.live import live_scripts, live_sms_scripts
-from hotline.sms import info
-from hotline.sms.models import OptOutEvent, SmsConversation, SmsMessage
+from hotline.sms import info, optout
+from hotline.sms.models import SmsConversation, SmsMessage
 from hotline.sms.outbound import queue_sms
 from hotline.sms.script_guess import guess_language
 from hotline.sms.scripts import KeywordMatch, SmsScripts, words_of
@@ -81,14 +81,20 @@ def calling_code_choices() -> str:
 
 
 def receive(
-    session: Session, settings: Settings, inbound: Inbound, scripts: SmsScripts | None = None
+    session: Session,
+    settings: Settings,
+    inbound: Inbound,
+    scripts: SmsScripts | None = None,
+    *,
+    received_at: dt.datetime | None = None,
 ) -> Outcome:
     """Store the text and act on it; raises InvalidPhoneNumber for a sender we cannot text.
 
-    The same MessageSid received twice collides on its unique key when the session
-    flushes (IntegrityError): the webhook then answers as it did the first time.
+    `received_at` is when the webhook stored it: the message's time, and the end of the
+    flood window it counts in, however late it is processed.
     """
-    caller, recent, case = _sender_state(session, settings, inbound.sender)
+    received_at = received_at or utcnow()
+    caller, recent, case = _sender_state(session, settings, inbound.sender, received_at)
     message = SmsMessage(
         sid=inbound.sid,
         direction="in",
@@ -98,6 +104,7 @@ def receive(
         status="received",
         segments=count_segments(inbound.body).segments if inbound.body else 0,
         num_media=len(inbound.media),
+        created_at=received_at,
     )
     if inbound.media:
         message.media = inbound.media
@@ -144,12 +151,12 @@ _EARLIER_TEXT = (
 
 
 def _sender_state(
-    session: Session, settings: Settings, sender: str
+    session: Session, settings: Settings, sender: str, received_at: dt.datetime
 ) -> tuple[Caller, int, Case | None]:
     """The sender, how many texts it sent in the flood window, and its open case."""
     digest = phone_hash(settings.secret_key, normalise_phone(sender))
     row = session.execute(
-        _SENDER_STATE, {"digest": digest, "since": utcnow() - FLOOD_WINDOW}
+        _SENDER_STATE, {"digest": digest, "since": received_at - FLOOD_WINDOW}
     ).first()
     if row is None:
         return create_caller(session, settings.secret_key, sender), 0, None
@@ -177,6 +184,7 @@ class _Exchange:
         self.case: Case | None = None  # the case this text went to
         self.open_case: Case | None = None  # the sender's open case before this text
         self.deferred: list[str] = []
+        self.confirming_stop = False  # the reply being recorded confirms a STOP
 
     # --- dispatch ----------------------------------------------------------------------
 
@@ -229,17 +237,15 @@ class _Exchange:
     # --- keywords ------------------------------------------------------------------
 
     def _stop(self, match: KeywordMatch, language: str | None) -> None:
-        already = self.caller.sms_opted_out
-        if not already:
-            # The one confirmation is recorded before the ledger closes the number.
+        if not optout.is_opted_out(self.caller):
+            # The one confirmation: the last text the number gets (see hotline.sms.gate).
+            self.confirming_stop = True
             self._reply(language, "stopped")
-            self.caller.sms_opted_out_at = utcnow()
-        self.session.add(OptOutEvent(caller_id=self.caller.id, action="stop", source="sms"))
+            self.confirming_stop = False
+        optout.stop(self.session, self.caller, source="sms")
 
     def _start(self, match: KeywordMatch, language: str | None) -> None:
-        if self.caller.sms_opted_out:
-            self.caller.sms_opted_out_at = None
-            self.session.add(OptOutEvent(caller_id=self.caller.id, action="start", source="sms"))
+        optout.start(self.session, self.caller, source="sms")
         self._reply(language, "started")
 
     def _help(self, match: KeywordMatch, language: str | None) -> None:
@@ -433,16 +439,17 @@ class _Exchange:
         """Record a reply; a text gets one, and a `follow_up` only after it."""
         if self.throttled or len(self.replies) != (1 if follow_up else 0):
             return
-        reply = queue_sms(
-            self.session,
-            purpose="keyword_answer",
-            caller=self.caller,
-            body=unicodedata.normalize("NFC", body),
-            case=self.case,
-            kind="system",
-            language=language,
-            deliver="twiml",
-        )
+        record: dict[str, Any] = {
+            "caller": self.caller,
+            "body": unicodedata.normalize("NFC", body),
+            "case": self.case,
+            "kind": "system",
+            "language": language,
+        }
+        if self.confirming_stop:
+            reply = queue_sms(self.session, purpose="stop_confirmation", **record)
+        else:
+            reply = queue_sms(self.session, purpose="keyword_answer", **record)
         if reply is not None:
             self.replies.append(reply)
 

@@ -24,8 +24,9 @@ from hotline.callers.service import caller_phone
 from hotline.db import utcnow
 from hotline.jobs import JobRegistry, RetryLater
 from hotline.runtime import Runtime
+from hotline.sms import optout
 from hotline.sms.gate import sms_refusal
-from hotline.sms.models import OptOutEvent, SmsMessage, advance_status
+from hotline.sms.models import SmsMessage, advance_status
 from hotline.telephony import OPTED_OUT_CODE, TelephonyError, telephony
 
 SEND_JOB = "sms.send"
@@ -55,7 +56,9 @@ def expire_unconfirmed(runtime: Runtime, now: dt.datetime | None = None) -> int:
         return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
 
-def _give_up(runtime: Runtime, error: Exception, *, message_id: int) -> None:
+def _give_up(
+    runtime: Runtime, error: Exception, *, message_id: int, purpose: str | None = None
+) -> None:
     with runtime.db.session() as session:
         message = session.get(SmsMessage, message_id)
         if message is not None and message.status == "pending":
@@ -71,14 +74,10 @@ def _fail(runtime: Runtime, message_id: int, reason: str, code: int | None = Non
         message.error_code = code
         message.error_message = reason[:255]
         if code == OPTED_OUT_CODE:
-            caller = session.get(Caller, message.caller_id)
-            assert caller is not None
-            if caller.sms_opted_out_at is None:
-                caller.sms_opted_out_at = utcnow()
-            session.add(OptOutEvent(caller_id=caller.id, action="stop", source="twilio-21610"))
+            optout.carrier_refused(session, message.caller_id)
 
 
-def send_sms(runtime: Runtime, *, message_id: int) -> None:
+def send_sms(runtime: Runtime, *, message_id: int, purpose: str | None = None) -> None:
     with runtime.db.session() as session:
         message = session.get(SmsMessage, message_id)
         if message is None or message.direction != "out":
@@ -87,7 +86,7 @@ def send_sms(runtime: Runtime, *, message_id: int) -> None:
             return  # already sent, or decided otherwise: idempotent
         caller = session.scalars(select(Caller).where(Caller.id == message.caller_id)).one()
         # Asked again: the worker may have sent STOP or said "no SMS" since it was queued.
-        if sms_refusal(session, caller) is not None:
+        if sms_refusal(session, caller, purpose) is not None:
             message.status = "blocked"
             return
         try:

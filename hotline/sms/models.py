@@ -3,7 +3,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Index, Integer, String
+from sqlalchemy import JSON, ForeignKey, Index, Integer, String, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from hotline.db import Base, utcnow
@@ -92,3 +92,37 @@ class SmsConversation(Base):
     data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     expires_at: Mapped[dt.datetime]
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class SmsDelivery(Base):
+    """A text exactly as Twilio delivered it to `/sms/incoming`, stored before anything
+    is done with it (hotline.sms.intake) and turned into a message, a case and replies
+    afterwards by the worker (hotline.sms.processor).
+
+    `sender_hash` is the keyed hash of the sender's number (as `callers.phone_hash`): it
+    orders a sender's texts without opening the sealed `payload` (From, Body, media).
+    A row is pending until `processed_at`; a failed attempt counts in `attempts`, waits
+    until `run_after`, and after the last one is `failed_at` for `hotline inbound`.
+    """
+
+    __tablename__ = "sms_deliveries"
+    __table_args__ = (
+        Index("ix_sms_deliveries_sender", "sender_hash", "id"),
+        Index(
+            "ix_sms_deliveries_pending",
+            "id",
+            postgresql_where=text("processed_at IS NULL AND failed_at IS NULL"),
+            sqlite_where=text("processed_at IS NULL AND failed_at IS NULL"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    sid: Mapped[str] = mapped_column(String(64), unique=True)
+    sender_hash: Mapped[str] = mapped_column(String(64))
+    payload: Mapped[str] = mapped_column(EncryptedText("sms_deliveries.payload"))
+    received_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    processed_at: Mapped[dt.datetime | None]
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    run_after: Mapped[dt.datetime | None]
+    failed_at: Mapped[dt.datetime | None]
+    last_error: Mapped[str | None] = mapped_column(String(255))

@@ -1,9 +1,9 @@
 """SMS webhooks configured on the Twilio number.
 
-`/sms/incoming` answers at once with TwiML: a `<Message>` for each automatic reply (one;
-two for `INFO <n>`), each recorded first as an outbound SmsMessage through `queue_sms`
-with a status callback keyed to that record, else an empty `<Response/>`. It never calls
-Google, Twilio's REST API or Redis; translation and everything slow is a deferred job.
+`/sms/incoming` stores the delivery (hotline.sms.intake) and answers an empty
+`<Response/>` at once; the worker's processor (hotline.sms.processor) turns it into a
+message, a case and replies, which go out through the REST API like every other SMS.
+It never calls Google, Twilio's REST API or Redis.
 """
 
 from __future__ import annotations
@@ -15,27 +15,27 @@ from sqlalchemy import select
 from twilio.twiml.messaging_response import MessagingResponse
 from werkzeug.datastructures import MultiDict
 
-from hotline.callers.models import Caller
 from hotline.crypto import InvalidPhoneNumber
-from hotline.db import utcnow
 from hotline.inputs import whole_number
 from hotline.runtime import app_runtime
-from hotline.sms.inbound import MAX_MEDIA, Inbound, receive
-from hotline.sms.jobs import status_callback_url
-from hotline.sms.models import OptOutEvent, SmsMessage, advance_status
+from hotline.sms import intake, optout
+from hotline.sms.inbound import MAX_MEDIA
+from hotline.sms.models import SmsMessage, advance_status
 from hotline.telephony import OPTED_OUT_CODE
 from hotline.webhooks import BadWebhook, empty_ok, id_arg, require, twilio_webhook, twiml
 
 bp = Blueprint("sms", __name__, url_prefix="/sms")
+EMPTY = str(MessagingResponse())
 
 
 @bp.post("/incoming")
-@twilio_webhook(idempotency=lambda form: form.get("MessageSid"))
+@twilio_webhook()
 def incoming() -> Response:
-    """A worker's text: stored, acted on, and answered at once (or not at all)."""
+    """A worker's text: stored once (a repeated MessageSid changes nothing), answered
+    with an empty TwiML document, and acted on by the worker."""
     form = g.form
     require(form, "MessageSid", "From")
-    inbound = Inbound(
+    delivery = intake.Delivery(
         sid=form["MessageSid"],
         sender=form["From"],
         body=form.get("Body", ""),
@@ -43,17 +43,10 @@ def incoming() -> Response:
     )
     runtime = app_runtime()
     try:
-        outcome = receive(g.db, runtime.settings, inbound)
+        intake.store(runtime.db, g.db, runtime.settings.secret_key, delivery)
     except InvalidPhoneNumber as exc:
         raise BadWebhook("From is not a phone number the hotline can answer") from exc
-    answer = MessagingResponse()
-    for reply in outcome.replies:
-        answer.message(
-            reply.body,
-            action=status_callback_url(runtime.settings.public_url, reply.id),
-            method="POST",
-        )
-    return twiml(answer)
+    return twiml(EMPTY)
 
 
 def _media(form: MultiDict[str, str]) -> list[dict[str, str]]:
@@ -89,14 +82,5 @@ def status() -> Response:
         if code is not None:
             message.error_code = code
             if code == OPTED_OUT_CODE:
-                _opted_out_by_carrier(message)
+                optout.carrier_refused(g.db, message.caller_id)
     return empty_ok()
-
-
-def _opted_out_by_carrier(message: SmsMessage) -> None:
-    """Twilio refused a message because the number sent STOP to the carrier: the ledger
-    must say so too, or every later send would be refused the same way."""
-    caller = g.db.get(Caller, message.caller_id)
-    if caller is not None and caller.sms_opted_out_at is None:
-        caller.sms_opted_out_at = utcnow()
-        g.db.add(OptOutEvent(caller_id=caller.id, action="stop", source="twilio-21610"))

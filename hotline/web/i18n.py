@@ -209,6 +209,8 @@ MESSAGES: dict[str, dict[str, str]] = {
         "dash.unconfirmed": "Texts with no word from Twilio",
         "dash.oldest_unconfirmed": "Oldest unconfirmed text",
         "dash.abandoned": "Jobs left by a stopped worker",
+        "dash.texts_failed": "Texts not processed (hotline inbound failed)",
+        "dash.texts_retrying": "Texts waiting to be processed again",
         "dash.delivery_help": (
             "A text whose sending was cut off is never sent twice: it waits for Twilio's "
             "status and is marked failed after about 15 minutes without one. A job left by a "
@@ -411,6 +413,8 @@ MESSAGES: dict[str, dict[str, str]] = {
         "dash.unconfirmed": "Twilioから返事のないSMS",
         "dash.oldest_unconfirmed": "最も古い未確認SMS",
         "dash.abandoned": "停止したワーカーが残したジョブ",
+        "dash.texts_failed": "処理できなかったSMS（hotline inbound failed）",
+        "dash.texts_retrying": "再処理を待っているSMS",
         "dash.delivery_help": (
             "送信が途中で切れたSMSは二重に送りません。Twilioからの状態通知を待ち、"
             "約15分たっても届かなければ失敗と表示します。停止したワーカーが残したジョブは"

@@ -21,7 +21,7 @@ from hotline.clock import TOKYO
 from hotline.db import utcnow
 from hotline.jobs import LEASE
 from hotline.jobs.models import OutboxJob
-from hotline.sms.models import SmsMessage
+from hotline.sms.models import SmsDelivery, SmsMessage
 
 # A text handed to Twilio whose answer was lost (a timeout, a worker killed mid-send) is
 # not sent again (at most once): it waits for Twilio's status callback. Shown after this.
@@ -95,6 +95,8 @@ class Delivery:
     unconfirmed_sends: int  # "sending" with no word from Twilio for over a minute
     oldest_unconfirmed_at: dt.datetime | None
     abandoned_jobs: int  # started, unfinished, no heartbeat within the lease
+    failed_texts: int = 0  # stored texts whose processing gave up: `hotline inbound failed`
+    retrying_texts: int = 0  # stored texts whose processing failed and will be tried again
 
 
 def delivery(session: Session, now: dt.datetime) -> Delivery:
@@ -114,8 +116,18 @@ def delivery(session: Session, now: dt.datetime) -> Delivery:
             OutboxJob.heartbeat_at < now - LEASE,
         )
     )
+    failed_texts, retrying_texts = session.execute(
+        select(
+            func.count().filter(SmsDelivery.failed_at.is_not(None)),
+            func.count().filter(SmsDelivery.failed_at.is_(None), SmsDelivery.attempts > 0),
+        ).where(SmsDelivery.processed_at.is_(None))
+    ).one()
     return Delivery(
-        int(unconfirmed or 0), _aware(oldest) if oldest is not None else None, int(abandoned or 0)
+        int(unconfirmed or 0),
+        _aware(oldest) if oldest is not None else None,
+        int(abandoned or 0),
+        int(failed_texts or 0),
+        int(retrying_texts or 0),
     )
 
 

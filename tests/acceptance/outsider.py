@@ -31,6 +31,8 @@ from urllib.parse import urlencode, urljoin, urlsplit
 import requests
 from twilio.request_validator import RequestValidator
 
+from tests.fakes.twilio_api import fake_for
+
 REPO = Path(__file__).resolve().parents[2]
 HOTLINE_BIN = str(REPO / ".venv" / "bin" / "hotline")
 
@@ -253,7 +255,7 @@ class Deployment:
 
     def sms(
         self, from_number: str, body: str, *, sid: str | None = None, **extra: str
-    ) -> requests.Response:
+    ) -> SmsAnswer:
         sid = sid or "SM" + secrets.token_hex(16)
         params = {
             "MessageSid": sid,
@@ -277,7 +279,47 @@ class Deployment:
             "ToZip": "",
             **extra,
         }
-        return self.twilio_post("/sms/incoming", params)
+        fake = fake_for(self.env.get("TWILIO_API_URL"))
+        before = len(fake.messages) if fake is not None else 0
+        response = self.twilio_post("/sms/incoming", params)
+        if response.status_code != 200 or fake is None:
+            return SmsAnswer(response, [])
+        self.worker_done_with(sid)
+        to = {from_number, "+" + from_number.lstrip("+")}
+        sent = [str(m["Body"]) for m in fake.messages[before:] if m["To"] in to]
+        return SmsAnswer(response, sent)
+
+    def worker_done_with(self, sid: str, timeout: float = 30.0) -> None:
+        """Until the worker has processed the text `sid` and handed every reply it
+        recorded to the REST API (read from the deployment's database)."""
+        from sqlalchemy import create_engine, text
+
+        from hotline.config import load_settings
+
+        settings = load_settings(self.full_env(), instance_path=self.instance_path)
+        engine = create_engine(settings.database_url)
+        try:
+
+            def done() -> bool | None:
+                with engine.connect() as conn:
+                    processed = conn.execute(
+                        text(
+                            "SELECT 1 FROM sms_deliveries WHERE sid = :sid"
+                            " AND (processed_at IS NOT NULL OR failed_at IS NOT NULL)"
+                        ),
+                        {"sid": sid},
+                    ).first()
+                    sending = conn.execute(
+                        text(
+                            "SELECT count(*) FROM outbox_jobs WHERE name = 'sms.send'"
+                            " AND done_at IS NULL AND failed_at IS NULL"
+                        )
+                    ).scalar()
+                return True if processed is not None and not sending else None
+
+            wait_for(done, timeout=timeout, what="the worker to process the text and reply")
+        finally:
+            engine.dispose()
 
     def get_public(self, url: str) -> requests.Response:
         """GET a URL the product handed to Twilio, reached through the local port."""
@@ -477,13 +519,30 @@ def looks_vietnamese(text: str) -> bool:
     return any(ch in VIETNAMESE_LETTERS for ch in text.lower())
 
 
-def sms_reply(response: requests.Response) -> list[str]:
-    """The <Message> bodies of a messaging TwiML answer (empty list: silence)."""
-    assert response.status_code == 200, (response.status_code, response.text)
-    root = ET.fromstring(response.text)  # noqa: S314 - the product's own answer
-    assert root.tag == "Response", response.text
-    bodies = []
-    for message in root.iter("Message"):
-        body = message.find("Body")
-        bodies.append(((body.text if body is not None else message.text) or "").strip())
-    return bodies
+@dataclass
+class SmsAnswer:
+    """The webhook's answer to a text (empty TwiML) and the replies the worker then sent
+    to the sender through Twilio's REST API (the fake), in order."""
+
+    response: requests.Response
+    replies: list[str]
+
+    @property
+    def status_code(self) -> int:
+        return int(self.response.status_code)
+
+    @property
+    def text(self) -> str:
+        return str(self.response.text)
+
+    @property
+    def headers(self) -> Any:
+        return self.response.headers
+
+
+def sms_reply(answer: SmsAnswer) -> list[str]:
+    """The replies a text got (empty list: silence), after an empty TwiML answer."""
+    assert answer.status_code == 200, (answer.status_code, answer.text)
+    root = ET.fromstring(answer.text)  # noqa: S314 - the product's own answer
+    assert root.tag == "Response" and list(root) == [], answer.text
+    return [reply.strip() for reply in answer.replies]

@@ -224,7 +224,17 @@ def build_app(fake: FakeTwilio) -> Flask:
     return app
 
 
+# Running fakes by URL: a test that only has the app finds the fake its settings name.
+RUNNING: dict[str, FakeTwilio] = {}
+
+
 def start_fake_twilio(account_sid: str, auth_token: str) -> FakeTwilio:
     fake = FakeTwilio(account_sid=account_sid, auth_token=auth_token)
     fake.server = ThreadedServer(build_app(fake)).start()
+    RUNNING[fake.url] = fake
     return fake
+
+
+def fake_for(api_url: str | None) -> FakeTwilio | None:
+    """The running fake at `api_url` (a runtime's TWILIO_API_URL), if it is one."""
+    return RUNNING.get(api_url or "")

@@ -20,6 +20,7 @@ from tests.sms.helpers import (
     inbound,
     messages_in,
     new_sid,
+    opted_out,
     outbound,
     reply_of,
     text_in,
@@ -55,7 +56,7 @@ def test_help_in_english_is_answered_in_the_language_the_caller_chose(
 def test_fullwidth_keyword_from_a_japanese_phone_is_recognised(client: Any, runtime: Any) -> None:
     assert reply_of(text_in(client, "ＨＥＬＰ")) == expected_help("en")
     assert reply_of(text_in(client, "ｽﾄｯﾌﾟ")) == expected("ja", "stopped")
-    assert caller_for(runtime).sms_opted_out
+    assert opted_out(runtime)
 
 
 @pytest.mark.parametrize("typed", ["DUNG", "dung", "Dừng", "DỪNG!"])
@@ -63,7 +64,7 @@ def test_vietnamese_stop_with_or_without_accents_opts_out(
     client: Any, runtime: Any, typed: str
 ) -> None:
     assert reply_of(text_in(client, typed)) == expected("vi", "stopped")
-    assert caller_for(runtime).sms_opted_out
+    assert opted_out(runtime)
 
 
 def test_accented_word_that_merely_folds_to_a_keyword_is_free_text(
@@ -71,7 +72,7 @@ def test_accented_word_that_merely_folds_to_a_keyword_is_free_text(
 ) -> None:
     # "Đừng" ("don't") folds to DUNG, but typed with its accents it is not "dừng" (stop).
     reply = reply_of(text_in(client, "Đừng nói với công ty tôi"))
-    assert not caller_for(runtime).sms_opted_out
+    assert not opted_out(runtime)
     [message] = inbound(runtime)
     assert message.case_id is not None
     assert reply is not None and message.body == "Đừng nói với công ty tôi"
@@ -245,7 +246,7 @@ def test_a_flooding_number_is_stored_but_gets_no_automatic_replies(
     assert replies[:3] == [expected_help("en")] * 3
     assert replies[3:] == [None, None]
     assert reply_of(text_in(client, "STOP")) is None
-    assert caller_for(runtime).sms_opted_out  # the opt-out itself still counts
+    assert opted_out(runtime)  # the opt-out itself still counts
     assert len(inbound(runtime)) == 6
     # Another number is not affected.
     assert reply_of(text_in(client, "HELP", sender=OTHER_WORKER_NUMBER)) is not None
@@ -256,10 +257,12 @@ def test_replies_are_recorded_with_a_status_callback_keyed_to_the_record(
 ) -> None:
     [message] = messages_in(text_in(client, "HELP"))
     [record] = outbound(runtime)
-    assert message.get("action") == f"https://hotline.example.org/sms/status?m={record.id}"
-    assert record.body == message.text and record.kind == "system"
+    assert message.get("StatusCallback") == f"https://hotline.example.org/sms/status?m={record.id}"
+    assert record.body == message["Body"] and record.kind == "system"
+    assert record.sid == message["sid"]
     with runtime.db.session() as session:
-        assert session.scalars(select(OutboxJob).where(OutboxJob.name == "sms.send")).all() == []
+        [job] = session.scalars(select(OutboxJob).where(OutboxJob.name == "sms.send")).all()
+    assert job.args["message_id"] == record.id and job.done_at is not None
 
 
 def test_an_unanswerable_sender_is_a_clear_400(client: Any, runtime: Any) -> None:

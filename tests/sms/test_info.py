@@ -41,7 +41,7 @@ OWN_WORDS = {
 
 
 def texts(response: Any) -> list[str]:
-    return [m.text or "" for m in messages_in(response)]
+    return [m["Body"] for m in messages_in(response)]
 
 
 def the_list(language: str) -> str:
@@ -252,7 +252,7 @@ def test_a_topic_is_followed_by_a_verified_organisation_for_it_in_a_second_sms(
     assert _org(runtime, seed_key).phone in texts(response)[1]
     # Both recorded, each with its own status callback, each within three segments.
     *_, first, second = outbound(runtime)
-    actions = [m.get("action") for m in messages_in(response)]
+    actions = [m.get("StatusCallback") for m in messages_in(response)]
     assert actions == [
         f"https://hotline.example.org/sms/status?m={first.id}",
         f"https://hotline.example.org/sms/status?m={second.id}",

@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import update
 
 from hotline import clients, create_app
 from hotline.db import utcnow
@@ -15,7 +15,7 @@ from hotline.sms.jobs import expire_unconfirmed
 from hotline.sms.models import SmsMessage
 from tests.helpers import WORKER_NUMBER, run_jobs, twilio_post
 from tests.sms.helpers import text_in
-from tests.sms.test_opt_out import queue_from_elsewhere
+from tests.sms.test_opt_out import queue_from_elsewhere, sending_job
 
 
 def message(runtime: Any, message_id: int) -> SmsMessage:
@@ -31,6 +31,7 @@ def test_a_lost_answer_from_twilio_does_not_send_the_message_twice(
     runtime = twilio_runtime
     client = create_app(runtime=runtime).test_client()
     text_in(client, "hello")
+    fake_twilio.messages.clear()  # the answer to "hello"
     monkeypatch.setattr(clients, "TWILIO_TIMEOUT_SECONDS", 0.3)
     fake_twilio.slow(WORKER_NUMBER, 1.0)  # Twilio accepts it, its answer never arrives
     message_id = queue_from_elsewhere(runtime, "Your adviser replied")
@@ -83,5 +84,5 @@ def test_a_refused_connection_is_retried_because_nothing_was_sent(twilio_runtime
     run_jobs(runtime)
     assert message(runtime, message_id).status == "pending"
     with runtime.db.session() as session:
-        job = session.scalars(select(OutboxJob).where(OutboxJob.name == "sms.send")).one()
+        job = sending_job(session, message_id)
     assert job.run_after is not None and job.done_at is None

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from hotline.callers.models import Caller
 from hotline.sms.models import SmsMessage
 from tests.helpers import ACCOUNT_SID, twilio_post
-from tests.sms.helpers import caller_for, messages_in, new_sid, text_in
+from tests.sms.helpers import caller_for, messages_in, new_sid, opted_out, text_in
 
 
 def make_sent_message(runtime: Any, sid: str) -> int:
@@ -68,14 +68,12 @@ def test_a_callback_for_an_unknown_message_still_answers_200(client: Any, runtim
     assert twilio_post(client, "/sms/status", params).status_code == 200
 
 
-def test_a_twiml_reply_learns_its_sid_and_status_from_its_callback(
-    client: Any, runtime: Any
-) -> None:
+def test_a_reply_to_a_text_learns_its_status_from_its_callback(client: Any, runtime: Any) -> None:
     [message] = messages_in(text_in(client, "HELP"))
-    action = message.get("action")
+    action = message.get("StatusCallback")
     assert action is not None
     path = action.removeprefix("https://hotline.example.org")
-    sid = new_sid()
+    sid = message["sid"]  # what the REST API answered
     for status in ("sent", "delivered", "sent"):
         assert (
             twilio_post(client, path, {"MessageSid": sid, "MessageStatus": status}).status_code
@@ -88,8 +86,8 @@ def test_a_twiml_reply_learns_its_sid_and_status_from_its_callback(
 
 def test_a_21610_in_a_status_callback_closes_the_number(client: Any, runtime: Any) -> None:
     [message] = messages_in(text_in(client, "HELP"))
-    path = str(message.get("action")).removeprefix("https://hotline.example.org")
-    params = {"MessageSid": new_sid(), "MessageStatus": "failed", "ErrorCode": "21610"}
+    path = str(message.get("StatusCallback")).removeprefix("https://hotline.example.org")
+    params = {"MessageSid": message["sid"], "MessageStatus": "failed", "ErrorCode": "21610"}
     assert twilio_post(client, path, params).status_code == 200
-    assert caller_for(runtime).sms_opted_out
+    assert opted_out(runtime)
     assert messages_in(text_in(client, "HELP")) == []

@@ -1,0 +1,284 @@
+"""End to end, store first: texts posted to `/sms/incoming` until their reply is accepted
+by Twilio's REST API (the local fake, tests/fakes), with the Procfile's processes:
+`hotline serve` (web) and `hotline worker` (processor + RQ + relay). Used by
+`sms_bench.py --mode e2e|lost` (see there and docs/performance.md).
+
+- `throughput`: N texts (HELP, one sender each) posted by 50 concurrent senders; texts
+  fully processed per second = N / (last reply accepted - first text posted).
+- `steady`: texts at a steady rate (open loop); the delay from posting a text to its
+  reply reaching the REST API, p50/p99.
+- `nothing_lost`: N texts while the worker (with the test double of
+  tests/faults/flaky_sms_worker.py: 1 text in 10 fails once) is SIGKILLed in the middle
+  of a batch and started again; then every text must be exactly one stored message with
+  exactly one reply, sent once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import secrets
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from collections import Counter
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import aiohttp
+import redis
+from common import (
+    BIN,
+    PUBLIC_URL,
+    ROOT,
+    TOKEN,
+    free_port,
+    hotline_env,
+    prepare_database,
+    wait_healthy,
+)
+from common import stop as stop_process
+from sqlalchemy import create_engine, text
+from twilio.request_validator import RequestValidator
+
+from tests.fakes.twilio_api import FakeTwilio, start_fake_twilio
+
+ACCOUNT_SID = "AC" + "0" * 32
+HOTLINE_NUMBER = "+81500000000"
+
+
+class TimedList(list):  # type: ignore[type-arg]
+    """The fake's record of messages, with the moment each was accepted."""
+
+    def append(self, item: Any) -> None:
+        item["_accepted_at"] = time.perf_counter()
+        super().append(item)
+
+
+def sender(i: int) -> str:
+    return f"+8170{i:08d}"  # made-up mobile numbers, one per text
+
+
+def signed(i: int, body: str) -> tuple[str, bytes, str]:
+    params = {
+        "MessageSid": "SM" + secrets.token_hex(16),
+        "AccountSid": ACCOUNT_SID,
+        "From": sender(i),
+        "To": HOTLINE_NUMBER,
+        "Body": body,
+        "NumMedia": "0",
+    }
+    signature = RequestValidator(TOKEN).compute_signature(PUBLIC_URL + "/sms/incoming", params)
+    return params["From"], urlencode(params).encode(), signature
+
+
+class Stack:
+    """Web + worker processes on their own database and Redis, with a fake Twilio."""
+
+    def __init__(self, args: Any, worker_module: str | None = None) -> None:
+        logging.getLogger("werkzeug").setLevel(logging.ERROR)
+        self.args = args
+        self.url = prepare_database(args.postgres, args.database)
+        redis.Redis.from_url(args.redis).flushdb()
+        self.fake: FakeTwilio = start_fake_twilio(ACCOUNT_SID, TOKEN)
+        self.fake.messages = TimedList()
+        self.env = {
+            **hotline_env(self.url, args.redis, "hotline-sms-e2e-"),
+            "TWILIO_ACCOUNT_SID": ACCOUNT_SID,
+            "TWILIO_NUMBER": HOTLINE_NUMBER,
+            "TWILIO_API_URL": self.fake.url,
+        }
+        self.logs = Path(tempfile.mkdtemp(prefix="hotline-sms-e2e-logs-"))
+        self.port = free_port()
+        self.base = f"http://127.0.0.1:{self.port}"
+        cmd = [str(BIN / "hotline"), "serve", "--port", str(self.port)]
+        cmd += ["--workers", str(args.workers), "--threads", str(args.threads)]
+        self.web = subprocess.Popen(
+            cmd, env=self.env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=self._log("web")
+        )
+        self.worker_module = worker_module
+        self.workers: list[subprocess.Popen[bytes]] = []
+        self.start_workers()
+        for _ in range(6):  # a loaded machine: up to two minutes to start
+            try:
+                wait_healthy(self.base, self.web, *self.workers)
+                break
+            except RuntimeError as exc:
+                if "exited" in str(exc):
+                    raise
+
+    def _log(self, name: str) -> Any:
+        return (self.logs / f"{name}.log").open("ab")
+
+    def start_workers(self, **extra: str) -> None:
+        if self.worker_module:
+            argv = [sys.executable, "-m", self.worker_module]
+        else:
+            argv = [str(BIN / "hotline"), "worker"]
+        for n in range(self.args.worker_processes):
+            self.workers.append(
+                subprocess.Popen(
+                    argv,
+                    env={**self.env, **extra},
+                    cwd=ROOT,
+                    stdout=subprocess.DEVNULL,
+                    stderr=self._log(f"worker-{n}"),
+                )
+            )
+
+    def kill_workers(self) -> None:
+        for proc in self.workers:
+            proc.send_signal(signal.SIGKILL)
+            proc.wait(timeout=30)
+        self.workers = []
+
+    def close(self) -> None:
+        for proc in [*self.workers, self.web]:
+            stop_process(proc)
+        assert self.fake.server is not None
+        self.fake.server.stop()
+        redis.Redis.from_url(self.args.redis).flushdb()
+
+    def wait_for_replies(self, count: int, timeout: float) -> float:
+        deadline = time.perf_counter() + timeout
+        while len(self.fake.messages) < count and time.perf_counter() < deadline:
+            time.sleep(0.05)
+        return time.perf_counter()
+
+
+async def post_all(
+    base: str, requests: list[tuple[str, bytes, str]], conc: int, rate: float = 0.0
+) -> tuple[dict[str, float], int]:
+    """Post every text (at most `conc` in flight; at `rate` per second when given);
+    returns when each sender's text was posted, and the number of errors."""
+    posted: dict[str, float] = {}
+    errors = 0
+    limit = asyncio.Semaphore(conc)
+    connector = aiohttp.TCPConnector(limit=conc)
+    async with aiohttp.ClientSession(connector=connector) as session:
+
+        async def one(number: str, body: bytes, signature: str) -> None:
+            nonlocal errors
+            headers = {
+                "X-Twilio-Signature": signature,
+                "Content-Type": "application/x-www-form-urlencoded",
+            }
+            async with limit:
+                posted[number] = time.perf_counter()
+                try:
+                    async with session.post(
+                        base + "/sms/incoming", data=body, headers=headers
+                    ) as r:
+                        await r.read()
+                        errors += r.status != 200
+                except aiohttp.ClientError:
+                    errors += 1
+
+        tasks = []
+        started = time.perf_counter()
+        for n, request in enumerate(requests):
+            if rate:
+                delay = started + n / rate - time.perf_counter()
+                if delay > 0:
+                    await asyncio.sleep(delay)
+            tasks.append(asyncio.create_task(one(*request)))
+        await asyncio.gather(*tasks)
+    return posted, errors
+
+
+def pct(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(p * len(ordered)))]
+
+
+def throughput(args: Any) -> None:
+    stack = Stack(args)
+    try:
+        warm = [signed(900_000 + i, "HELP") for i in range(100)]
+        asyncio.run(post_all(stack.base, warm, args.concurrency))
+        stack.wait_for_replies(len(warm), 60)
+        stack.fake.messages.clear()
+        texts = [signed(i, "HELP") for i in range(args.texts)]
+        started = time.perf_counter()
+        _, errors = asyncio.run(post_all(stack.base, texts, args.concurrency))
+        posted = time.perf_counter()
+        done = stack.wait_for_replies(args.texts, 600)
+        got = len(stack.fake.messages)
+        print(
+            f"end to end: {args.texts} texts, {args.worker_processes} worker process(es): "
+            f"webhooks took {posted - started:.1f} s ({args.texts / (posted - started):.0f}/s), "
+            f"{got} replies accepted by the REST API after {done - started:.1f} s: "
+            f"{got / (done - started):.0f} texts/s fully processed; errors {errors}"
+        )
+    finally:
+        stack.close()
+
+
+def steady(args: Any) -> None:
+    stack = Stack(args)
+    try:
+        warm = [signed(900_000 + i, "HELP") for i in range(100)]
+        asyncio.run(post_all(stack.base, warm, args.concurrency))
+        stack.wait_for_replies(len(warm), 60)
+        stack.fake.messages.clear()
+        count = int(args.rate * args.seconds)
+        texts = [signed(i, "HELP") for i in range(count)]
+        posted, errors = asyncio.run(post_all(stack.base, texts, args.concurrency, args.rate))
+        stack.wait_for_replies(count, 120)
+        delays = [m["_accepted_at"] - posted[m["To"]] for m in stack.fake.messages]
+        print(
+            f"steady {args.rate:g} texts/s for {args.seconds:g} s: {len(delays)}/{count} "
+            f"replies; webhook to reply p50 {pct(delays, 0.5) * 1000:.0f} ms, "
+            f"p99 {pct(delays, 0.99) * 1000:.0f} ms, max {max(delays) * 1000:.0f} ms; "
+            f"errors {errors}"
+        )
+    finally:
+        stack.close()
+
+
+def nothing_lost(args: Any) -> None:
+    mark = Path(tempfile.mkdtemp(prefix="hotline-sms-lost-")) / "mid-batch"
+    args.worker_processes = 1
+    stack = Stack(args, worker_module="tests.faults.flaky_sms_worker")
+    stack.kill_workers()  # started again below with the mark set
+    try:
+        texts = [signed(i, "HELP #flaky" if i % 10 == 3 else "HELP") for i in range(args.texts)]
+        stack.start_workers(FLAKY_MARK=str(mark), FLAKY_MARK_AT=str(args.texts // 3))
+        started = time.perf_counter()
+        _, errors = asyncio.run(post_all(stack.base, texts, args.concurrency))
+        while not mark.exists():
+            time.sleep(0.01)
+        stack.kill_workers()  # SIGKILL in the middle of a batch
+        killed_at = len(stack.fake.messages)
+        stack.start_workers()
+        done = stack.wait_for_replies(args.texts, 1800)
+        time.sleep(5)  # anything sent twice would arrive now
+        engine = create_engine(stack.url)
+        with engine.connect() as conn:
+            processed, retried, failed = conn.execute(
+                text(
+                    "SELECT count(processed_at), count(*) FILTER (WHERE attempts > 0),"
+                    " count(failed_at) FROM sms_deliveries"
+                )
+            ).one()
+            stored, distinct = conn.execute(
+                text("SELECT count(*), count(DISTINCT sid) FROM sms_messages WHERE direction='in'")
+            ).one()
+        engine.dispose()
+        per_number = Counter(m["To"] for m in stack.fake.messages)
+        twice = sum(1 for n in per_number.values() if n > 1)
+        print(
+            f"nothing lost: {args.texts} texts (errors {errors}), worker SIGKILLed after "
+            f"{killed_at} replies, restarted; {processed} processed ({retried} retried, "
+            f"{failed} failed), {stored} stored messages ({distinct} distinct sids), "
+            f"{len(per_number)} numbers answered, {twice} answered more than once; "
+            f"{done - started:.0f} s"
+        )
+    finally:
+        stack.close()
