@@ -27,6 +27,7 @@ DOMAIN_CLIS = (
     "hotline.privacy.cli",
     "hotline.encryption.cli",
     "hotline.posters.cli",
+    "hotline.training.cli",
 )
 
 

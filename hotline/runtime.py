@@ -24,6 +24,11 @@ PENDING_PUSH_KEY = "hotline.pending_outbox_ids"
 
 
 class Runtime:
+    # A training space's runtime (hotline.training) names its trainee and runs its jobs
+    # in process; the real one has neither.
+    training_space: str | None = None
+    runs_jobs_inline = False
+
     def __init__(self, settings: Settings, *, redis_client: redis.Redis | None = None) -> None:
         self.settings = settings
         from hotline.encryption import Keyring

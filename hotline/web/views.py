@@ -139,6 +139,8 @@ def _safe_next(target: str | None) -> str:
     """Only a path on this site: never an open redirect."""
     if not target:
         return url_for("web.inbox_page")
+    if request.script_root and not target.startswith(request.script_root + "/"):
+        target = request.script_root + target  # a path of this app, mounted (training)
     parts = urlsplit(target)
     if (
         parts.scheme
@@ -482,6 +484,9 @@ from hotline.cases import handover_views  # noqa: E402, F401
 from hotline.directory import views as directory_views  # noqa: E402, F401
 from hotline.posters import views as poster_views  # noqa: E402, F401
 from hotline.reports import views as reports_views  # noqa: E402, F401
+
+# The training simulator and the trainer's page (hotline.training).
+from hotline.training import views as training_views  # noqa: E402, F401
 
 # The casework, consent, audit and floor pages register themselves on this blueprint.
 from hotline.web import casework_views, consent_views, floor  # noqa: E402, F401
