@@ -62,6 +62,7 @@ def reset(settings: Settings, trainee: str, *, empty: bool = False) -> Seeded:
 
     slug = spaces.slug_for(trainee)
     runtime = spaces.open_runtime(settings, slug)  # NoSuchSpace when there is none
+    space_settings = runtime.settings
     try:
         with runtime.db.session() as session:
             accounts: list[dict[str, Any]] = [
@@ -73,12 +74,7 @@ def reset(settings: Settings, trainee: str, *, empty: bool = False) -> Seeded:
                 }
                 for a in session.scalars(select(Agent))
             ]
-    finally:
-        runtime.close()
-    spaces.drop(settings, slug)
-    space_settings = spaces.create(settings, slug)
-    runtime = spaces.TrainingRuntime(space_settings, slug)
-    try:
+        spaces.empty(runtime)
         with runtime.session() as session:
             from hotline.agents.auth import create_agent
 
