@@ -15,11 +15,15 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from flask import Flask
+from werkzeug.exceptions import NotFound
 
 from hotline.runtime import Runtime
 from hotline.training import space as spaces
 
 URL_PREFIX = spaces.URL_PREFIX
+# Operations endpoints answer for the real hotline only: a space has no /metrics of its own
+# that a scraper could mistake for the hotline's, and its health is the real app's.
+REAL_ONLY = frozenset({"metrics", "healthz", "readyz", "health"})
 WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
 
@@ -35,6 +39,8 @@ class TrainingMount:
         if path.startswith(URL_PREFIX + "/"):
             slug, _, rest = path[len(URL_PREFIX) + 1 :].partition("/")
             app = self.space_app(slug)
+            if app is not None and rest.split("/", 1)[0] in REAL_ONLY:
+                return NotFound()(environ, start_response)
             if app is not None:
                 environ = dict(environ)
                 environ["SCRIPT_NAME"] = environ.get("SCRIPT_NAME", "") + f"{URL_PREFIX}/{slug}"
@@ -54,13 +60,6 @@ class TrainingMount:
                 app = self.apps[slug] = space_app(self.runtime.settings, slug)
             return app
 
-    def forget(self, slug: str) -> None:
-        """Close the space's app (before it is reset or dropped)."""
-        with self.lock:
-            app = self.apps.pop(slug, None)
-        if app is not None:
-            app.extensions["hotline"].close()
-
 
 def space_app(settings: Any, slug: str) -> Flask:
     from hotline import create_app
@@ -79,12 +78,5 @@ def space_app(settings: Any, slug: str) -> Flask:
     return app
 
 
-def mount_of(app: Flask) -> TrainingMount | None:
-    mount = app.extensions.get("hotline.training_mount")
-    return mount if isinstance(mount, TrainingMount) else None
-
-
 def install(app: Flask, runtime: Runtime) -> None:
-    mount = TrainingMount(app.wsgi_app, runtime)
-    app.extensions["hotline.training_mount"] = mount
-    app.wsgi_app = mount  # type: ignore[method-assign]
+    app.wsgi_app = TrainingMount(app.wsgi_app, runtime)  # type: ignore[method-assign]

@@ -216,16 +216,13 @@ def trainer_page() -> ResponseReturnValue:
 @bp.post("/trainer/<slug>/reset")
 @sign_in_required
 def trainer_reset(slug: str) -> ResponseReturnValue:
-    from hotline.training.mount import mount_of
     from hotline.training.seed import reset
 
     agent = _trainer()
     settings = runtime().settings
     if slug not in spaces.list_spaces(settings):
         abort(404, description="no training space for that trainee")
-    mount = mount_of(current_app)
-    if mount is not None:
-        mount.forget(slug)
+    # Emptied in place: a trainee's open pages go on working, on an empty space.
     done = reset(settings, slug, empty=request.form.get("empty") == "1")
     record(g.db, "training.reset", "training_space", None, agent_id=agent.id, trainee=slug)
     g.db.commit()

@@ -206,6 +206,15 @@ def test_the_simulator_calls_the_space_and_shows_the_prompts(
     html = answer.get_data(as_text=True)
     heard = re.findall(r'<li class="heard-say"><span lang="vi-VN">(.*?)</span>', html)
     assert any("bấm 1" in line for line in heard), html  # the Vietnamese main menu, as text
+    # Nepali has no Twilio voice: its recorded prompts are playable on the page.
+    nepali = client.post(
+        f"{SPACE}/simulator/call",
+        data={"phone": TRAINEE_PHONE, "keys": "977#", "csrf_token": token},
+    ).get_data(as_text=True)
+    sources = re.findall(r'<audio controls preload="none" src="([^"]+)"', nepali)
+    assert sources and all(src.startswith(f"{SPACE}/audio/ne/") for src in sources), nepali
+    audio = client.get(sources[0])
+    assert audio.status_code == 200 and audio.mimetype.startswith("audio/")
     assert (
         client.post(
             f"{SPACE}/simulator/call",
@@ -223,6 +232,9 @@ def test_the_simulator_calls_the_space_and_shows_the_prompts(
     # The real app has no simulator, and unknown spaces are not there.
     assert client.get("/simulator").status_code in (302, 404)
     assert client.get("/training/nobody/inbox").status_code == 404
+    # A space has no operations endpoints of its own: /metrics is the real hotline's.
+    assert client.get(f"{SPACE}/metrics").status_code == 404
+    assert client.get(f"{SPACE}/healthz").status_code == 404
     assert _real_cases(runtime) == 0
 
 
