@@ -94,15 +94,12 @@ def training_simulator() -> ResponseReturnValue:
     return _render_simulator(phone)
 
 
-def _render_simulator(
-    phone: str, heard: list[dict[str, Any]] | None = None, sms_replies: list[str] | None = None
-) -> ResponseReturnValue:
+def _render_simulator(phone: str, heard: list[dict[str, Any]] | None = None) -> ResponseReturnValue:
     return render_template(
         "web/training_simulator.html",
         phone=phone,
         phones=_phones(),
         heard=heard,
-        sms_replies=sms_replies,
         phone_view=_phone_view(phone),
         sample_replies=load_samples().replies,
     )
@@ -157,8 +154,6 @@ def training_call() -> ResponseReturnValue:
 def training_sms() -> ResponseReturnValue:
     from twilio.request_validator import RequestValidator
 
-    from hotline.sms.cli import _replies
-
     _in_space()
     phone = _chosen_phone(request.form.get("phone"))
     body = request.form.get("text", "").strip()
@@ -188,9 +183,8 @@ def training_sms() -> ResponseReturnValue:
     )
     if answer.status_code != 200:
         abort(400, description="the hotline did not take the text")
-    replies = _replies(answer.get_data(as_text=True))
     _run_due()
-    return _render_simulator(phone, sms_replies=replies)
+    return _render_simulator(phone)  # the phone view shows the hotline's answer
 
 
 # --- The trainer's page, in the real app ---------------------------------------------

@@ -132,6 +132,11 @@ def test_simulated_texts_stay_in_the_space_and_reset_empties_it(
     new_case = max(c.id for c in _space_cases(settings))
     page = client.get(f"{SPACE}/cases/{new_case}").get_data(as_text=True)
     assert "no translation in training" in page  # never a made-up translation
+    preview = client.post(
+        f"{SPACE}/cases/{new_case}/reply",
+        data={"text": "We will call you", "language": "en", "csrf_token": token},
+    ).get_data(as_text=True)
+    assert "no translation in training" in preview and 'id="preview-translation"' in preview
 
     out = cli(settings, "training", "reset", "--trainee", SLUG).output
     assert "4 cases" in out
