@@ -53,6 +53,10 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
     _register_security_headers(app, https=settings.public_url.startswith("https://"))
     _register_error_handlers(app)
     _register_blueprints(app)
+    if runtime.training_space is None:
+        from hotline.training.mount import install
+
+        install(app, runtime, create_app)  # /training/<trainee>/: the trainees' spaces
     return app
 
 
@@ -93,7 +97,7 @@ def _register_request_session(app: Flask, runtime: Runtime) -> None:
     def _push_jobs_after_response(response: Response) -> Response:
         session = g.get("db")
         if session is not None and session.info.get(PENDING_PUSH_KEY):
-            if runtime.db.is_sqlite:
+            if runtime.db.is_sqlite or runtime.runs_jobs_inline:
                 # Runs once the response has been sent: webhooks never wait on Redis.
                 response.call_on_close(lambda: runtime.push_pending(session))
             else:

@@ -29,6 +29,7 @@ DOMAIN_CLIS = (
     "hotline.encryption.cli",
     "hotline.posters.cli",
     "hotline.review.cli",
+    "hotline.training.cli",
 )
 
 

@@ -110,7 +110,10 @@ def make_engine(url: str, *, statement_timeout: float | None = None, **kwargs: A
     }
     if statement_timeout is not None:
         # Server-side: a statement stuck behind a lock gives up instead of the caller.
-        connect_args["options"] = f"-c statement_timeout={int(statement_timeout * 1000)}"
+        timeout = f"-c statement_timeout={int(statement_timeout * 1000)}"
+        # Options the URL gives (a training space's search_path) are kept, not replaced.
+        given = make_url(url).query.get("options")
+        connect_args["options"] = f"{given} {timeout}" if isinstance(given, str) else timeout
     engine = create_engine(url, connect_args=connect_args, **kwargs)
     _ping_connections_left_idle(engine)
     _fail_fast_while_unreachable(engine)

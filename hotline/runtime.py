@@ -27,6 +27,11 @@ EXTENSION = "hotline"  # the key of the runtime in a Flask app's `extensions`
 
 
 class Runtime:
+    # A training space's runtime (hotline.training) names its trainee and runs its jobs
+    # in process; the real one has neither.
+    training_space: str | None = None
+    runs_jobs_inline = False
+
     def __init__(self, settings: Settings, *, redis_client: redis.Redis | None = None) -> None:
         self.settings = settings
         from hotline import languages

@@ -31,6 +31,7 @@ PLUMBING = {
     "hotline.jobs.transport",
     "hotline.languages",
     "hotline.logs",
+    "hotline.migrate",  # Alembic commands; the migrations load the models themselves
     "hotline.pdf",
     "hotline.redis_conn",
     "hotline.runtime",
@@ -48,9 +49,9 @@ EDGE_MODULES = {
     "hotline.handlers",
     "hotline.health",
     "hotline.metrics",
-    "hotline.migrate",
     "hotline.review.commands",
     "hotline.sms.inbound_cli",
+    "hotline.training.mount",
     "hotline.server",
     "hotline.web.blueprint",
     "hotline.web.common",

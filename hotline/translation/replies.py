@@ -125,6 +125,12 @@ def prepare_reply(
     if target == source:
         return preview("same_language", clean)
     if not runtime.settings.google_configured:
+        sample = getattr(runtime, "sample_translation", None)
+        if sample is not None:  # a training space: stored samples, never a made-up text
+            stored = sample(clean, source, target)
+            if stored is None:
+                return preview("not_configured", None, error="no translation in training")
+            return preview("translated", stored, clean)
         return preview("not_configured", None, error="machine translation is not configured")
     try:
         forward = translate_text(runtime, clean, source=source, target=target)

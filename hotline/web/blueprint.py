@@ -8,6 +8,7 @@ from hotline.directory import views as directory_views  # noqa: F401
 from hotline.posters import views as poster_views  # noqa: F401
 from hotline.reports import views as reports_views  # noqa: F401
 from hotline.review import views as review_views  # noqa: F401
+from hotline.training import views as training_views  # noqa: F401
 from hotline.web import casework_views, consent_views, floor, views  # noqa: F401
 from hotline.web.common import bp
 

@@ -110,6 +110,12 @@ def _safe_next(target: str | None) -> str:
     """Only a path on this site: never an open redirect."""
     if not target:
         return url_for("web.inbox_page")
+    if (
+        request.script_root
+        and target.startswith("/")
+        and not target.startswith(("//", request.script_root + "/"))
+    ):
+        target = request.script_root + target  # a path of this app, mounted (training)
     parts = urlsplit(target)
     if (
         parts.scheme

@@ -168,3 +168,16 @@
   setInterval(tick, 1000);
   poll();
 })();
+
+// Training: the phone simulator's keypad types into the keys field.
+(function () {
+  "use strict";
+  var field = document.getElementById("sim-keys");
+  if (!field) return;
+  document.querySelectorAll(".keypad .key").forEach(function (button) {
+    button.addEventListener("click", function () {
+      field.value += button.getAttribute("data-key");
+      field.focus();
+    });
+  });
+})();
