@@ -21,9 +21,8 @@ from hotline.sms.gate import ANSWERS_TO_THE_WORKER, PURPOSES, UnknownPurpose
 from hotline.sms.models import SmsMessage
 from hotline.sms.outbound import queue_sms
 from hotline.voice.scripts import get_scripts
-from tests.callbacks.builders import auth, make_agent, tokyo
+from tests.builders import auth, make_agent, make_organisation, tokyo
 from tests.callbacks.test_outcomes import claim_and_record
-from tests.cases.builders import make_organisation
 from tests.conftest import both_backends
 from tests.helpers import run_jobs
 from tests.sms.helpers import reply_of, text_in
@@ -80,7 +79,7 @@ def test_no_sms_holds_for_replies_referrals_and_the_last_missed_call_even_after_
     assert the_caller(twilio_runtime).sms_allowed is False
 
     case = the_case(twilio_runtime)
-    _, token = make_agent(twilio_runtime, languages="vi")
+    token = make_agent(twilio_runtime, languages="vi").token
     queue = client.get("/api/queue", headers=auth(token)).json
     assert queue[0]["discretion"] == {"may_identify": False, "sms_allowed": False}
 
@@ -122,7 +121,7 @@ def test_not_asked_is_not_no_an_adviser_may_text_a_worker_never_asked(
     caller = the_caller(twilio_runtime)
     assert caller.sms_allowed is None
     case = the_case(twilio_runtime)
-    _, token = make_agent(twilio_runtime, languages="km,en")
+    token = make_agent(twilio_runtime, languages="km,en").token
     reply = client.post(
         f"/api/cases/{case.id}/reply",
         json={"text": "Hello", "language": "en"},

@@ -20,9 +20,10 @@ from hotline.cases.service import open_case_for
 from hotline.cases.work import set_status
 from hotline.db import utcnow
 from hotline.voice.scripts import get_scripts
+from tests.builders import make_agent
 from tests.conftest import both_backends
 from tests.helpers import WORKER_NUMBER
-from tests.voice.helpers import make_agent, place_call
+from tests.voice.helpers import place_call
 
 NEPALI_NUMBER = "+9779800000123"  # made-up Nepali mobile number
 KHMER_NUMBER = "+85590000123"  # made-up Cambodian mobile number
@@ -50,7 +51,9 @@ def with_case(
         assert caller is not None and caller.language is not None
         language = caller.language
         reference = open_case_for(s, caller, language).reference
-    agent_id = make_agent(runtime, languages=[language])
+    agent_id = make_agent(
+        runtime, name="Test adviser", languages=language, phone=None, available=True
+    ).id
     when = utcnow() - dt.timedelta(days=closed_days_ago or 0)
     with time_machine.travel(when, tick=False), runtime.db.session() as s:
         case = s.scalars(select(Case).where(Case.reference == reference)).one()
