@@ -71,7 +71,14 @@ def test_a_supervisor_verifies_edits_and_adds_with_csrf(client: Any, runtime: Ru
         ui_language="en",
         password=PASSWORD,
     )
-    org_id = make_organisation(runtime)
+    org_id = make_organisation(
+        runtime,
+        name_ja="テスト支援センター",
+        name_en="Test Support Centre",
+        kind="ngo",
+        phone="03-0000-0000",
+        hours="mon-fri 10:00-18:00",
+    )
     sign_in(client, supervisor)
 
     without_csrf = client.post(f"/directory/{org_id}/verify")
