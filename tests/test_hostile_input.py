@@ -67,6 +67,7 @@ HOSTILE_WEBHOOKS = {
 
 @both_backends
 @pytest.mark.parametrize("case", list(HOSTILE_WEBHOOKS))
+@pytest.mark.slow
 def test_malformed_signed_webhooks_are_a_clear_400_that_stores_nothing(
     client: Any, runtime: Any, case: str
 ) -> None:
@@ -102,6 +103,7 @@ MORNING = tokyo(2030, 1, 15, 10)
 
 @both_backends
 @pytest.mark.parametrize("text", ["hello\x00", "hello\x07there", "\x1b[31mred"])
+@pytest.mark.slow
 def test_control_characters_in_api_texts_are_a_422(client: Any, runtime: Any, text: str) -> None:
     _, case_id = make_callback(runtime)
     token = make_agent(runtime).token

@@ -25,6 +25,8 @@ from hotline.runtime import Runtime
 from tests.builders import make_agent, make_callback, make_organisation, worker_number
 from tests.signed_fuzz import operation_of
 
+pytestmark = pytest.mark.slow  # fuzzing
+
 EXAMPLES_PER_OPERATION = 20
 CHECKS = [
     not_a_server_error,

@@ -31,6 +31,7 @@ MORNING = tokyo(2030, 1, 15, 10)
 
 
 @both_backends
+@pytest.mark.slow
 def test_eight_concurrent_agents_claim_each_of_2000_requests_exactly_once(
     runtime: Runtime,
 ) -> None:

@@ -32,6 +32,7 @@ def case_id_of(runtime: Runtime) -> int:
 
 
 @both_backends
+@pytest.mark.slow
 def test_the_case_shows_the_notice_heard_with_its_version_the_recording_and_the_choices(
     client: Any, runtime: Runtime
 ) -> None:
@@ -153,6 +154,7 @@ def edited_scripts(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[
     reload_scripts()
 
 
+@pytest.mark.slow
 def test_changing_the_notice_text_records_a_new_version_heard_by_the_next_new_caller(
     client: Any, runtime: Runtime, edited_scripts: Path
 ) -> None:

@@ -77,6 +77,7 @@ def off_key(runtime: Runtime, key_id: str) -> int:
 
 
 @both_backends
+@pytest.mark.slow
 def test_rotation_moves_everything_to_the_new_key_and_resumes_after_a_kill(
     old_runtime: Runtime, fake_twilio: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -233,6 +234,7 @@ def test_malformed_data_keys_stop_start_up_naming_the_variable(
 
 
 @both_backends
+@pytest.mark.slow
 def test_a_value_altered_in_the_database_is_refused_not_returned(
     old_runtime: Runtime, fake_twilio: Any
 ) -> None:

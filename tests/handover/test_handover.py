@@ -85,6 +85,7 @@ def test_bad_summaries_get_422_and_strangers_404(client: Any, runtime: Runtime) 
 
 
 @both_backends
+@pytest.mark.slow
 def test_the_number_is_in_the_handover_only_after_the_worker_agreed(
     client: Any, runtime: Runtime, tmp_path: Path
 ) -> None:
@@ -196,6 +197,7 @@ def test_the_pdf_renders_khmer_burmese_and_nepali_as_the_same_text(
     assert _words(SUMMARIES[language]) in text
 
 
+@pytest.mark.slow
 def test_the_web_app_serves_the_pdf_to_a_signed_in_adviser(
     app: Any, client: Any, runtime: Runtime, tmp_path: Path
 ) -> None:
@@ -217,6 +219,7 @@ def test_the_web_app_serves_the_pdf_to_a_signed_in_adviser(
     assert other.get(f"/cases/{case_id}/handover.pdf").status_code == 404
 
 
+@pytest.mark.slow
 def test_every_language_of_the_hotline_renders_in_the_pdf(
     client: Any, runtime: Runtime, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -235,6 +238,7 @@ def test_every_language_of_the_hotline_renders_in_the_pdf(
     assert not [r for r in caplog.records if ".notdef" in r.getMessage()]
 
 
+@pytest.mark.slow
 def test_advisers_write_the_summary_and_record_consent_from_the_web_app(
     app: Any, client: Any, runtime: Runtime
 ) -> None:

@@ -24,6 +24,7 @@ def settings_overrides(fake_translate: FakeGoogleTranslate) -> dict[str, Any]:
     }
 
 
+@pytest.mark.slow
 def test_the_partner_gets_a_machine_translation_of_the_summary(
     client: Any, runtime: Runtime, fake_translate: FakeGoogleTranslate
 ) -> None:

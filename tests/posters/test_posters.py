@@ -38,6 +38,7 @@ def _pdf_words(pdf: bytes, tmp_path: Path, *, right_to_left: bool = False) -> st
 
 @pytest.mark.parametrize("page_format", ["a4", "card"])
 @pytest.mark.parametrize("code", sorted(LANGUAGES))
+@pytest.mark.slow
 def test_every_language_prints_its_number_key_menu_and_keywords(
     settings: Settings, code: str, page_format: str, tmp_path: Path, caplog: Any
 ) -> None:

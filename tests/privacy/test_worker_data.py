@@ -8,6 +8,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+import pytest
 from click.testing import CliRunner
 from sqlalchemy import select, text
 
@@ -105,6 +106,7 @@ def _raw_sqlite(runtime: Runtime) -> bytes:
 
 
 @both_backends
+@pytest.mark.slow
 def test_export_then_erase_leaves_nothing_readable_about_the_worker(
     twilio_runtime: Runtime, fake_twilio: Any, tmp_path: Path
 ) -> None:

@@ -158,6 +158,7 @@ def test_dashes_in_ordinary_japanese_words_are_left_alone() -> None:
     assert find_pii(text) == []
 
 
+@pytest.mark.slow
 def test_none_of_the_corpus_reaches_google(
     google_runtime: Runtime, fake_translate: FakeGoogleTranslate
 ) -> None:

@@ -113,6 +113,7 @@ def test_voicemail_is_fetched_transcribed_in_the_callers_language_and_translated
     assert translations["ja"].text == "会社は3か月間給料を払っていません。"
 
 
+@pytest.mark.slow
 def test_a_recording_longer_than_a_minute_is_transcribed_in_chunks_under_the_limit(
     pipeline_runtime: Runtime, fake_twilio: Any, fake_speech: FakeGoogleSpeech
 ) -> None:
@@ -171,6 +172,7 @@ def test_transcription_retries_after_a_transient_error(
     assert row.transcript == SPOKEN
 
 
+@pytest.mark.slow
 def test_translation_failures_after_transcription_leave_the_transcript_readable(
     pipeline_runtime: Runtime,
     fake_twilio: Any,

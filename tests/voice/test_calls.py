@@ -190,6 +190,7 @@ def test_star_repeats_the_main_menu(client: Any, runtime: Any) -> None:
     assert result.says().count(text("vi", "main_menu")) == 3
 
 
+@pytest.mark.slow
 def test_invalid_keys_and_silence_reprompt_and_three_failures_offer_a_callback_then_goodbye(
     client: Any, runtime: Any
 ) -> None:

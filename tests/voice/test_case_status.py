@@ -148,6 +148,7 @@ def test_a_known_caller_without_a_case_hears_no_status(client: Any, runtime: Any
     assert says[:2] == [text("vi", "greeting"), text("vi", "main_menu")]
 
 
+@pytest.mark.slow
 def test_the_status_is_told_once_per_call_not_on_repeat_nor_after_the_menu_returns(
     client: Any, runtime: Any
 ) -> None:
@@ -191,6 +192,7 @@ def test_a_khmer_caller_with_a_case_hears_no_say_in_any_language(client: Any, ru
     assert any(url.endswith("/audio/tones/ack.wav") for url in result.played)
 
 
+@pytest.mark.slow
 def test_khmer_and_mongolian_status_prompts_show_as_missing_in_the_coverage_report() -> None:
     from click.testing import CliRunner
 

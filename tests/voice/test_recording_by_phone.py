@@ -71,6 +71,7 @@ def test_staff_record_listen_back_redo_and_keep_khmer_prompts(
     assert response.content_type == "audio/wav" and response.cache_control.public
 
 
+@pytest.mark.slow
 def test_a_recorded_khmer_notice_reaches_the_next_khmer_caller(
     client: Any, runtime: Any, staff: int, fake_twilio: Any
 ) -> None:

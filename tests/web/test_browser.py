@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+import pytest
 from playwright.sync_api import Page, expect
 from sqlalchemy import select
 
@@ -26,6 +27,8 @@ from tests.builders import (
 )
 from tests.helpers import WORKER_NUMBER, run_jobs
 from tests.web.conftest import save_screenshot
+
+pytestmark = pytest.mark.slow  # a real browser
 
 
 def sign_in_with_browser(page: Page, base: str, agent: BuiltAgent) -> None:

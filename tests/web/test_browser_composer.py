@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from playwright.sync_api import Page, expect
 from sqlalchemy import select
 
@@ -15,6 +16,8 @@ from hotline.sms.models import SmsMessage
 from tests.builders import EN_REPLY, PASSWORD, VI_REPLY, make_agent, make_vietnamese_sms_case
 from tests.web.conftest import save_screenshot
 from tests.web.test_browser import sign_in_with_browser
+
+pytestmark = pytest.mark.slow  # a real browser
 
 WARNING = "This text does not look like Tiếng Việt (vi)"
 

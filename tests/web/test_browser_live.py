@@ -19,6 +19,8 @@ from tests.voice.live_caller import LiveCaller
 from tests.web.conftest import save_screenshot
 from tests.web.test_browser import sign_in_with_browser
 
+pytestmark = pytest.mark.slow  # a real browser
+
 LAN_PHONE = "+819000000150"  # made up
 
 

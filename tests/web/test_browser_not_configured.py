@@ -15,6 +15,8 @@ from tests.voice.helpers import place_call
 from tests.web.conftest import save_screenshot
 from tests.web.test_browser import sign_in_with_browser
 
+pytestmark = pytest.mark.slow  # a real browser
+
 
 @pytest.fixture
 def settings_overrides() -> dict[str, Any]:

@@ -15,6 +15,8 @@ from tests.helpers import run_jobs
 from tests.sms.helpers import expected, reply_of, text_in
 from tests.web.conftest import save_screenshot
 
+pytestmark = pytest.mark.slow  # a real browser
+
 WORKER = "+819000000701"
 VI_TEXT = "Chủ giữ hộ chiếu của tôi và không trả lương"
 NOTE = "Worker is at a farm in Ibaraki; call after 18:00 only"

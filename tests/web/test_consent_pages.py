@@ -75,6 +75,7 @@ def test_an_adviser_records_the_workers_change_of_mind_on_the_page(
 
 
 @pytest.mark.parametrize("role", ["supervisor", "admin"])
+@pytest.mark.slow
 def test_the_audit_page_shows_a_case_read_by_an_adviser(
     client: Any, runtime: Runtime, role: str
 ) -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+import pytest
 from playwright.sync_api import Page, expect
 
 from hotline.directory import service
@@ -13,6 +14,8 @@ from hotline.directory.models import Organisation
 from tests.builders import PASSWORD, make_agent
 from tests.web.conftest import save_screenshot
 from tests.web.test_browser import sign_in_with_browser
+
+pytestmark = pytest.mark.slow  # a real browser
 
 
 def test_supervisor_filters_verifies_and_edits_the_directory(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+import pytest
 import time_machine
 from flask.testing import FlaskClient
 from sqlalchemy import select
@@ -34,6 +35,7 @@ def test_the_floor_is_for_supervisors_only(client: Any, runtime: Any) -> None:
 
 
 @both_backends
+@pytest.mark.slow
 def test_the_floor_counts_last_week_answers_within_1_and_5_minutes_and_hang_ups(
     app: Any, client: Any, runtime: Any
 ) -> None:

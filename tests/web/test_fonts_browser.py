@@ -11,12 +11,15 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from playwright.sync_api import Page, expect
 
 from hotline.languages import LANGUAGES
 from tests.builders import PASSWORD, make_agent
 from tests.web.conftest import save_screenshot
 from tests.web.test_browser import sign_in_with_browser
+
+pytestmark = pytest.mark.slow  # a real browser
 
 # Languages in a script of their own -> the family that must draw their native name.
 SCRIPT_FONTS = {

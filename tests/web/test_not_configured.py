@@ -24,6 +24,7 @@ def settings_overrides() -> dict[str, Any]:
     return {"twilio_account_sid": None, "quiet_hours": "00:00-00:00"}
 
 
+@pytest.mark.slow
 def test_a_voicemail_says_speech_to_text_is_not_configured_and_shows_no_empty_player(
     client: Any, runtime: Any
 ) -> None:
@@ -44,6 +45,7 @@ def test_a_voicemail_says_speech_to_text_is_not_configured_and_shows_no_empty_pl
     assert MESSAGES["en"]["case.audio_simulated"] in html
 
 
+@pytest.mark.slow
 def test_calling_the_worker_says_calls_are_simulated_and_attempts_read_as_words(
     client: Any, runtime: Any
 ) -> None:
@@ -69,6 +71,7 @@ def test_calling_the_worker_says_calls_are_simulated_and_attempts_read_as_words(
         run_jobs(runtime)
 
 
+@pytest.mark.slow
 def test_attempts_read_as_words_in_japanese_too(client: Any, runtime: Any) -> None:
     info = make_vietnamese_sms_case(runtime)
     kenji = make_agent(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+import pytest
 import time_machine
 from click.testing import CliRunner
 from sqlalchemy import func, select
@@ -49,6 +50,7 @@ def test_sign_in_sets_a_secure_http_only_cookie_and_sign_out_ends_the_session(
     assert "/sign-in" in after.headers["Location"]
 
 
+@pytest.mark.slow
 def test_signed_out_visitors_are_sent_to_sign_in_and_back_but_never_off_site(
     client: Any, runtime: Any
 ) -> None:
@@ -244,6 +246,7 @@ def test_hotline_agent_passwd_sets_a_password_that_signs_in(
     assert short.exit_code != 0 and "at least 12 characters" in short.output
 
 
+@pytest.mark.slow
 def test_a_voicemail_shows_its_transcript_confidence_and_translation_and_plays_audited(
     client: Any, runtime: Any
 ) -> None:

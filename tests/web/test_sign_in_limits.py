@@ -85,6 +85,7 @@ def test_each_failure_beyond_the_free_ones_doubles_the_wait(client: Any, runtime
 
 
 @BEHIND_ONE_PROXY
+@pytest.mark.slow
 def test_one_address_guessing_many_names_is_stopped(client: Any, runtime: Any) -> None:
     agents = [
         make_agent(runtime, name=f"Agent {i}", languages="vi", password=PASSWORD)

@@ -19,6 +19,7 @@ def settings_overrides(fake_twilio: Any) -> dict[str, Any]:
     return {"twilio_api_url": fake_twilio.url, "quiet_hours": "00:00-00:00"}
 
 
+@pytest.mark.slow
 def test_untranslated_texts_are_marked_and_replies_preview_as_written(
     client: Any, runtime: Any
 ) -> None:
