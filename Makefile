@@ -6,7 +6,7 @@ PORT ?= 5000
 PYTHON ?= python3
 BIN := $(VENV)/bin
 
-.PHONY: run test lint typecheck install system-deps clean
+.PHONY: run test test-fast lint typecheck install system-deps clean
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -34,6 +34,11 @@ typecheck: install
 ## test: lint, type-check and the whole test suite
 test: install system-deps lint typecheck
 	$(BIN)/pytest
+
+## test-fast: the inner loop: lint and every test not marked slow (no browser, no servers
+## started, no faults, no wheel build, no fuzzing); `make test` still runs everything
+test-fast: install lint
+	$(BIN)/pytest -q -m "not slow"
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache .mypy_cache .ruff_cache test-artifacts

@@ -131,8 +131,8 @@ def test_ids_no_row_can_have_are_404_not_500(client: Any) -> None:
     huge = "9" * 25
     for path in (f"/api/cases/{huge}", f"/api/voicemails/{huge}/audio", f"/cases/{huge}"):
         assert client.get(path).status_code in (401, 404, 302), path
-    from tests.callbacks.builders import auth, make_agent
+    from tests.builders import auth, make_agent
 
-    _, token = make_agent(client.application.extensions["hotline"])
+    token = make_agent(client.application.extensions["hotline"]).token
     for path in (f"/api/cases/{huge}", f"/api/voicemails/{huge}/audio"):
         assert client.get(path, headers=auth(token)).status_code == 404, path

@@ -69,10 +69,10 @@ def test_token_is_stored_only_as_a_hash(settings: Any, runtime: Any) -> None:
 
 
 def test_agent_list_shows_names_languages_roles_and_no_numbers(settings: Any, runtime: Any) -> None:
-    from tests.callbacks.builders import make_agent
+    from tests.builders import make_agent
 
-    lan, _ = make_agent(runtime, name="Lan (demo)", languages="vi,en", phone="+819000000101")
-    ken, _ = make_agent(runtime, name="Kenji", languages="ja", role="supervisor")
+    lan = make_agent(runtime, name="Lan (demo)", languages="vi,en", phone="+819000000101").id
+    ken = make_agent(runtime, name="Kenji", languages="ja", role="supervisor").id
     result = CliRunner().invoke(main, ["agent", "list"], env=cli_env(settings))
     assert result.exit_code == 0, result.output
     lines = result.output.splitlines()
@@ -83,9 +83,10 @@ def test_agent_list_shows_names_languages_roles_and_no_numbers(settings: Any, ru
 
 
 def test_agent_token_rotates_the_api_token(settings: Any, runtime: Any, client: Any) -> None:
-    from tests.callbacks.builders import auth, make_agent
+    from tests.builders import auth, make_agent
 
-    agent_id, old = make_agent(runtime, name="Lan", languages="vi,en")
+    lan = make_agent(runtime, name="Lan", languages="vi,en")
+    agent_id, old = lan.id, lan.token
     assert client.get("/api/agents/me", headers=auth(old)).status_code == 200
     result = CliRunner().invoke(
         main, ["agent", "token", "--id", str(agent_id)], env=cli_env(settings)
@@ -108,10 +109,10 @@ def test_agent_deactivate_ends_token_browser_sessions_and_held_callbacks(
     settings: Any, runtime: Any, client: Any
 ) -> None:
     from hotline.callbacks.models import CallbackRequest
-    from tests.callbacks.builders import auth, make_callback
-    from tests.web.builders import make_agent, sign_in
+    from tests.builders import PASSWORD, auth, make_agent, make_callback
+    from tests.web.helpers import sign_in
 
-    lan = make_agent(runtime, "Lan", "vi,en")
+    lan = make_agent(runtime, name="Lan", languages="vi,en", password=PASSWORD)
     token = _rotate(settings, lan.id)
     callback_id, _case = make_callback(runtime)
     assert client.post("/api/queue/claim", headers=auth(token)).get_json()["id"] == callback_id

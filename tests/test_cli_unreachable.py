@@ -11,6 +11,8 @@ import pytest
 from tests.cli_process import one_line_error, run_cli
 from tests.conftest import free_port
 
+pytestmark = pytest.mark.slow  # starts processes
+
 
 def closed_postgres_url() -> str:
     return f"postgresql+psycopg://postgres@127.0.0.1:{free_port()}/hotline"

@@ -16,13 +16,13 @@ from sqlalchemy import text
 from hotline.cli import main
 from hotline.config import load_settings
 from hotline.db import make_engine
-from tests.callbacks.builders import auth, make_agent, make_callback
+from tests.builders import auth, make_agent, make_callback
 from tests.helpers import twilio_post
 
 
 def test_api_answers_are_never_cached_or_sniffed(client: Any, runtime: Any) -> None:
     _, case_id = make_callback(runtime)
-    _, token = make_agent(runtime)
+    token = make_agent(runtime).token
     answers = [
         client.get("/api/queue", headers=auth(token)),
         client.get(f"/api/cases/{case_id}", headers=auth(token)),

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 import time_machine
 
-from tests.callbacks.builders import auth, make_agent, make_callback, tokyo
+from tests.builders import auth, make_agent, make_callback, tokyo
 from tests.conftest import both_backends
 from tests.helpers import HOTLINE_NUMBER, WORKER_NUMBER, twilio_post, twilio_signature
 from tests.test_bad_input import stored_rows
@@ -67,6 +67,7 @@ HOSTILE_WEBHOOKS = {
 
 @both_backends
 @pytest.mark.parametrize("case", list(HOSTILE_WEBHOOKS))
+@pytest.mark.slow
 def test_malformed_signed_webhooks_are_a_clear_400_that_stores_nothing(
     client: Any, runtime: Any, case: str
 ) -> None:
@@ -102,9 +103,10 @@ MORNING = tokyo(2030, 1, 15, 10)
 
 @both_backends
 @pytest.mark.parametrize("text", ["hello\x00", "hello\x07there", "\x1b[31mred"])
+@pytest.mark.slow
 def test_control_characters_in_api_texts_are_a_422(client: Any, runtime: Any, text: str) -> None:
     _, case_id = make_callback(runtime)
-    _, token = make_agent(runtime)
+    token = make_agent(runtime).token
     with time_machine.travel(MORNING, tick=False):
         claimed = client.post("/api/queue/claim", headers=auth(token)).json
         rows = stored_rows(runtime)
@@ -124,7 +126,7 @@ def test_control_characters_in_api_texts_are_a_422(client: Any, runtime: Any, te
 @both_backends
 def test_a_reply_may_span_lines(client: Any, runtime: Any) -> None:
     _, case_id = make_callback(runtime)
-    _, token = make_agent(runtime)
+    token = make_agent(runtime).token
     response = client.post(
         f"/api/cases/{case_id}/reply", json={"text": "Xin chào\r\nline\ttwo"}, headers=auth(token)
     )
@@ -136,7 +138,7 @@ def test_a_reply_may_span_lines(client: Any, runtime: Any) -> None:
 def test_control_characters_in_the_sign_in_form_are_a_400(
     client: Any, runtime: Any, field: str
 ) -> None:
-    from tests.web.builders import csrf_from
+    from tests.web.helpers import csrf_from
 
     token = csrf_from(client.get("/sign-in").get_data(as_text=True))
     form = {"csrf_token": token, "name": "Lan", "password": "a long enough password"}
@@ -149,7 +151,7 @@ def test_control_characters_in_the_sign_in_form_are_a_400(
 
 @both_backends
 def test_query_strings_with_control_characters_are_a_400(client: Any, runtime: Any) -> None:
-    _, token = make_agent(runtime)
+    token = make_agent(runtime).token
     for path in ("/sign-in?next=/queue%00", "/api/queue?x=%01"):
         response = client.get(path, headers=auth(token))
         assert response.status_code == 400, path

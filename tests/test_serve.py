@@ -17,6 +17,8 @@ from tests.acceptance.outsider import wait_for
 from tests.cli_process import one_line_error, run_cli, spawn_cli
 from tests.conftest import free_port
 
+pytestmark = pytest.mark.slow  # starts servers
+
 
 @pytest.fixture
 def busy_port() -> Iterator[int]:

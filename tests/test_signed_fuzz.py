@@ -3,10 +3,14 @@
 
 from __future__ import annotations
 
+import pytest
+
 from hotline import create_app
 from hotline.runtime import Runtime
 from tests.conftest import both_backends
 from tests.signed_fuzz import run
+
+pytestmark = pytest.mark.slow  # fuzzing
 
 REQUESTS = 400
 

@@ -70,6 +70,7 @@ def broken_scripts(tmp_path: Path) -> Path:
 
 
 @pytest.mark.parametrize("command", ["serve", "worker"])
+@pytest.mark.slow
 def test_broken_scripts_stop_start_up_with_every_problem_listed(
     command: str, database_url: str, redis_url: str, tmp_path: Path, broken_scripts: Path
 ) -> None:
@@ -93,6 +94,7 @@ def test_a_missing_menu_stops_start_up(
     assert "menu.yaml" in result.output
 
 
+@pytest.mark.slow
 def test_missing_placeholder_audio_stops_start_up(
     database_url: str, redis_url: str, tmp_path: Path
 ) -> None:
@@ -107,6 +109,7 @@ def test_missing_placeholder_audio_stops_start_up(
 
 
 @pytest.mark.parametrize("command", ["serve", "worker"])
+@pytest.mark.slow
 def test_a_short_secret_key_stops_start_up(
     command: str, database_url: str, redis_url: str, tmp_path: Path
 ) -> None:
@@ -118,6 +121,7 @@ def test_a_short_secret_key_stops_start_up(
 
 
 @both_backends
+@pytest.mark.slow
 def test_a_different_secret_key_on_existing_data_stops_start_up(
     database_url: str, redis_url: str, tmp_path: Path
 ) -> None:
@@ -131,6 +135,7 @@ def test_a_different_secret_key_on_existing_data_stops_start_up(
     assert started(invoke("worker", env_for(database_url, redis_url, tmp_path)))
 
 
+@pytest.mark.slow
 def test_a_database_from_before_key_checks_is_checked_against_its_numbers(
     database_url: str, redis_url: str, tmp_path: Path
 ) -> None:

@@ -21,7 +21,7 @@ from hotline.audit import AuditEvent
 from hotline.runtime import Runtime
 from hotline.sms.models import SmsMessage
 from hotline.webhooks import BadWebhook, twilio_webhook
-from tests.callbacks.builders import auth, make_agent
+from tests.builders import auth, make_agent
 from tests.conftest import both_backends
 from tests.helpers import WORKER_NUMBER, twilio_post
 
@@ -126,7 +126,7 @@ def test_a_connection_left_idle_is_pinged_so_an_agent_never_sees_a_restart(
     client: Any, runtime: Runtime, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(hotline.db, "IDLE_BEFORE_PING", 0.0)  # every connection is "idle"
-    _, token = make_agent(runtime)
+    token = make_agent(runtime).token
     assert client.get("/api/queue", headers=auth(token)).status_code == 200
     drop_every_connection(runtime.settings.database_url)
     assert client.get("/api/queue", headers=auth(token)).status_code == 200

@@ -15,6 +15,8 @@ import requests
 
 from tests.conftest import free_port
 
+pytestmark = pytest.mark.slow  # builds and installs the wheel
+
 ROOT = Path(__file__).resolve().parents[1]
 SECRET = "wheel-test-secret-key-0123456789"
 TOKEN = "wheel-test-auth-token"

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import pytest
+
 from tests.acceptance.outsider import Deployment, looks_vietnamese
+
+pytestmark = pytest.mark.slow  # starts the deployment's servers
 
 
 def test_simulate_call_with_84_hash_reaches_the_vietnamese_menu(hotline: Deployment) -> None:

@@ -11,6 +11,8 @@ import pytest
 
 from tests.acceptance.outsider import Deployment, TwilioCall, assert_conforms, sms_reply
 
+pytestmark = pytest.mark.slow  # starts the deployment's servers
+
 TOKYO = ZoneInfo("Asia/Tokyo")
 
 # calling code -> the <Say> language of languages.csv, or None: no Twilio voice, <Play> only.

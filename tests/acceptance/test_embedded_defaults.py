@@ -14,7 +14,11 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import pytest
+
 from tests.acceptance.outsider import Deployment, TwilioCall, looks_vietnamese, sms_reply, wait_for
+
+pytestmark = pytest.mark.slow  # starts the deployment's servers
 
 TOKYO = ZoneInfo("Asia/Tokyo")
 UNPAID = "Công ty không trả lương cho tôi ba tháng."

@@ -21,6 +21,8 @@ from tests.acceptance.outsider import (
     sms_reply,
 )
 
+pytestmark = pytest.mark.slow  # starts the deployment's servers
+
 FORGER = "+819000007001"
 DESIGN_OPERATIONS = [
     ("get", "/api/queue"),

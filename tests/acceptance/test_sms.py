@@ -24,6 +24,8 @@ from tests.acceptance.outsider import (
     wait_for,
 )
 
+pytestmark = pytest.mark.slow  # starts the deployment's servers
+
 PASSPORT = "Tôi muốn nghỉ việc nhưng công ty giữ hộ chiếu của tôi."
 PASSPORT_EN = "I want to quit but the company is keeping my passport."
 PASSPORT_JA = "仕事を辞めたいのですが、会社が私のパスポートを持っています。"

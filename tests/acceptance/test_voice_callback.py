@@ -7,6 +7,8 @@ import re
 from datetime import datetime, timedelta
 from typing import Any
 
+import pytest
+
 from hotline.voice.simulator import CallSimulator, HttpTransport, KeyScript
 from tests.acceptance.conftest import Edge
 from tests.acceptance.outsider import (
@@ -18,6 +20,8 @@ from tests.acceptance.outsider import (
     assert_conforms,
     wait_for,
 )
+
+pytestmark = pytest.mark.slow  # starts the deployment's servers
 
 WORKER = "+84900000101"  # made-up Vietnamese mobile number
 SECOND_WORKER = "+84900000102"

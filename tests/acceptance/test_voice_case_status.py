@@ -6,9 +6,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 import yaml
 
 from tests.acceptance.outsider import Deployment, TwilioCall
+
+pytestmark = pytest.mark.slow  # starts the deployment's servers
 
 PROMPTS = Path(__file__).resolve().parents[2] / "ivr_scripts" / "prompts"
 STATUSES = ("open", "waiting", "referred", "closed")

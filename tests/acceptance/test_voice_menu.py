@@ -5,8 +5,12 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 from tests.acceptance.conftest import Edge
 from tests.acceptance.outsider import Deployment, Document, TwilioCall
+
+pytestmark = pytest.mark.slow  # starts the deployment's servers
 
 RETURNING_WORKER = "+84900000201"
 NEPALI_WORKER = "+9779800000301"  # made-up Nepali mobile number

@@ -6,8 +6,12 @@ from __future__ import annotations
 import secrets
 from typing import Any
 
+import pytest
+
 from tests.acceptance.conftest import Edge
 from tests.acceptance.outsider import Deployment, TwilioCall, assert_conforms, make_wav, wait_for
+
+pytestmark = pytest.mark.slow  # starts the deployment's servers
 
 WORKER = "+84900000501"
 SPOKEN = "Công ty không trả lương cho tôi ba tháng."

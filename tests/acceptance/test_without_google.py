@@ -7,8 +7,12 @@ from __future__ import annotations
 import secrets
 from typing import Any
 
+import pytest
+
 from tests.acceptance.conftest import Edge
 from tests.acceptance.outsider import Deployment, TwilioCall, make_wav, sms_reply, wait_for
+
+pytestmark = pytest.mark.slow  # starts the deployment's servers
 
 TEXT = "Công ty không trả lương cho tôi ba tháng."
 

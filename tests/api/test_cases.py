@@ -14,12 +14,12 @@ from hotline.runtime import Runtime
 from hotline.sms.models import SmsMessage
 from hotline.translation.models import Translation
 from hotline.voice.models import Voicemail
-from tests.callbacks.builders import auth, make_agent, make_callback, worker_number
+from tests.builders import auth, make_agent, make_callback, worker_number
 
 
 def test_an_agent_without_khmer_cannot_read_a_khmer_case(client: Any, runtime: Runtime) -> None:
     _, khmer_case = make_callback(runtime, phone=worker_number(1), language="km")
-    _, token = make_agent(runtime, languages="vi,en")
+    token = make_agent(runtime, languages="vi,en").token
     answer = client.get(f"/api/cases/{khmer_case}", headers=auth(token))
     missing = client.get("/api/cases/999999", headers=auth(token))
     listed = client.get("/api/cases", headers=auth(token)).json
@@ -37,29 +37,29 @@ def test_khmer_speakers_supervisors_and_the_assigned_agent_can_read_it(
     client: Any, runtime: Runtime
 ) -> None:
     _, khmer_case = make_callback(runtime, phone=worker_number(1), language="km")
-    _, khmer = make_agent(runtime, name="Sokha", languages="km,en")
-    _, supervisor = make_agent(runtime, name="Lead", languages="ja", role="supervisor")
-    assigned_id, assigned = make_agent(runtime, name="Assigned", languages="en")
+    khmer = make_agent(runtime, name="Sokha", languages="km,en").token
+    supervisor = make_agent(runtime, name="Lead", languages="ja", role="supervisor").token
+    assigned = make_agent(runtime, name="Assigned", languages="en")
     with runtime.db.session() as session:
         case = session.get(Case, khmer_case)
         assert case is not None
-        case.assigned_agent_id = assigned_id
-    for token in (khmer, supervisor, assigned):
+        case.assigned_agent_id = assigned.id
+    for token in (khmer, supervisor, assigned.token):
         assert client.get(f"/api/cases/{khmer_case}", headers=auth(token)).status_code == 200
 
 
 def test_reading_a_case_is_audited_with_the_agent(client: Any, runtime: Runtime) -> None:
     _, case_id = make_callback(runtime)
-    agent_id, token = make_agent(runtime)
-    client.get(f"/api/cases/{case_id}", headers=auth(token))
-    client.get(f"/api/cases/{case_id}", headers=auth(token))
+    agent = make_agent(runtime)
+    client.get(f"/api/cases/{case_id}", headers=auth(agent.token))
+    client.get(f"/api/cases/{case_id}", headers=auth(agent.token))
     with runtime.db.session() as session:
         reads = session.scalars(
             select(AuditEvent).where(
                 AuditEvent.action == "case.read", AuditEvent.subject_id == case_id
             )
         ).all()
-    assert [(e.agent_id, e.subject_type) for e in reads] == [(agent_id, "case")] * 2
+    assert [(e.agent_id, e.subject_type) for e in reads] == [(agent.id, "case")] * 2
 
 
 def test_the_case_shows_a_masked_number_and_an_honest_timeline(
@@ -68,7 +68,7 @@ def test_the_case_shows_a_masked_number_and_an_honest_timeline(
     callback_id, case_id = make_callback(
         runtime, phone="+819000000123", language="vi", may_identify=True
     )
-    _, token = make_agent(runtime)
+    token = make_agent(runtime).token
     with runtime.db.session() as session:
         case = session.get(Case, case_id)
         assert case is not None
@@ -182,7 +182,7 @@ def test_open_cases_are_listed_latest_activity_first(client: Any, runtime: Runti
         finished = session.get(Case, closed)
         assert finished is not None
         finished.status = "closed"
-    _, token = make_agent(runtime)
+    token = make_agent(runtime).token
     listed = client.get("/api/cases", headers=auth(token)).json
     assert [c["id"] for c in listed] == [newer, older]
     assert set(listed[0]) >= {"id", "reference", "language", "status", "last_activity_at"}

@@ -14,7 +14,7 @@ from hotline import create_app
 from hotline.agents.models import Agent
 from hotline.audit import AuditEvent
 from hotline.runtime import Runtime
-from tests.callbacks.builders import AGENT_PHONE, auth, make_agent
+from tests.builders import AGENT_PHONE, auth, make_agent
 from tests.helpers import ACCOUNT_SID, HOTLINE_NUMBER, twilio_post
 
 
@@ -28,11 +28,13 @@ def phone_client(twilio_runtime: Runtime) -> Iterator[Any]:
 def test_an_agent_marks_themselves_available_and_it_is_audited(
     client: Any, runtime: Runtime
 ) -> None:
-    agent_id, token = make_agent(runtime)
-    on = client.post("/api/agents/me/availability", json={"available": True}, headers=auth(token))
+    adviser = make_agent(runtime)
+    on = client.post(
+        "/api/agents/me/availability", json={"available": True}, headers=auth(adviser.token)
+    )
     assert (on.status_code, on.json["available"]) == (200, True)
     with runtime.db.session() as session:
-        agent = session.get(Agent, agent_id)
+        agent = session.get(Agent, adviser.id)
         assert agent is not None
         assert agent.available is True
         events = session.scalars(
@@ -42,7 +44,7 @@ def test_an_agent_marks_themselves_available_and_it_is_audited(
 
 
 def test_an_unavailable_agent_cannot_take_live_callers(client: Any, runtime: Runtime) -> None:
-    _, token = make_agent(runtime)
+    token = make_agent(runtime).token
     answer = client.post("/api/live/next", headers=auth(token))
     assert (answer.status_code, answer.json["error"]) == (409, "not_available")
 
@@ -50,7 +52,7 @@ def test_an_unavailable_agent_cannot_take_live_callers(client: Any, runtime: Run
 def test_taking_the_next_caller_rings_the_agent_then_dials_the_language_queue(
     phone_client: Any, twilio_runtime: Runtime, fake_twilio: Any
 ) -> None:
-    _, token = make_agent(twilio_runtime, languages="vi,en", phone=AGENT_PHONE)
+    token = make_agent(twilio_runtime, languages="vi,en", phone=AGENT_PHONE).token
     phone_client.post("/api/agents/me/availability", json={"available": True}, headers=auth(token))
     answer = phone_client.post("/api/live/next", json={"language": "vi"}, headers=auth(token))
     assert answer.status_code == 200
@@ -71,7 +73,7 @@ def test_taking_the_next_caller_rings_the_agent_then_dials_the_language_queue(
 def test_an_agent_can_only_take_callers_in_a_language_they_speak(
     client: Any, runtime: Runtime
 ) -> None:
-    _, token = make_agent(runtime, languages="vi")
+    token = make_agent(runtime, languages="vi").token
     client.post("/api/agents/me/availability", json={"available": True}, headers=auth(token))
     answer = client.post("/api/live/next", json={"language": "km"}, headers=auth(token))
     assert answer.status_code == 422

@@ -18,11 +18,10 @@ from hotline.cases.models import CaseEvent
 from hotline.runtime import Runtime
 from hotline.voice.models import Call
 from hotline.voice.scripts import get_scripts
-from tests.callbacks.builders import AGENT_PHONE, auth, make_agent
+from tests.builders import AGENT_PHONE, TOKYO, auth, make_agent
 from tests.helpers import OTHER_WORKER_NUMBER, WORKER_NUMBER
 from tests.voice.live_caller import LiveCaller
 
-TOKYO = dt.timezone(dt.timedelta(hours=9))
 OFFICE_HOURS = dt.datetime(2026, 11, 30, 10, 0, tzinfo=TOKYO)  # a Monday, 10:00 in Japan
 
 
@@ -47,7 +46,7 @@ def text(prompt: str) -> str:
 
 
 def available_agent(client: Any, runtime: Runtime, languages: str, **kw: Any) -> str:
-    _, token = make_agent(runtime, languages=languages, name=f"Adviser {languages}", **kw)
+    token = make_agent(runtime, languages=languages, name=f"Adviser {languages}", **kw).token
     on = client.post("/api/agents/me/availability", json={"available": True}, headers=auth(token))
     assert on.status_code == 200
     return token
@@ -61,7 +60,7 @@ def test_a_caller_waiting_in_vietnamese_is_shown_to_vietnamese_advisers_only(
         ne = available_agent(client, runtime, "ne")
         caller = LiveCaller(client)
         doc = caller.press_one("84")
-        assert doc.find("Enqueue") is not None and doc.find("Enqueue").text == "hotline-vi"
+        assert (enqueue := doc.find("Enqueue")) is not None and enqueue.text == "hotline-vi"
         clock.shift(dt.timedelta(seconds=90))
 
         seen = client.get("/api/live/waiting", headers=auth(vi))

@@ -15,7 +15,7 @@ from hotline.runtime import Runtime
 from hotline.sms.models import SmsMessage
 from hotline.translation.models import Translation
 from tests.api.openapi_check import check_response
-from tests.callbacks.builders import auth, make_agent, make_callback, tokyo, worker_number
+from tests.builders import auth, make_agent, make_callback, tokyo, worker_number
 
 MORNING = tokyo(2030, 1, 15, 10)
 
@@ -53,7 +53,7 @@ def test_every_answer_of_a_working_session_matches_the_document(
     callback_id, case_id = make_callback(runtime, phone=worker_number(1), language="vi")
     premium_id, _ = make_callback(runtime, phone="+81990123456", language="vi")
     khmer_id, khmer_case = make_callback(runtime, phone=worker_number(3), language="km")
-    _, token = make_agent(runtime, languages="vi,en")
+    token = make_agent(runtime, languages="vi,en").token
     with runtime.db.session() as session:
         case = session.get(Case, case_id)
         assert case is not None

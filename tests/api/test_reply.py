@@ -11,7 +11,7 @@ from hotline.cases.models import Case
 from hotline.db import utcnow
 from hotline.runtime import Runtime
 from hotline.sms.models import SmsMessage
-from tests.callbacks.builders import auth, make_agent, make_callback
+from tests.builders import auth, make_agent, make_callback
 
 
 def sent_sms(runtime: Runtime) -> list[SmsMessage]:
@@ -23,9 +23,11 @@ def test_a_reply_in_the_workers_own_language_is_sent_as_written(
     client: Any, runtime: Runtime
 ) -> None:
     _, case_id = make_callback(runtime, language="vi")
-    agent_id, token = make_agent(runtime, languages="vi")
+    agent = make_agent(runtime, languages="vi")
     answer = client.post(
-        f"/api/cases/{case_id}/reply", json={"text": "Chúng tôi sẽ gọi lại"}, headers=auth(token)
+        f"/api/cases/{case_id}/reply",
+        json={"text": "Chúng tôi sẽ gọi lại"},
+        headers=auth(agent.token),
     )
     assert answer.status_code == 200
     assert answer.json["translation_status"] == "same_language"
@@ -35,7 +37,7 @@ def test_a_reply_in_the_workers_own_language_is_sent_as_written(
     assert (message.id, message.kind, message.agent_id) == (
         answer.json["message_id"],
         "agent",
-        agent_id,
+        agent.id,
     )
     assert message.body == "Chúng tôi sẽ gọi lại"
     assert answer.json["segments"] == message.segments
@@ -45,13 +47,13 @@ def test_without_translation_configured_a_reply_goes_out_marked_not_translated(
     client: Any, runtime: Runtime
 ) -> None:
     _, case_id = make_callback(runtime, language="vi")
-    agent_id, token = make_agent(runtime, languages="en")
+    agent = make_agent(runtime, languages="en")
     with runtime.db.session() as session:
         case = session.get(Case, case_id)
         assert case is not None
-        case.assigned_agent_id = agent_id  # an English-speaking adviser took the case on
+        case.assigned_agent_id = agent.id  # an English-speaking adviser took the case on
     answer = client.post(
-        f"/api/cases/{case_id}/reply", json={"text": "We will call you"}, headers=auth(token)
+        f"/api/cases/{case_id}/reply", json={"text": "We will call you"}, headers=auth(agent.token)
     )
     assert answer.status_code == 200
     assert answer.json["translation_status"] == "not_translated"
@@ -65,7 +67,7 @@ def test_no_reply_reaches_a_worker_who_opted_out(client: Any, runtime: Runtime) 
     with runtime.db.session() as session:
         for caller in session.scalars(select(Caller)):
             caller.sms_opted_out_at = utcnow()
-    _, token = make_agent(runtime, languages="vi")
+    token = make_agent(runtime, languages="vi").token
     answer = client.post(
         f"/api/cases/{case_id}/reply", json={"text": "Xin chào"}, headers=auth(token)
     )
@@ -75,9 +77,9 @@ def test_no_reply_reaches_a_worker_who_opted_out(client: Any, runtime: Runtime) 
 
 def test_bad_reply_bodies_get_a_clear_4xx(client: Any, runtime: Runtime) -> None:
     _, case_id = make_callback(runtime, language="vi")
-    _, token = make_agent(runtime, languages="vi")
+    token = make_agent(runtime, languages="vi").token
     path = f"/api/cases/{case_id}/reply"
-    cases = [
+    cases: list[tuple[dict[str, Any], int]] = [
         ({"json": {}}, 422),
         ({"json": {"text": ""}}, 422),
         ({"json": {"text": 12}}, 422),

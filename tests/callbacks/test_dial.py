@@ -25,7 +25,7 @@ from hotline.cases.models import Case
 from hotline.jobs.models import OutboxJob
 from hotline.runtime import Runtime
 from hotline.voice.simulator import CallSimulator, FlaskTransport, KeyScript
-from tests.callbacks.builders import AGENT_PHONE, auth, make_agent, make_callback, tokyo
+from tests.builders import AGENT_PHONE, auth, make_agent, make_callback, tokyo
 from tests.helpers import (
     ACCOUNT_SID,
     AUTH_TOKEN,
@@ -74,7 +74,7 @@ def test_the_agent_hears_the_case_presses_1_and_is_bridged_to_the_worker(
     callback_id, case_id = make_callback(
         twilio_runtime, phone=WORKER, language="vi", may_identify=False
     )
-    _, token = make_agent(twilio_runtime, phone=AGENT_PHONE)
+    token = make_agent(twilio_runtime, phone=AGENT_PHONE).token
     dialled = claim_and_dial(phone_client, token)
     assert dialled.status_code == 200
     assert dialled.json["attempt"]["state"] == "dial_requested"
@@ -141,7 +141,7 @@ def test_any_key_but_1_cancels_and_the_worker_is_not_rung(
     phone_client: Any, twilio_runtime: Runtime, fake_twilio: Any
 ) -> None:
     make_callback(twilio_runtime, phone=WORKER)
-    _, token = make_agent(twilio_runtime, phone=AGENT_PHONE, ui_language="ja")
+    token = make_agent(twilio_runtime, phone=AGENT_PHONE, ui_language="ja").token
     claim_and_dial(phone_client, token)
     run_jobs(twilio_runtime)
     [call] = fake_twilio.calls
@@ -163,7 +163,7 @@ def test_a_callback_that_is_no_longer_held_is_not_bridged(
     phone_client: Any, twilio_runtime: Runtime, fake_twilio: Any
 ) -> None:
     callback_id, _ = make_callback(twilio_runtime, phone=WORKER)
-    _, token = make_agent(twilio_runtime, phone=AGENT_PHONE)
+    token = make_agent(twilio_runtime, phone=AGENT_PHONE).token
     claim_and_dial(phone_client, token)
     run_jobs(twilio_runtime)
     with time_machine.travel(MORNING, tick=False):
@@ -209,7 +209,7 @@ def test_dialling_a_premium_number_is_refused_with_a_clear_error_and_no_call(
     client: Any, runtime: Runtime
 ) -> None:
     _, _ = make_callback(runtime, phone="+81990123456")
-    _, token = make_agent(runtime)
+    token = make_agent(runtime).token
     answer = claim_and_dial(client, token)
     assert answer.status_code == 422
     assert answer.json["error"] == "cannot_dial"
@@ -221,14 +221,14 @@ def test_dialling_a_premium_number_is_refused_with_a_clear_error_and_no_call(
 
 def test_an_agent_without_a_phone_cannot_dial(client: Any, runtime: Runtime) -> None:
     make_callback(runtime, phone=WORKER)
-    _, token = make_agent(runtime, phone=None)
+    token = make_agent(runtime, phone=None).token
     answer = claim_and_dial(client, token)
     assert (answer.status_code, answer.json["error"]) == (422, "cannot_dial")
 
 
 def test_dialling_needs_the_claim(client: Any, runtime: Runtime) -> None:
     callback_id, _ = make_callback(runtime, phone=WORKER)
-    _, token = make_agent(runtime)
+    token = make_agent(runtime).token
     with time_machine.travel(MORNING, tick=False):
         answer = client.post(f"/api/callbacks/{callback_id}/dial", headers=auth(token))
     assert (answer.status_code, answer.json["error"]) == (409, "not_claimed")
@@ -238,7 +238,7 @@ def test_a_claim_made_before_the_window_closed_cannot_ring_the_worker_after_it(
     client: Any, runtime: Runtime
 ) -> None:
     callback_id, _ = make_callback(runtime, phone=WORKER, window="morning")
-    _, token = make_agent(runtime)
+    token = make_agent(runtime).token
     with time_machine.travel(tokyo(2030, 1, 15, 11, 58), tick=False):
         assert client.post("/api/queue/claim", headers=auth(token)).status_code == 200
     with time_machine.travel(tokyo(2030, 1, 15, 12, 5), tick=False):

@@ -17,7 +17,7 @@ from hotline.cases.models import Case
 from hotline.db import utcnow
 from hotline.runtime import Runtime
 from hotline.sms.models import SmsMessage
-from tests.callbacks.builders import auth, make_agent, make_callback, tokyo
+from tests.builders import auth, make_agent, make_callback, tokyo
 
 
 def claim_and_record(client: Any, token: str, at: dt.datetime, outcome: str) -> Any:
@@ -47,7 +47,7 @@ def test_missed_calls_are_retried_with_growing_backoff_then_the_worker_gets_one_
     client: Any, runtime: Runtime
 ) -> None:
     _, _ = make_callback(runtime, language="vi", sms_allowed=True)
-    _, token = make_agent(runtime)
+    token = make_agent(runtime).token
     schedule = [
         (tokyo(2030, 1, 15, 9, 0), tokyo(2030, 1, 15, 9, 30)),  # +30 min
         (tokyo(2030, 1, 15, 9, 30), tokyo(2030, 1, 15, 11, 30)),  # +2 h
@@ -76,7 +76,7 @@ def test_a_retry_that_would_fall_in_quiet_hours_waits_for_the_workers_window(
     client: Any, runtime: Runtime
 ) -> None:
     make_callback(runtime, window="evening")
-    _, token = make_agent(runtime)
+    token = make_agent(runtime).token
     answer = claim_and_record(client, token, tokyo(2030, 1, 15, 20, 50), "no_answer")
     assert dt.datetime.fromisoformat(answer.json["next_attempt_at"]) == tokyo(2030, 1, 16, 17)
 
@@ -90,7 +90,7 @@ def test_no_sms_after_the_last_attempt_when_the_worker_refused_sms(
         with runtime.db.session() as session:
             for caller in session.scalars(select(Caller)):
                 caller.sms_opted_out_at = utcnow()
-    _, token = make_agent(runtime)
+    token = make_agent(runtime).token
     moments = [
         tokyo(2030, 1, 15, 9),
         tokyo(2030, 1, 15, 10),
@@ -111,7 +111,7 @@ def test_no_sms_after_the_last_attempt_when_the_worker_refused_sms(
 
 def test_reached_closes_the_request_and_the_case_stays_open(client: Any, runtime: Runtime) -> None:
     _, case_id = make_callback(runtime)
-    _, token = make_agent(runtime)
+    token = make_agent(runtime).token
     answer = claim_and_record(client, token, tokyo(2030, 1, 15, 10), "reached")
     assert answer.json["status"] == "closed"
     assert answer.json["closed_reason"] == "reached"
@@ -126,7 +126,7 @@ def test_wrong_number_and_unsafe_close_the_request_for_good(
     client: Any, runtime: Runtime, outcome: str
 ) -> None:
     _, _ = make_callback(runtime)
-    _, token = make_agent(runtime)
+    token = make_agent(runtime).token
     answer = claim_and_record(client, token, tokyo(2030, 1, 15, 10), outcome)
     assert (answer.json["status"], answer.json["closed_reason"]) == ("closed", outcome)
     assert claim_status(client, token, tokyo(2030, 1, 17, 10)) == 204
@@ -136,9 +136,9 @@ def test_wrong_number_and_unsafe_close_the_request_for_good(
 
 def test_each_transition_is_an_audit_event_naming_the_agent(client: Any, runtime: Runtime) -> None:
     callback_id, _ = make_callback(runtime)
-    agent_id, token = make_agent(runtime)
-    claim_and_record(client, token, tokyo(2030, 1, 15, 10), "no_answer")
-    claim_and_record(client, token, tokyo(2030, 1, 15, 11), "reached")
+    agent = make_agent(runtime)
+    claim_and_record(client, agent.token, tokyo(2030, 1, 15, 10), "no_answer")
+    claim_and_record(client, agent.token, tokyo(2030, 1, 15, 11), "reached")
     with runtime.db.session() as session:
         events = session.scalars(
             select(AuditEvent)
@@ -153,8 +153,8 @@ def test_each_transition_is_an_audit_event_naming_the_agent(client: Any, runtime
         "callback.outcome",
         "callback.closed",
     ]
-    assert {e.agent_id for e in events} == {agent_id}
-    assert [e.detail["outcome"] for e in events if e.action == "callback.outcome"] == [
+    assert {e.agent_id for e in events} == {agent.id}
+    assert [(e.detail or {})["outcome"] for e in events if e.action == "callback.outcome"] == [
         "no_answer",
         "reached",
     ]
@@ -162,8 +162,8 @@ def test_each_transition_is_an_audit_event_naming_the_agent(client: Any, runtime
 
 def test_an_outcome_needs_the_claim_and_a_known_value(client: Any, runtime: Runtime) -> None:
     callback_id, _ = make_callback(runtime)
-    _, token = make_agent(runtime)
-    _, other = make_agent(runtime, name="Other")
+    token = make_agent(runtime).token
+    other = make_agent(runtime, name="Other").token
     path = f"/api/callbacks/{callback_id}/outcome"
     with time_machine.travel(tokyo(2030, 1, 15, 10), tick=False):
         unclaimed = client.post(path, json={"outcome": "reached"}, headers=auth(token))

@@ -16,8 +16,8 @@ from hotline.audit import AuditEvent
 from hotline.callbacks.models import CallbackRequest
 from hotline.callbacks.queue import claim_next
 from hotline.runtime import Runtime
-from tests.callbacks.builders import (
-    agent,
+from tests.builders import (
+    agent_row,
     auth,
     bulk_callbacks,
     make_agent,
@@ -31,6 +31,7 @@ MORNING = tokyo(2030, 1, 15, 10)
 
 
 @both_backends
+@pytest.mark.slow
 def test_eight_concurrent_agents_claim_each_of_2000_requests_exactly_once(
     runtime: Runtime,
 ) -> None:
@@ -38,7 +39,7 @@ def test_eight_concurrent_agents_claim_each_of_2000_requests_exactly_once(
         all_ids = bulk_callbacks(
             session, runtime.settings.secret_key, 2000, created_at=tokyo(2030, 1, 15, 9)
         )
-    agent_ids = [make_agent(runtime, name=f"Agent {i}", languages="vi")[0] for i in range(8)]
+    agent_ids = [make_agent(runtime, name=f"Agent {i}", languages="vi").id for i in range(8)]
     claimed: dict[int, list[int]] = {a: [] for a in agent_ids}
     errors: list[BaseException] = []
     start = threading.Barrier(len(agent_ids))
@@ -50,7 +51,7 @@ def test_eight_concurrent_agents_claim_each_of_2000_requests_exactly_once(
                 # Each claimer has its own session and connection; claim and close in
                 # one transaction, so that the next claim is never the held one.
                 with runtime.db.session() as session:
-                    me = agent(session, agent_id)
+                    me = agent_row(session, agent_id)
                     callback = claim_next(session, me, quiet_hours="21:00-08:00", now=MORNING)
                     if callback is None:
                         return
@@ -77,7 +78,7 @@ def test_claiming_again_while_holding_a_lease_returns_the_held_request(
 ) -> None:
     first, _ = make_callback(runtime, phone=worker_number(1))
     make_callback(runtime, phone=worker_number(2))
-    _, token = make_agent(runtime)
+    token = make_agent(runtime).token
     with time_machine.travel(MORNING, tick=False):
         one = client.post("/api/queue/claim", headers=auth(token))
         two = client.post("/api/queue/claim", headers=auth(token))
@@ -88,17 +89,17 @@ def test_claiming_again_while_holding_a_lease_returns_the_held_request(
 
 def test_an_expired_lease_returns_the_request_to_the_queue(client: Any, runtime: Runtime) -> None:
     callback_id, _ = make_callback(runtime)
-    _, first_token = make_agent(runtime, name="Gone away")
-    second_id, second_token = make_agent(runtime, name="Colleague")
+    first_token = make_agent(runtime, name="Gone away").token
+    second = make_agent(runtime, name="Colleague")
     with time_machine.travel(MORNING, tick=False):
         assert client.post("/api/queue/claim", headers=auth(first_token)).status_code == 200
     with time_machine.travel(tokyo(2030, 1, 15, 10, 14), tick=False):
-        assert client.post("/api/queue/claim", headers=auth(second_token)).status_code == 204
+        assert client.post("/api/queue/claim", headers=auth(second.token)).status_code == 204
     with time_machine.travel(tokyo(2030, 1, 15, 10, 16), tick=False):
-        taken = client.post("/api/queue/claim", headers=auth(second_token))
+        taken = client.post("/api/queue/claim", headers=auth(second.token))
     assert taken.status_code == 200
     assert taken.json["id"] == callback_id
-    assert taken.json["claimed_by_id"] == second_id
+    assert taken.json["claimed_by_id"] == second.id
     with runtime.db.session() as session:
         actions = session.scalars(
             select(AuditEvent.action).where(AuditEvent.subject_id == callback_id)
@@ -110,7 +111,7 @@ def test_nobody_is_offered_a_callback_during_quiet_hours_in_japan_time(
     client: Any, runtime: Runtime
 ) -> None:
     make_callback(runtime)
-    _, token = make_agent(runtime)
+    token = make_agent(runtime).token
     for instant in (tokyo(2030, 1, 15, 21, 0), tokyo(2030, 1, 16, 3), tokyo(2030, 1, 16, 7, 59)):
         with time_machine.travel(instant, tick=False):
             listed = client.get("/api/queue", headers=auth(token))
@@ -130,7 +131,7 @@ def test_a_request_is_offered_only_inside_the_window_the_worker_chose(
     evening, _ = make_callback(runtime, phone=worker_number(1), window="evening")
     morning, _ = make_callback(runtime, phone=worker_number(2), window="morning")
     anytime, _ = make_callback(runtime, phone=worker_number(3), window="any")
-    _, token = make_agent(runtime)
+    token = make_agent(runtime).token
 
     def listed_at(instant: Any) -> set[int]:
         with time_machine.travel(instant, tick=False):
@@ -150,7 +151,7 @@ def test_urgent_requests_come_first_then_the_oldest(client: Any, runtime: Runtim
         newer, _ = make_callback(runtime, phone=worker_number(2))
     with time_machine.travel(tokyo(2030, 1, 15, 8, 30), tick=False):
         urgent, _ = make_callback(runtime, phone=worker_number(3), urgent=True)
-    _, token = make_agent(runtime)
+    token = make_agent(runtime).token
     with time_machine.travel(MORNING, tick=False):
         listed = client.get("/api/queue", headers=auth(token)).json
     assert [item["id"] for item in listed] == [urgent, oldest, newer]
@@ -172,8 +173,8 @@ def test_agents_see_and_claim_only_requests_in_their_languages(
 ) -> None:
     khmer, _ = make_callback(runtime, phone=worker_number(1), language="km")
     vietnamese, _ = make_callback(runtime, phone=worker_number(2), language="vi")
-    _, token = make_agent(runtime, languages="vi,en")
-    _, supervisor = make_agent(runtime, name="Lead", languages="en", role="supervisor")
+    token = make_agent(runtime, languages="vi,en").token
+    supervisor = make_agent(runtime, name="Lead", languages="en", role="supervisor").token
     with time_machine.travel(MORNING, tick=False):
         mine = client.get("/api/queue", headers=auth(token)).json
         everything = client.get("/api/queue", headers=auth(supervisor)).json
@@ -203,11 +204,11 @@ def test_the_worker_returns_an_abandoned_claim_to_the_queue_on_its_own(runtime: 
     from hotline.callbacks.jobs import release_leases
 
     callback_id, _ = make_callback(runtime)
-    agent_id, _ = make_agent(runtime)
+    agent_id = make_agent(runtime).id
     with time_machine.travel(MORNING, tick=False), runtime.db.session() as session:
-        agent = session.get(Agent, agent_id)
-        assert agent is not None
-        claimed = claim_next(session, agent, quiet_hours="21:00-08:00", now=MORNING)
+        agent_row = session.get(Agent, agent_id)
+        assert agent_row is not None
+        claimed = claim_next(session, agent_row, quiet_hours="21:00-08:00", now=MORNING)
         assert claimed is not None and claimed.id == callback_id
     with time_machine.travel(MORNING + dt.timedelta(minutes=16), tick=False):
         release_leases(runtime)
@@ -222,7 +223,7 @@ def test_concurrent_claims_by_one_agent_hold_at_most_one_callback(
     app: Any, runtime: Runtime
 ) -> None:
     ids = [make_callback(runtime, phone=worker_number(i))[0] for i in range(1, 9)]
-    _, token = make_agent(runtime)
+    token = make_agent(runtime).token
     answers: list[tuple[int, int]] = []
     errors: list[BaseException] = []
     start = threading.Barrier(6)
@@ -258,7 +259,7 @@ def test_concurrent_claims_by_one_agent_hold_at_most_one_callback(
 def test_the_database_refuses_a_second_held_callback_for_one_agent(runtime: Runtime) -> None:
     first, _ = make_callback(runtime, phone=worker_number(1))
     second, _ = make_callback(runtime, phone=worker_number(2))
-    agent_id, _ = make_agent(runtime)
+    agent_id = make_agent(runtime).id
     with pytest.raises(IntegrityError), runtime.db.session() as session:
         for callback_id in (first, second):
             session.execute(

@@ -13,8 +13,7 @@ from hotline.audit import AuditEvent
 from hotline.cases.models import Case, CaseEvent
 from hotline.runtime import Runtime
 from hotline.sms.models import SmsMessage
-from tests.callbacks.builders import auth, make_agent, make_callback
-from tests.cases.builders import case_by_text
+from tests.builders import auth, case_by_text, make_agent, make_callback
 from tests.conftest import both_backends
 from tests.helpers import run_jobs
 from tests.sms.helpers import expected, reply_of, text_in
@@ -33,9 +32,9 @@ def listed(client: Any, token: str, query: str = "") -> list[dict[str, Any]]:
 def test_an_sms_only_vietnamese_case_reaches_vietnamese_advisers_only(
     client: Any, runtime: Runtime
 ) -> None:
-    case_id = case_by_text(client, runtime, VI_WORKER, UNPAID)
-    _, lan = make_agent(runtime, name="Lan", languages="vi,en")
-    _, sokha = make_agent(runtime, name="Sokha", languages="km")
+    case_id = case_by_text(client, runtime, sender=VI_WORKER, body=UNPAID)
+    lan = make_agent(runtime, name="Lan", languages="vi,en").token
+    sokha = make_agent(runtime, name="Sokha", languages="km").token
     [item] = listed(client, lan)
     assert item["id"] == case_id
     assert item["language"] == "vi"
@@ -49,8 +48,8 @@ def test_an_sms_only_vietnamese_case_reaches_vietnamese_advisers_only(
 def test_a_reply_answers_the_worker_and_reading_marks_the_case_read(
     client: Any, runtime: Runtime
 ) -> None:
-    case_id = case_by_text(client, runtime, VI_WORKER, UNPAID)
-    _, lan = make_agent(runtime, name="Lan", languages="vi")
+    case_id = case_by_text(client, runtime, sender=VI_WORKER, body=UNPAID)
+    lan = make_agent(runtime, name="Lan", languages="vi").token
     client.get(f"/api/cases/{case_id}", headers=auth(lan))
     [item] = listed(client, lan)
     assert (item["unread"], item["needs_reply"]) == (False, True)
@@ -71,23 +70,26 @@ def test_a_note_stays_inside_and_never_reaches_twilio(
 
     client = create_app(runtime=twilio_runtime).test_client()
     _, case_id = make_callback(twilio_runtime, language="vi")
-    agent_id, lan = make_agent(twilio_runtime, name="Lan", languages="vi")
+    lan = make_agent(twilio_runtime, name="Lan", languages="vi")
     note = "Employer is Sato Farm; worker afraid of losing visa"
-    answer = client.post(f"/api/cases/{case_id}/notes", json={"text": note}, headers=auth(lan))
-    assert answer.status_code == 201
+    answer = client.post(
+        f"/api/cases/{case_id}/notes", json={"text": note}, headers=auth(lan.token)
+    )
+    assert answer.status_code == 201 and answer.json is not None
     assert (answer.json["kind"], answer.json["text"], answer.json["agent_id"]) == (
         "note",
         note,
-        agent_id,
+        lan.id,
     )
     run_jobs(twilio_runtime)
     assert fake_twilio.requests == []
     with twilio_runtime.db.session() as session:
         assert session.scalars(select(SmsMessage)).all() == []
         audit = session.scalars(select(AuditEvent).where(AuditEvent.action == "case.note")).all()
-        assert [(a.agent_id, a.subject_id) for a in audit] == [(agent_id, case_id)]
+        assert [(a.agent_id, a.subject_id) for a in audit] == [(lan.id, case_id)]
         assert note not in str([a.detail for a in audit])  # the audit log names, never quotes
-    case = client.get(f"/api/cases/{case_id}", headers=auth(lan)).json
+    case = client.get(f"/api/cases/{case_id}", headers=auth(lan.token)).json
+    assert case is not None
     assert [(e["kind"], e["text"]) for e in case["events"]] == [("note", note)]
     assert {"type": "event", "at": case["events"][0]["at"], "id": answer.json["id"]} in case[
         "timeline"
@@ -97,7 +99,7 @@ def test_a_note_stays_inside_and_never_reaches_twilio(
 @pytest.mark.parametrize("text", ["", "   ", 5, None])
 def test_an_empty_or_malformed_note_is_refused(client: Any, runtime: Runtime, text: Any) -> None:
     _, case_id = make_callback(runtime, language="vi")
-    _, lan = make_agent(runtime, languages="vi")
+    lan = make_agent(runtime, languages="vi").token
     answer = client.post(f"/api/cases/{case_id}/notes", json={"text": text}, headers=auth(lan))
     assert answer.status_code == 422
     assert answer.json["error"] == "validation_error"
@@ -107,13 +109,15 @@ def test_hand_over_goes_only_to_an_adviser_who_speaks_the_language(
     client: Any, runtime: Runtime
 ) -> None:
     _, case_id = make_callback(runtime, language="vi")
-    lan_id, lan = make_agent(runtime, name="Lan", languages="vi,en")
-    minh_id, _ = make_agent(runtime, name="Minh", languages="vi")
-    sokha_id, _ = make_agent(runtime, name="Sokha", languages="km,en")
-    mine = client.post(f"/api/cases/{case_id}/assign", json={"agent_id": lan_id}, headers=auth(lan))
-    assert mine.status_code == 200 and mine.json["assigned_agent_id"] == lan_id
+    lan = make_agent(runtime, name="Lan", languages="vi,en")
+    minh_id = make_agent(runtime, name="Minh", languages="vi").id
+    sokha_id = make_agent(runtime, name="Sokha", languages="km,en").id
+    mine = client.post(
+        f"/api/cases/{case_id}/assign", json={"agent_id": lan.id}, headers=auth(lan.token)
+    )
+    assert mine.status_code == 200 and mine.json["assigned_agent_id"] == lan.id
     refused = client.post(
-        f"/api/cases/{case_id}/assign", json={"agent_id": sokha_id}, headers=auth(lan)
+        f"/api/cases/{case_id}/assign", json={"agent_id": sokha_id}, headers=auth(lan.token)
     )
     assert refused.status_code == 409
     assert refused.json["error"] == "language_mismatch"
@@ -121,24 +125,24 @@ def test_hand_over_goes_only_to_an_adviser_who_speaks_the_language(
     handed = client.post(
         f"/api/cases/{case_id}/assign",
         json={"agent_id": minh_id, "note": "Minh knows this employer"},
-        headers=auth(lan),
+        headers=auth(lan.token),
     )
     assert handed.status_code == 200 and handed.json["assigned_agent_id"] == minh_id
     with runtime.db.session() as session:
         events = session.scalars(select(CaseEvent).order_by(CaseEvent.id)).all()
         assert [(e.kind, e.agent_id, (e.detail or {}).get("to_agent_id")) for e in events] == [
-            ("assigned", lan_id, lan_id),
-            ("handed_over", lan_id, minh_id),
+            ("assigned", lan.id, lan.id),
+            ("handed_over", lan.id, minh_id),
         ]
         assert events[1].body == "Minh knows this employer"
         assert session.get(Case, case_id).assigned_agent_id == minh_id  # type: ignore[union-attr]
     # Lan still speaks Vietnamese, so she still sees it; assigned=me no longer lists it.
-    assert listed(client, lan, "?assigned=me") == []
+    assert listed(client, lan.token, "?assigned=me") == []
     unassigned = client.post(
-        f"/api/cases/{case_id}/assign", json={"agent_id": None}, headers=auth(lan)
+        f"/api/cases/{case_id}/assign", json={"agent_id": None}, headers=auth(lan.token)
     )
     assert unassigned.json["assigned_agent_id"] is None
-    assert [c["id"] for c in listed(client, lan, "?assigned=none")] == [case_id]
+    assert [c["id"] for c in listed(client, lan.token, "?assigned=none")] == [case_id]
 
 
 @pytest.mark.parametrize(
@@ -149,26 +153,26 @@ def test_assigning_to_nobody_known_is_a_clear_422(
     client: Any, runtime: Runtime, body: dict[str, Any]
 ) -> None:
     _, case_id = make_callback(runtime, language="vi")
-    _, lan = make_agent(runtime, languages="vi")
+    lan = make_agent(runtime, languages="vi").token
     answer = client.post(f"/api/cases/{case_id}/assign", json=body, headers=auth(lan))
     assert answer.status_code == 422, answer.json
 
 
 @both_backends
 def test_close_status_reopen_on_the_workers_next_text(client: Any, runtime: Runtime) -> None:
-    case_id = case_by_text(client, runtime, VI_WORKER, UNPAID)
-    lan_id, lan = make_agent(runtime, name="Lan", languages="vi")
-    client.post(f"/api/cases/{case_id}/assign", json={"agent_id": lan_id}, headers=auth(lan))
-    reference = client.get(f"/api/cases/{case_id}", headers=auth(lan)).json["reference"]
+    case_id = case_by_text(client, runtime, sender=VI_WORKER, body=UNPAID)
+    lan = make_agent(runtime, name="Lan", languages="vi")
+    client.post(f"/api/cases/{case_id}/assign", json={"agent_id": lan.id}, headers=auth(lan.token))
+    reference = client.get(f"/api/cases/{case_id}", headers=auth(lan.token)).json["reference"]
 
     no_outcome = client.post(
-        f"/api/cases/{case_id}/status", json={"status": "closed"}, headers=auth(lan)
+        f"/api/cases/{case_id}/status", json={"status": "closed"}, headers=auth(lan.token)
     )
     assert no_outcome.status_code == 422 and "outcome" in no_outcome.json["message"]
     closed = client.post(
         f"/api/cases/{case_id}/status",
         json={"status": "closed", "outcome": "resolved", "topics": ["unpaid_wages"]},
-        headers=auth(lan),
+        headers=auth(lan.token),
     )
     assert closed.status_code == 200
     assert (closed.json["status"], closed.json["outcome"], closed.json["topics"]) == (
@@ -176,19 +180,20 @@ def test_close_status_reopen_on_the_workers_next_text(client: Any, runtime: Runt
         "resolved",
         ["unpaid_wages"],
     )
-    assert listed(client, lan) == []  # the inbox shows every status but closed
-    assert [c["id"] for c in listed(client, lan, "?status=closed")] == [case_id]
+    assert listed(client, lan.token) == []  # the inbox shows every status but closed
+    assert [c["id"] for c in listed(client, lan.token, "?status=closed")] == [case_id]
 
     answer = reply_of(text_in(client, f"STATUS {reference}", sender=VI_WORKER))
     assert answer == expected("vi", "status_closed", reference=reference)
 
     text_in(client, "Công ty lại không trả lương tháng này", sender=VI_WORKER)
-    [item] = listed(client, lan)
+    [item] = listed(client, lan.token)
     assert (item["id"], item["status"], item["outcome"]) == (case_id, "open", None)
-    assert item["assigned_agent_id"] == lan_id  # the adviser who had it is shown
+    assert item["assigned_agent_id"] == lan.id  # the adviser who had it is shown
     assert item["needs_reply"] is True
     kinds = [
-        e["kind"] for e in client.get(f"/api/cases/{case_id}", headers=auth(lan)).json["events"]
+        e["kind"]
+        for e in client.get(f"/api/cases/{case_id}", headers=auth(lan.token)).json["events"]
     ]
     assert kinds[-1] == "reopened"
     answer = reply_of(text_in(client, f"STATUS {reference}", sender=VI_WORKER))
@@ -199,8 +204,8 @@ def test_close_status_reopen_on_the_workers_next_text(client: Any, runtime: Runt
 def test_status_answers_waiting_and_referred_in_the_workers_language(
     client: Any, runtime: Runtime, status: str
 ) -> None:
-    case_id = case_by_text(client, runtime, VI_WORKER, UNPAID)
-    _, lan = make_agent(runtime, languages="vi")
+    case_id = case_by_text(client, runtime, sender=VI_WORKER, body=UNPAID)
+    lan = make_agent(runtime, languages="vi").token
     client.post(f"/api/cases/{case_id}/status", json={"status": status}, headers=auth(lan))
     reference = client.get(f"/api/cases/{case_id}", headers=auth(lan)).json["reference"]
     answer = reply_of(text_in(client, f"STATUS {reference}", sender=VI_WORKER))
@@ -210,8 +215,8 @@ def test_status_answers_waiting_and_referred_in_the_workers_language(
 def test_a_worker_who_answers_a_waiting_case_makes_it_open_again(
     client: Any, runtime: Runtime
 ) -> None:
-    case_id = case_by_text(client, runtime, VI_WORKER, UNPAID)
-    _, lan = make_agent(runtime, languages="vi")
+    case_id = case_by_text(client, runtime, sender=VI_WORKER, body=UNPAID)
+    lan = make_agent(runtime, languages="vi").token
     client.post(f"/api/cases/{case_id}/reply", json={"text": "Bạn làm ở đâu?"}, headers=auth(lan))
     client.post(f"/api/cases/{case_id}/status", json={"status": "waiting"}, headers=auth(lan))
     assert listed(client, lan)[0]["status"] == "waiting"
@@ -236,7 +241,7 @@ def test_a_bad_status_change_is_a_clear_422_and_changes_nothing(
     client: Any, runtime: Runtime, body: dict[str, Any]
 ) -> None:
     _, case_id = make_callback(runtime, language="vi")
-    _, lan = make_agent(runtime, languages="vi")
+    lan = make_agent(runtime, languages="vi").token
     answer = client.post(f"/api/cases/{case_id}/status", json=body, headers=auth(lan))
     assert answer.status_code == 422, answer.json
     case = client.get(f"/api/cases/{case_id}", headers=auth(lan)).json
@@ -246,8 +251,8 @@ def test_a_bad_status_change_is_a_clear_422_and_changes_nothing(
 def test_a_closed_case_cannot_be_reopened_beside_the_workers_new_one(
     client: Any, runtime: Runtime
 ) -> None:
-    first = case_by_text(client, runtime, VI_WORKER, UNPAID)
-    _, lan = make_agent(runtime, languages="vi")
+    first = case_by_text(client, runtime, sender=VI_WORKER, body=UNPAID)
+    lan = make_agent(runtime, languages="vi").token
     client.post(
         f"/api/cases/{first}/status",
         json={"status": "closed", "outcome": "withdrawn"},
@@ -259,7 +264,7 @@ def test_a_closed_case_cannot_be_reopened_beside_the_workers_new_one(
         case = session.get(Case, first)
         assert case is not None and case.closed_at is not None
         case.closed_at -= dt.timedelta(days=400)
-    second = case_by_text(client, runtime, VI_WORKER, "Tôi bị tai nạn lao động")
+    second = case_by_text(client, runtime, sender=VI_WORKER, body="Tôi bị tai nạn lao động")
     assert second != first
     answer = client.post(f"/api/cases/{first}/status", json={"status": "open"}, headers=auth(lan))
     assert answer.status_code == 409
@@ -268,13 +273,16 @@ def test_a_closed_case_cannot_be_reopened_beside_the_workers_new_one(
 
 def test_inbox_filters_and_pages(client: Any, runtime: Runtime) -> None:
     ids = [
-        case_by_text(client, runtime, f"+8190000004{n:02d}", f"Tin nhắn số {n}") for n in range(5)
+        case_by_text(client, runtime, sender=f"+8190000004{n:02d}", body=f"Tin nhắn số {n}")
+        for n in range(5)
     ]
-    km_case = case_by_text(client, runtime, KM_WORKER, "ក្រុមហ៊ុនមិនបើកប្រាក់ខែ")
-    lan_id, lan = make_agent(runtime, name="Lan", languages="vi,km")
-    client.post(f"/api/cases/{ids[1]}/assign", json={"agent_id": lan_id}, headers=auth(lan))
+    km_case = case_by_text(client, runtime, sender=KM_WORKER, body="ក្រុមហ៊ុនមិនបើកប្រាក់ខែ")
+    lan = make_agent(runtime, name="Lan", languages="vi,km")
+    client.post(f"/api/cases/{ids[1]}/assign", json={"agent_id": lan.id}, headers=auth(lan.token))
     client.post(
-        f"/api/cases/{ids[2]}/status", json={"topics": ["injury", "housing"]}, headers=auth(lan)
+        f"/api/cases/{ids[2]}/status",
+        json={"topics": ["injury", "housing"]},
+        headers=auth(lan.token),
     )
     with runtime.db.session() as session:
         urgent = session.get(Case, ids[3])
@@ -282,19 +290,19 @@ def test_inbox_filters_and_pages(client: Any, runtime: Runtime) -> None:
         urgent.urgent = True
         reference = session.get(Case, ids[4]).reference  # type: ignore[union-attr]
 
-    assert {c["id"] for c in listed(client, lan)} == {*ids, km_case}
-    assert [c["id"] for c in listed(client, lan, "?language=km")] == [km_case]
-    assert [c["id"] for c in listed(client, lan, "?assigned=me")] == [ids[1]]
-    assert ids[1] not in {c["id"] for c in listed(client, lan, "?assigned=none")}
-    assert [c["id"] for c in listed(client, lan, "?topic=injury")] == [ids[2]]
-    assert [c["id"] for c in listed(client, lan, f"?q={reference}")] == [ids[4]]
-    assert [c["id"] for c in listed(client, lan, "?urgent=true")] == [ids[3]]
-    needs_first = listed(client, lan, "?sort=needs_reply")
+    assert {c["id"] for c in listed(client, lan.token)} == {*ids, km_case}
+    assert [c["id"] for c in listed(client, lan.token, "?language=km")] == [km_case]
+    assert [c["id"] for c in listed(client, lan.token, "?assigned=me")] == [ids[1]]
+    assert ids[1] not in {c["id"] for c in listed(client, lan.token, "?assigned=none")}
+    assert [c["id"] for c in listed(client, lan.token, "?topic=injury")] == [ids[2]]
+    assert [c["id"] for c in listed(client, lan.token, f"?q={reference}")] == [ids[4]]
+    assert [c["id"] for c in listed(client, lan.token, "?urgent=true")] == [ids[3]]
+    needs_first = listed(client, lan.token, "?sort=needs_reply")
     assert needs_first[0]["id"] == ids[3]  # urgent first, then the oldest unanswered
     assert [c["id"] for c in needs_first[1:]] == [*ids[:3], ids[4], km_case]
-    assert listed(client, lan)[0]["id"] == km_case  # by default latest activity first
+    assert listed(client, lan.token)[0]["id"] == km_case  # by default latest activity first
 
-    page = client.get("/api/cases?per_page=4&page=2", headers=auth(lan))
+    page = client.get("/api/cases?per_page=4&page=2", headers=auth(lan.token))
     assert page.headers["X-Total-Count"] == "6"
     assert len(page.json) == 2
     assert 'rel="prev"' in page.headers["Link"] and 'rel="next"' not in page.headers["Link"]
@@ -317,7 +325,7 @@ def test_inbox_filters_and_pages(client: Any, runtime: Runtime) -> None:
     ],
 )
 def test_a_bad_inbox_filter_is_a_clear_422(client: Any, runtime: Runtime, query: str) -> None:
-    _, lan = make_agent(runtime, languages="vi")
+    lan = make_agent(runtime, languages="vi").token
     answer = client.get(f"/api/cases{query}", headers=auth(lan))
     assert answer.status_code == 422
     assert answer.json["error"] == "validation_error"
@@ -330,8 +338,8 @@ def test_a_long_inbox_counts_only_so_far_and_still_pages_on(
 
     monkeypatch.setattr(inbox, "COUNT_LIMIT", 3)
     for n in range(5):
-        case_by_text(client, runtime, f"+8190000005{n:02d}", f"Tin nhắn số {n}")
-    _, lan = make_agent(runtime, languages="vi")
+        case_by_text(client, runtime, sender=f"+8190000005{n:02d}", body=f"Tin nhắn số {n}")
+    lan = make_agent(runtime, languages="vi").token
     first = client.get("/api/cases?per_page=2", headers=auth(lan))
     assert (first.headers["X-Total-Count"], first.headers["X-Total-Count-Capped"]) == ("3", "true")
     assert 'rel="next"' in first.headers["Link"]

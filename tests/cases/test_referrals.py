@@ -13,8 +13,7 @@ from hotline import create_app
 from hotline.cases.models import Referral
 from hotline.runtime import Runtime
 from hotline.sms.segments import count_segments
-from tests.callbacks.builders import auth, make_agent, make_callback
-from tests.cases.builders import make_organisation
+from tests.builders import auth, make_agent, make_callback, make_organisation
 from tests.helpers import run_jobs
 from tests.sms.helpers import text_in
 
@@ -46,12 +45,12 @@ def test_a_referral_sms_per_organisation_in_the_workers_language(
     client: Any, twilio_runtime: Runtime, fake_twilio: Any, language: str
 ) -> None:
     _, case_id = make_callback(twilio_runtime, phone=WORKER, language=language, sms_allowed=True)
-    agent_id, token = make_agent(twilio_runtime, languages=language)
+    agent = make_agent(twilio_runtime, languages=language)
     orgs = organisations(twilio_runtime, language)
     answer = client.post(
         f"/api/cases/{case_id}/referrals",
         json={"organisations": orgs, "send_sms": True},
-        headers=auth(token),
+        headers=auth(agent.token),
     )
     assert answer.status_code == 201, answer.json
     assert [r["organisation_id"] for r in answer.json["referrals"]] == orgs
@@ -65,10 +64,10 @@ def test_a_referral_sms_per_organisation_in_the_workers_language(
     with twilio_runtime.db.session() as session:
         rows = session.scalars(select(Referral).order_by(Referral.id)).all()
         assert [(r.organisation_id, r.agent_id, r.message_id is not None) for r in rows] == [
-            (orgs[0], agent_id, True),
-            (orgs[1], agent_id, True),
+            (orgs[0], agent.id, True),
+            (orgs[1], agent.id, True),
         ]
-    case = client.get(f"/api/cases/{case_id}", headers=auth(token)).json
+    case = client.get(f"/api/cases/{case_id}", headers=auth(agent.token)).json
     assert [r["organisation"] for r in case["referrals"]] == ["Hōterasu", "MHLW hotline"]
     assert case["events"][-1]["kind"] == "referral"
 
@@ -77,7 +76,7 @@ def test_no_referral_sms_after_stop(client: Any, twilio_runtime: Runtime, fake_t
     text_in(client, "Công ty giữ hộ chiếu của tôi", sender=WORKER)
     text_in(client, "STOP", sender=WORKER)
     run_jobs(twilio_runtime)
-    _, token = make_agent(twilio_runtime, languages="vi")
+    token = make_agent(twilio_runtime, languages="vi").token
     case_id = client.get("/api/cases", headers=auth(token)).json[0]["id"]
     requests_before = len(fake_twilio.requests)
     answer = client.post(
@@ -97,7 +96,7 @@ def test_no_referral_sms_when_the_worker_refused_sms(
     client: Any, twilio_runtime: Runtime, fake_twilio: Any
 ) -> None:
     _, case_id = make_callback(twilio_runtime, phone=WORKER, language="vi", sms_allowed=False)
-    _, token = make_agent(twilio_runtime, languages="vi")
+    token = make_agent(twilio_runtime, languages="vi").token
     orgs = organisations(twilio_runtime, "vi")
     refused = client.post(
         f"/api/cases/{case_id}/referrals", json={"organisations": orgs}, headers=auth(token)
@@ -131,7 +130,7 @@ def test_a_bad_referral_is_a_clear_422(
     client: Any, twilio_runtime: Runtime, body: dict[str, Any]
 ) -> None:
     _, case_id = make_callback(twilio_runtime, phone=WORKER, language="vi", sms_allowed=True)
-    _, token = make_agent(twilio_runtime, languages="vi")
+    token = make_agent(twilio_runtime, languages="vi").token
     make_organisation(twilio_runtime)
     answer = client.post(f"/api/cases/{case_id}/referrals", json=body, headers=auth(token))
     assert answer.status_code == 422, answer.json

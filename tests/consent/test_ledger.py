@@ -18,7 +18,7 @@ from hotline.config import default_data_path
 from hotline.runtime import Runtime
 from hotline.voice.scripts import reload_scripts
 from tests.api.openapi_check import check_response
-from tests.callbacks.builders import auth, make_agent
+from tests.builders import auth, make_agent
 from tests.conftest import both_backends
 from tests.helpers import run_jobs
 from tests.voice.helpers import place_call
@@ -32,12 +32,13 @@ def case_id_of(runtime: Runtime) -> int:
 
 
 @both_backends
+@pytest.mark.slow
 def test_the_case_shows_the_notice_heard_with_its_version_the_recording_and_the_choices(
     client: Any, runtime: Runtime
 ) -> None:
     place_call(client, "84#3 R12#", from_number=WORKER)  # hears the notice, leaves a message
     place_call(client, "2 1 1 1 2 2", from_number=WORKER)  # callback: morning, may say, no SMS
-    _, token = make_agent(runtime, languages="vi")
+    token = make_agent(runtime, languages="vi").token
     answer = client.get(f"/api/cases/{case_id_of(runtime)}", headers=auth(token))
     assert answer.status_code == 200
     check_response(client.get("/api/openapi.json").json, "GET", "/api/cases/{case_id}", answer)
@@ -60,22 +61,22 @@ def test_an_adviser_records_what_the_worker_asked_for_audited_and_then_a_reply_g
     client = create_app(runtime=twilio_runtime).test_client()
     place_call(client, "84#2 1 4 2 2 2", from_number=WORKER)  # said no SMS
     case_id = case_id_of(twilio_runtime)
-    agent_id, token = make_agent(twilio_runtime, languages="vi,en")
+    agent = make_agent(twilio_runtime, languages="vi,en")
     assert (
-        client.post(f"/api/cases/{case_id}/reply", json={"text": "Hi"}, headers=auth(token))
+        client.post(f"/api/cases/{case_id}/reply", json={"text": "Hi"}, headers=auth(agent.token))
     ).json["error"] == "sms_refused"
 
     changed = client.post(
         f"/api/cases/{case_id}/consent",
         json={"subject": "sms", "value": "yes"},
-        headers=auth(token),
+        headers=auth(agent.token),
     )
     assert changed.status_code == 200, changed.json
     document = client.get("/api/openapi.json").json
     check_response(document, "POST", "/api/cases/{case_id}/consent", changed)
     assert changed.json["choices"]["sms_allowed"] is True
     latest = changed.json["consents"]["sms"]
-    assert (latest["value"], latest["channel"], latest["agent_id"]) == ("yes", "agent", agent_id)
+    assert (latest["value"], latest["channel"], latest["agent_id"]) == ("yes", "agent", agent.id)
     assert [e["value"] for e in changed.json["consent_history"] if e["subject"] == "sms"] == [
         "yes",
         "no",
@@ -84,11 +85,13 @@ def test_an_adviser_records_what_the_worker_asked_for_audited_and_then_a_reply_g
         audited = session.scalars(
             select(AuditEvent).where(AuditEvent.action == "case.consent")
         ).one()
-        assert (audited.agent_id, audited.subject_id) == (agent_id, case_id)
+        assert (audited.agent_id, audited.subject_id) == (agent.id, case_id)
         assert audited.detail == {"subject": "sms", "value": "yes"}
 
     reply = client.post(
-        f"/api/cases/{case_id}/reply", json={"text": "Hi", "language": "en"}, headers=auth(token)
+        f"/api/cases/{case_id}/reply",
+        json={"text": "Hi", "language": "en"},
+        headers=auth(agent.token),
     )
     assert reply.status_code in (200, 201), reply.json
     run_jobs(twilio_runtime)
@@ -100,7 +103,7 @@ def test_sharing_the_number_is_kept_on_the_ledger_and_on_the_case(
 ) -> None:
     place_call(client, "84#2 1 4 2 2 2", from_number=WORKER)
     case_id = case_id_of(runtime)
-    _, token = make_agent(runtime, languages="vi")
+    token = make_agent(runtime, languages="vi").token
     path = f"/api/cases/{case_id}/consent"
     client.post(path, json={"subject": "number_share", "value": "yes"}, headers=auth(token))
     case = client.get(f"/api/cases/{case_id}", headers=auth(token)).json
@@ -127,7 +130,7 @@ def test_a_bad_consent_request_is_a_422_and_records_nothing(
     client: Any, runtime: Runtime, body: dict[str, Any]
 ) -> None:
     place_call(client, "84#2 1 4 2 2 2", from_number=WORKER)
-    _, token = make_agent(runtime, languages="vi")
+    token = make_agent(runtime, languages="vi").token
     with runtime.db.session() as session:
         before = len(session.scalars(select(ConsentEntry)).all())
     answer = client.post(
@@ -152,6 +155,7 @@ def edited_scripts(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[
     reload_scripts()
 
 
+@pytest.mark.slow
 def test_changing_the_notice_text_records_a_new_version_heard_by_the_next_new_caller(
     edited_scripts: Path, client: Any, runtime: Runtime
 ) -> None:

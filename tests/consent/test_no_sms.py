@@ -22,9 +22,8 @@ from hotline.sms.gate import PURPOSES, UnknownPurpose
 from hotline.sms.models import SmsMessage
 from hotline.sms.outbound import queue_sms
 from hotline.voice.scripts import get_scripts
-from tests.callbacks.builders import auth, make_agent, tokyo
+from tests.builders import auth, make_agent, make_organisation, tokyo
 from tests.callbacks.test_outcomes import claim_and_record
-from tests.cases.builders import make_organisation
 from tests.conftest import both_backends
 from tests.helpers import PUBLIC_URL, run_jobs
 from tests.sms.helpers import reply_of, text_in
@@ -81,7 +80,7 @@ def test_no_sms_holds_for_replies_referrals_and_the_last_missed_call_even_after_
     assert the_caller(twilio_runtime).sms_allowed is False
 
     case = the_case(twilio_runtime)
-    _, token = make_agent(twilio_runtime, languages="vi")
+    token = make_agent(twilio_runtime, languages="vi").token
     queue = client.get("/api/queue", headers=auth(token)).json
     assert queue[0]["discretion"] == {"may_identify": False, "sms_allowed": False}
 
@@ -106,18 +105,18 @@ def test_no_sms_holds_for_replies_referrals_and_the_last_missed_call_even_after_
     with twilio_runtime.db.session() as session:
         assert session.get(CallbackRequest, callback.id).closed_reason == "max_attempts"  # type: ignore[union-attr]
         sends = session.scalars(select(OutboxJob).where(OutboxJob.name == "sms.send")).all()
-        answers = {j.args["message_id"] for j in sends if j.args["purpose"] == "keyword_answer"}
+        answered = {j.args["message_id"] for j in sends if j.args["purpose"] == "keyword_answer"}
         hotline_started = [
             m
             for m in session.scalars(select(SmsMessage).where(SmsMessage.direction == "out"))
-            if m.id not in answers
+            if m.id not in answered
         ]
     assert hotline_started == []  # only the answers to the worker's own texts
 
     run_jobs(twilio_runtime)
     # Nothing reached Twilio's REST API but the answers to the worker's own texts.
     callbacks = {m["StatusCallback"] for m in fake_twilio.messages}
-    assert callbacks <= {f"{PUBLIC_URL}/sms/status?m={answer}" for answer in answers}
+    assert callbacks <= {f"{PUBLIC_URL}/sms/status?m={answer}" for answer in answered}
 
 
 def test_not_asked_is_not_no_an_adviser_may_text_a_worker_never_asked(
@@ -129,7 +128,7 @@ def test_not_asked_is_not_no_an_adviser_may_text_a_worker_never_asked(
     caller = the_caller(twilio_runtime)
     assert caller.sms_allowed is None
     case = the_case(twilio_runtime)
-    _, token = make_agent(twilio_runtime, languages="km,en")
+    token = make_agent(twilio_runtime, languages="km,en").token
     reply = client.post(
         f"/api/cases/{case.id}/reply",
         json={"text": "Hello", "language": "en"},

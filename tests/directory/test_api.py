@@ -9,9 +9,8 @@ import pytest
 from hotline.directory import service
 from hotline.runtime import Runtime
 from tests.api.openapi_check import check_response
-from tests.callbacks.builders import auth, make_agent
+from tests.builders import auth, make_agent, make_organisation
 from tests.conftest import both_backends
-from tests.directory.builders import make_organisation
 
 
 def _seed(runtime: Runtime) -> None:
@@ -24,7 +23,7 @@ def test_an_adviser_gets_the_vietnamese_lines_marked_unverified_as_documented(
     client: Any, runtime: Runtime
 ) -> None:
     _seed(runtime)
-    _, token = make_agent(runtime, languages="km,en")
+    token = make_agent(runtime, languages="km,en").token
     document = client.get("/api/openapi.json").json
     answer = client.get("/api/directory?language=vi", headers=auth(token))
     assert answer.status_code == 200
@@ -46,7 +45,7 @@ def test_filters_by_prefecture_and_kind(client: Any, runtime: Runtime) -> None:
     osaka = make_organisation(runtime, kind="union", prefecture="osaka")
     make_organisation(runtime, kind="union", prefecture="tokyo")
     nationwide = make_organisation(runtime, kind="legal_aid")
-    _, token = make_agent(runtime, languages="vi")
+    token = make_agent(runtime, languages="vi").token
     in_osaka = client.get("/api/directory?prefecture=osaka", headers=auth(token)).json
     assert {row["id"] for row in in_osaka} == {osaka, nationwide}
     unions = client.get("/api/directory?prefecture=osaka&kind=union", headers=auth(token)).json
@@ -62,7 +61,7 @@ def test_filters_by_prefecture_and_kind(client: Any, runtime: Runtime) -> None:
     ],
 )
 def test_bad_filters_get_a_clear_422(client: Any, runtime: Runtime, query: str, says: str) -> None:
-    _, token = make_agent(runtime, languages="vi")
+    token = make_agent(runtime, languages="vi").token
     answer = client.get(f"/api/directory?{query}", headers=auth(token))
     assert answer.status_code == 422
     assert answer.json["error"] == "validation_error"

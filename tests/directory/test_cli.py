@@ -12,7 +12,7 @@ from hotline.audit import AuditEvent
 from hotline.cli import main
 from hotline.directory.models import Organisation
 from hotline.runtime import Runtime
-from tests.callbacks.builders import make_agent
+from tests.builders import make_agent
 from tests.test_cli import cli_env
 
 
@@ -39,8 +39,8 @@ def test_seed_then_list_marks_every_seeded_entry_unverified(
 def test_add_edit_verify_and_deactivate_are_audited_with_the_supervisor(
     settings: Any, runtime: Runtime
 ) -> None:
-    supervisor, _ = make_agent(runtime, name="Kenji", languages="ja,en", role="supervisor")
-    adviser, _ = make_agent(runtime, name="Lan", languages="vi")
+    supervisor = make_agent(runtime, name="Kenji", languages="ja,en", role="supervisor").id
+    adviser = make_agent(runtime, name="Lan", languages="vi").id
     added = _run(
         settings,
         "add",

@@ -9,8 +9,8 @@ from sqlalchemy import select
 from hotline.directory import service
 from hotline.directory.models import Organisation
 from hotline.runtime import Runtime
-from tests.directory.builders import make_organisation
-from tests.web.builders import make_agent, page_csrf, sign_in
+from tests.builders import PASSWORD, make_agent, make_organisation
+from tests.web.helpers import page_csrf, sign_in
 
 
 def _seed(runtime: Runtime) -> None:
@@ -22,7 +22,7 @@ def test_an_adviser_sees_unverified_entries_marked_and_cannot_change_them(
     client: Any, runtime: Runtime
 ) -> None:
     _seed(runtime)
-    adviser = make_agent(runtime, "Lan", "vi,en")
+    adviser = make_agent(runtime, name="Lan", languages="vi,en", password=PASSWORD)
     sign_in(client, adviser)
     page = client.get("/directory?language=vi")
     html = page.get_data(as_text=True)
@@ -40,7 +40,9 @@ def test_an_adviser_sees_unverified_entries_marked_and_cannot_change_them(
 
 def test_the_page_speaks_japanese_with_weekdays_in_japanese(client: Any, runtime: Runtime) -> None:
     _seed(runtime)
-    adviser = make_agent(runtime, "Kenji", "ja,en", ui_language="ja")
+    adviser = make_agent(
+        runtime, name="Kenji", languages="ja,en", ui_language="ja", password=PASSWORD
+    )
     sign_in(client, adviser)
     html = client.get("/directory?kind=legal_aid").get_data(as_text=True)
     assert "法テラス" in html
@@ -49,7 +51,7 @@ def test_the_page_speaks_japanese_with_weekdays_in_japanese(client: Any, runtime
 
 
 def test_bad_filters_are_a_400_not_a_500(client: Any, runtime: Runtime) -> None:
-    sign_in(client, make_agent(runtime, "Lan", "vi"))
+    sign_in(client, make_agent(runtime, name="Lan", languages="vi", password=PASSWORD))
     assert client.get("/directory?prefecture=atlantis").status_code == 400
     assert client.get("/directory?kind=church").status_code == 400
 
@@ -61,8 +63,22 @@ def test_signed_out_visitors_are_sent_to_sign_in(client: Any) -> None:
 
 
 def test_a_supervisor_verifies_edits_and_adds_with_csrf(client: Any, runtime: Runtime) -> None:
-    supervisor = make_agent(runtime, "Kenji", "ja,en", role="supervisor", ui_language="en")
-    org_id = make_organisation(runtime)
+    supervisor = make_agent(
+        runtime,
+        name="Kenji",
+        languages="ja,en",
+        role="supervisor",
+        ui_language="en",
+        password=PASSWORD,
+    )
+    org_id = make_organisation(
+        runtime,
+        name_ja="テスト支援センター",
+        name_en="Test Support Centre",
+        kind="ngo",
+        phone="03-0000-0000",
+        hours="mon-fri 10:00-18:00",
+    )
     sign_in(client, supervisor)
 
     without_csrf = client.post(f"/directory/{org_id}/verify")

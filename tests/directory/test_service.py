@@ -10,9 +10,8 @@ from hotline.directory import service
 from hotline.directory.models import Organisation
 from hotline.runtime import Runtime
 from hotline.sms.segments import count_segments
-from tests.callbacks.builders import make_agent
+from tests.builders import make_agent, make_organisation
 from tests.conftest import both_backends
-from tests.directory.builders import make_organisation
 
 
 @both_backends
@@ -131,7 +130,7 @@ def test_accepted_values_are_normalised(runtime: Runtime) -> None:
 def test_verifying_records_who_and_when_and_a_new_phone_needs_verifying_again(
     runtime: Runtime,
 ) -> None:
-    supervisor, _ = make_agent(runtime, name="Kenji", languages="ja,en", role="supervisor")
+    supervisor = make_agent(runtime, name="Kenji", languages="ja,en", role="supervisor").id
     org_id = make_organisation(runtime)
     with runtime.db.session() as session:
         org = session.get(Organisation, org_id)

@@ -15,10 +15,11 @@ from hotline.runtime import Runtime
 from hotline.sms.models import SmsMessage
 from hotline.translation.models import Translation, TranslationCacheEntry
 from hotline.voice.models import PromptRecording, VoicemailAudio
+from tests.builders import make_agent, make_case, make_voicemail
 from tests.conftest import both_backends
 from tests.fakes.google_speech import FakeGoogleSpeech
 from tests.helpers import WORKER_NUMBER, run_jobs, twilio_post
-from tests.translation.conftest import make_agent, make_case, make_voicemail, tone_wav
+from tests.translation.conftest import tone_wav
 
 SMS = "Chủ của tôi giữ hộ chiếu của tôi, tôi không thể về nhà. XYZZY-SMS"
 SPOKEN = "Công ty không trả lương cho tôi ba tháng."
@@ -59,13 +60,13 @@ def store_everything(
         case_id = session.scalar(select(SmsMessage.case_id).where(SmsMessage.direction == "in"))
     case = make_case(runtime, language="vi")
     assert case.id == case_id
-    make_voicemail(runtime, case, fake_twilio, audio)
+    make_voicemail(runtime, case=case, fake_twilio=fake_twilio, audio=audio)
     run_jobs(runtime)
-    agent, token = make_agent(runtime, "vi,en", role="agent")
+    agent = make_agent(runtime, name="Agent vi,en", languages="vi,en", phone=None, role="agent")
     answer = client.post(
         f"/api/cases/{case_id}/notes",
         json={"text": NOTE},
-        headers={"Authorization": f"Bearer {token}"},
+        headers={"Authorization": f"Bearer {agent.token}"},
     )
     assert answer.status_code in (200, 201), answer.get_json()
     prompt_audio = tone_wav(2, pitch=311.0)

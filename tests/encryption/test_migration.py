@@ -13,9 +13,10 @@ from hotline.migrate import downgrade, upgrade
 from hotline.runtime import Runtime
 from hotline.sms.models import SmsMessage
 from hotline.voice.models import VoicemailAudio
+from tests.builders import make_case, make_message, make_voicemail
 from tests.conftest import both_backends
 from tests.helpers import run_jobs
-from tests.translation.conftest import make_case, make_sms, make_voicemail, tone_wav
+from tests.translation.conftest import tone_wav
 
 BODY = "Họ giữ hộ chiếu của tôi"
 
@@ -34,9 +35,9 @@ def test_upgrade_encrypts_rows_written_in_clear_and_downgrade_restores_them(
 ) -> None:
     runtime = twilio_runtime
     case = make_case(runtime, language="vi")
-    make_sms(runtime, case, BODY)
+    make_message(runtime, case=case, body=BODY)
     audio = tone_wav(1)
-    make_voicemail(runtime, case, fake_twilio, audio)
+    make_voicemail(runtime, case=case, fake_twilio=fake_twilio, audio=audio)
     run_jobs(runtime)
     url = runtime.settings.database_url
     keyring = Keyring.from_settings(runtime.settings)

@@ -23,8 +23,9 @@ from hotline.encryption.rotation import key_counts, rotate, verify_data_keys
 from hotline.runtime import Runtime
 from hotline.sms.models import SmsMessage
 from hotline.voice.models import VoicemailAudio
+from tests.builders import make_case, make_message, make_voicemail
 from tests.conftest import both_backends, open_runtime
-from tests.translation.conftest import make_case, make_sms, make_voicemail, tone_wav
+from tests.translation.conftest import tone_wav
 
 K1 = ("k1", bytes(range(32)))
 K2 = ("k2", bytes(range(100, 132)))
@@ -45,9 +46,9 @@ def old_runtime(settings: Settings, fake_twilio: Any) -> Iterator[Runtime]:
 def fill(runtime: Runtime, fake_twilio: Any) -> tuple[list[int], bytes]:
     verify_data_keys(runtime.db)
     case = make_case(runtime, language="vi")
-    ids = [make_sms(runtime, case, body).id for body in BODIES]
+    ids = [make_message(runtime, case=case, body=body).id for body in BODIES]
     audio = tone_wav(1)
-    make_voicemail(runtime, case, fake_twilio, audio)
+    make_voicemail(runtime, case=case, fake_twilio=fake_twilio, audio=audio)
     from tests.helpers import run_jobs
 
     run_jobs(runtime)
@@ -76,6 +77,7 @@ def off_key(runtime: Runtime, key_id: str) -> int:
 
 
 @both_backends
+@pytest.mark.slow
 def test_rotation_moves_everything_to_the_new_key_and_resumes_after_a_kill(
     old_runtime: Runtime, fake_twilio: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -232,6 +234,7 @@ def test_malformed_data_keys_stop_start_up_naming_the_variable(
 
 
 @both_backends
+@pytest.mark.slow
 def test_a_value_altered_in_the_database_is_refused_not_returned(
     old_runtime: Runtime, fake_twilio: Any
 ) -> None:

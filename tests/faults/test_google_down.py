@@ -21,6 +21,8 @@ from tests.helpers import run_jobs
 from tests.sms.helpers import messages_in, text_in
 from tests.translation.conftest import run_jobs_later
 
+pytestmark = pytest.mark.slow  # faults injected into running servers
+
 TEXTS = [f"Công ty không trả lương cho tôi {n} tháng." for n in range(1, 6)]
 FIRST_RETRY = dt.timedelta(seconds=DEFAULT_BACKOFF.delays[0] + 1)
 

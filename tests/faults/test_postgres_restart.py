@@ -25,6 +25,8 @@ from tests.conftest import make_settings
 from tests.faults.conftest import PrivatePostgres
 from tests.helpers import twilio_post
 
+pytestmark = pytest.mark.slow  # faults injected into running servers
+
 SENDERS = 2
 MAX_EACH = 2000  # requests per sender at most; traffic stops once recovery is seen
 RESTART_AFTER = 20  # answered requests before the restart

@@ -26,6 +26,8 @@ from tests.sms.helpers import text_in
 from tests.sms.test_opt_out import queue_from_elsewhere
 from tests.voice.helpers import place_call
 
+pytestmark = pytest.mark.slow  # faults injected into running servers
+
 REPLIES = 5
 
 

@@ -13,6 +13,8 @@ from hotline.runtime import Runtime
 from tests.helpers import run_jobs
 from tests.sms.helpers import text_in
 
+pytestmark = pytest.mark.slow  # faults injected into running servers
+
 GOOGLE_LATENCY = 10.0
 
 

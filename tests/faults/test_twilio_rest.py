@@ -17,6 +17,8 @@ from tests.helpers import WORKER_NUMBER, run_jobs
 from tests.sms.helpers import text_in
 from tests.sms.test_opt_out import queue_from_elsewhere
 
+pytestmark = pytest.mark.slow  # faults injected into running servers
+
 
 @pytest.mark.parametrize("status", [500, 429])
 def test_a_failing_twilio_delays_a_text_and_sends_it_once(

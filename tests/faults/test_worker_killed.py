@@ -38,6 +38,8 @@ from tests.helpers import (
 from tests.sms.helpers import text_in
 from tests.sms.test_opt_out import queue_from_elsewhere
 
+pytestmark = pytest.mark.slow  # faults injected into running servers
+
 
 @pytest.fixture
 def runtime_pg(tmp_path: Path, postgres_url: str, redis_url: str, fake_twilio: Any) -> Any:

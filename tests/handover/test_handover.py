@@ -13,12 +13,11 @@ from hotline.audit import AuditEvent
 from hotline.cases.models import Case, CaseEvent
 from hotline.runtime import Runtime
 from tests.api.openapi_check import check_response
-from tests.callbacks.builders import auth, make_agent, make_callback, worker_number
+from tests.builders import PASSWORD, auth, make_agent, make_callback, worker_number
 from tests.conftest import both_backends
 from tests.pdf_text import pdftotext as _pdftotext
 from tests.pdf_text import words as _words
-from tests.web.builders import make_agent as make_web_agent
-from tests.web.builders import page_csrf, sign_in
+from tests.web.helpers import page_csrf, sign_in
 
 PHONE = "+819000000123"
 # A summary as an adviser who speaks the worker's language would write it.
@@ -36,15 +35,15 @@ def _summary(client: Any, token: str, case_id: int, text: str) -> Any:
 @both_backends
 def test_the_summary_is_on_the_timeline_and_the_latest_wins(client: Any, runtime: Runtime) -> None:
     _, case_id = make_callback(runtime, phone=PHONE, language="vi")
-    agent_id, token = make_agent(runtime, name="Lan", languages="vi,en")
+    agent = make_agent(runtime, name="Lan", languages="vi,en")
     document = client.get("/api/openapi.json").json
-    first = _summary(client, token, case_id, "First draft")
+    first = _summary(client, agent.token, case_id, "First draft")
     check_response(document, "PUT", "/api/cases/{case_id}/summary", first)
-    second = _summary(client, token, case_id, "  Wages unpaid since March.  ")
+    second = _summary(client, agent.token, case_id, "  Wages unpaid since March.  ")
     assert second.status_code == 200
     assert second.json["text"] == "Wages unpaid since March."
-    assert second.json["written_by"] == {"id": agent_id, "name": "Lan"}
-    handover = client.get(f"/api/cases/{case_id}/handover.json", headers=auth(token))
+    assert second.json["written_by"] == {"id": agent.id, "name": "Lan"}
+    handover = client.get(f"/api/cases/{case_id}/handover.json", headers=auth(agent.token))
     check_response(document, "GET", "/api/cases/{case_id}/handover.json", handover)
     assert handover.json["summary"]["text"] == "Wages unpaid since March."
     assert handover.json["summary"]["written_by"] == "Lan"
@@ -53,15 +52,15 @@ def test_the_summary_is_on_the_timeline_and_the_latest_wins(client: Any, runtime
             select(CaseEvent).where(CaseEvent.case_id == case_id, CaseEvent.kind == "summary")
         ).all()
         assert [e.body for e in events] == ["First draft", "Wages unpaid since March."]
-        assert {e.agent_id for e in events} == {agent_id}
+        assert {e.agent_id for e in events} == {agent.id}
         audit = session.scalars(select(AuditEvent).where(AuditEvent.action == "case.summary"))
         assert all(e.detail and "First draft" not in str(e.detail) for e in audit)
 
 
 def test_bad_summaries_get_422_and_strangers_404(client: Any, runtime: Runtime) -> None:
     _, case_id = make_callback(runtime, phone=PHONE, language="vi")
-    _, token = make_agent(runtime, name="Lan", languages="vi,en")
-    _, khmer_only = make_agent(runtime, name="Sokha", languages="km")
+    token = make_agent(runtime, name="Lan", languages="vi,en").token
+    khmer_only = make_agent(runtime, name="Sokha", languages="km").token
     document = client.get("/api/openapi.json").json
     path = "/api/cases/{case_id}/summary"
     bodies: list[Any] = [{"text": "   "}, {"text": 5}, {"text": "x" * 4001}, {"summary": "hi"}, []]
@@ -86,57 +85,58 @@ def test_bad_summaries_get_422_and_strangers_404(client: Any, runtime: Runtime) 
 
 
 @both_backends
+@pytest.mark.slow
 def test_the_number_is_in_the_handover_only_after_the_worker_agreed(
     client: Any, runtime: Runtime, tmp_path: Path
 ) -> None:
     _, case_id = make_callback(runtime, phone=PHONE, language="vi")
-    agent_id, token = make_agent(runtime, name="Lan", languages="vi,en")
+    agent = make_agent(runtime, name="Lan", languages="vi,en")
     document = client.get("/api/openapi.json").json
     url = f"/api/cases/{case_id}/handover.json"
 
-    before = client.get(url, headers=auth(token))
+    before = client.get(url, headers=auth(agent.token))
     assert before.json["phone"] == {"shared": False, "number": None, "agreed_at": None}
     assert "9000000123" not in before.get_data(as_text=True)
-    pdf_before = client.get(f"/api/cases/{case_id}/handover.pdf", headers=auth(token))
+    pdf_before = client.get(f"/api/cases/{case_id}/handover.pdf", headers=auth(agent.token))
     assert "9000000123" not in _pdftotext(pdf_before.data, tmp_path)
 
     agreed = client.post(
-        f"/api/cases/{case_id}/number-sharing", json={"agreed": True}, headers=auth(token)
+        f"/api/cases/{case_id}/number-sharing", json={"agreed": True}, headers=auth(agent.token)
     )
     check_response(document, "POST", "/api/cases/{case_id}/number-sharing", agreed)
     assert agreed.json["agreed"] is True
-    assert agreed.json["recorded_by"] == {"id": agent_id, "name": "Lan"}
-    after = client.get(url, headers=auth(token)).json
+    assert agreed.json["recorded_by"] == {"id": agent.id, "name": "Lan"}
+    after = client.get(url, headers=auth(agent.token)).json
     assert after["phone"]["shared"] is True
     assert after["phone"]["number"] == PHONE
-    pdf_after = client.get(f"/api/cases/{case_id}/handover.pdf", headers=auth(token))
+    pdf_after = client.get(f"/api/cases/{case_id}/handover.pdf", headers=auth(agent.token))
     assert PHONE in _pdftotext(pdf_after.data, tmp_path)
 
     withdrawn = client.post(
-        f"/api/cases/{case_id}/number-sharing", json={"agreed": False}, headers=auth(token)
+        f"/api/cases/{case_id}/number-sharing", json={"agreed": False}, headers=auth(agent.token)
     )
     assert withdrawn.json["agreed"] is False
     assert withdrawn.json["agreed_at"] is None
-    assert client.get(url, headers=auth(token)).json["phone"]["number"] is None
+    assert client.get(url, headers=auth(agent.token)).json["phone"]["number"] is None
 
     with runtime.db.session() as session:
         case = session.get(Case, case_id)
         assert case is not None
         assert case.number_share_agreed_at is None
-        assert case.number_share_recorded_by_id == agent_id
+        assert case.number_share_recorded_by_id == agent.id
         events = session.scalars(
             select(CaseEvent)
             .where(CaseEvent.case_id == case_id, CaseEvent.kind == "number_sharing")
             .order_by(CaseEvent.id)
         ).all()
         assert [(e.agent_id, e.detail) for e in events] == [
-            (agent_id, {"agreed": True}),
-            (agent_id, {"agreed": False}),
+            (agent.id, {"agreed": True}),
+            (agent.id, {"agreed": False}),
         ]
         downloads = session.scalars(
             select(AuditEvent).where(AuditEvent.action == "case.handover").order_by(AuditEvent.id)
         ).all()
-        assert [(e.agent_id, e.subject_id) for e in downloads] == [(agent_id, case_id)] * 5
+        assert [(e.agent_id, e.subject_id) for e in downloads] == [(agent.id, case_id)] * 5
         assert [e.detail["format"] for e in downloads if e.detail] == [
             "json", "pdf", "json", "pdf", "json",
         ]  # fmt: skip
@@ -145,7 +145,9 @@ def test_the_number_is_in_the_handover_only_after_the_worker_agreed(
         ]  # fmt: skip
     assert (
         client.post(
-            f"/api/cases/{case_id}/number-sharing", json={"agreed": "yes"}, headers=auth(token)
+            f"/api/cases/{case_id}/number-sharing",
+            json={"agreed": "yes"},
+            headers=auth(agent.token),
         ).status_code
         == 422
     )
@@ -153,7 +155,7 @@ def test_the_number_is_in_the_handover_only_after_the_worker_agreed(
 
 def test_without_google_the_summary_is_marked_not_translated(client: Any, runtime: Runtime) -> None:
     _, case_id = make_callback(runtime, phone=PHONE, language="vi")
-    _, token = make_agent(runtime, name="Lan", languages="vi,en")
+    token = make_agent(runtime, name="Lan", languages="vi,en").token
     _summary(client, token, case_id, "Wages unpaid since March.")
     handover = client.get(
         f"/api/cases/{case_id}/handover.json", query_string={"language": "vi"}, headers=auth(token)
@@ -181,7 +183,7 @@ def test_the_pdf_renders_khmer_burmese_and_nepali_as_the_same_text(
     client: Any, runtime: Runtime, tmp_path: Path, language: str
 ) -> None:
     _, case_id = make_callback(runtime, phone=worker_number(1), language=language)
-    _, token = make_agent(runtime, name="Adviser", languages=language)
+    token = make_agent(runtime, name="Adviser", languages=language).token
     assert _summary(client, token, case_id, SUMMARIES[language]).status_code == 200
     answer = client.get(
         f"/api/cases/{case_id}/handover.pdf",
@@ -195,11 +197,12 @@ def test_the_pdf_renders_khmer_burmese_and_nepali_as_the_same_text(
     assert _words(SUMMARIES[language]) in text
 
 
+@pytest.mark.slow
 def test_the_web_app_serves_the_pdf_to_a_signed_in_adviser(
     app: Any, client: Any, runtime: Runtime, tmp_path: Path
 ) -> None:
     _, case_id = make_callback(runtime, phone=PHONE, language="vi")
-    lan = make_web_agent(runtime, "Lan", "vi,en")
+    lan = make_agent(runtime, name="Lan", languages="vi,en", password=PASSWORD)
     signed_out = client.get(f"/cases/{case_id}/handover.pdf")
     assert signed_out.status_code == 302
     sign_in(client, lan)
@@ -210,19 +213,20 @@ def test_the_web_app_serves_the_pdf_to_a_signed_in_adviser(
     assert "事案の引き継ぎ" in _pdftotext(answer.data, tmp_path)
     assert client.get("/cases/999999/handover.pdf").status_code == 404
     assert client.get(f"/cases/{case_id}/handover.pdf?language=zz").status_code == 422
-    sokha = make_web_agent(runtime, "Sokha", "km")
+    sokha = make_agent(runtime, name="Sokha", languages="km", password=PASSWORD)
     other = app.test_client()
     sign_in(other, sokha)
     assert other.get(f"/cases/{case_id}/handover.pdf").status_code == 404
 
 
+@pytest.mark.slow
 def test_every_language_of_the_hotline_renders_in_the_pdf(
     client: Any, runtime: Runtime, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     from hotline.languages import LANGUAGES
 
     _, case_id = make_callback(runtime, phone=PHONE, language="vi")
-    _, token = make_agent(runtime, name="Lan", languages="vi,en")
+    token = make_agent(runtime, name="Lan", languages="vi,en").token
     names = [language.native_name for language in LANGUAGES.values()]
     assert len(names) == 22
     assert _summary(client, token, case_id, "\n".join(names)).status_code == 200
@@ -234,6 +238,7 @@ def test_every_language_of_the_hotline_renders_in_the_pdf(
     assert not [r for r in caplog.records if ".notdef" in r.getMessage()]
 
 
+@pytest.mark.slow
 def test_advisers_write_the_summary_and_record_consent_from_the_web_app(
     app: Any, client: Any, runtime: Runtime
 ) -> None:
@@ -242,7 +247,7 @@ def test_advisers_write_the_summary_and_record_consent_from_the_web_app(
     from hotline.agents.models import Agent
 
     _, case_id = make_callback(runtime, phone=PHONE, language="vi")
-    lan = make_web_agent(runtime, "Lan", "vi,en")
+    lan = make_agent(runtime, name="Lan", languages="vi,en", password=PASSWORD)
     sign_in(client, lan)
     token = page_csrf(client)
     saved = client.post(

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from hotline.runtime import Runtime
-from tests.callbacks.builders import auth, make_agent, make_callback
+from tests.builders import auth, make_agent, make_callback
 from tests.conftest import GOOGLE_PROJECT
 from tests.fakes.google_translate import FakeGoogleTranslate
 
@@ -24,11 +24,12 @@ def settings_overrides(fake_translate: FakeGoogleTranslate) -> dict[str, Any]:
     }
 
 
+@pytest.mark.slow
 def test_the_partner_gets_a_machine_translation_of_the_summary(
     client: Any, runtime: Runtime, fake_translate: FakeGoogleTranslate
 ) -> None:
     _, case_id = make_callback(runtime, language="vi")
-    _, token = make_agent(runtime, name="Lan", languages="en,vi")
+    token = make_agent(runtime, name="Lan", languages="en,vi").token
     client.put(f"/api/cases/{case_id}/summary", json={"text": SUMMARY}, headers=auth(token))
     answer = client.get(f"/api/cases/{case_id}/handover.json", headers=auth(token)).json
     assert answer["partner_language"] == "ja"
@@ -45,7 +46,7 @@ def test_a_failed_translation_is_shown_as_failed_not_as_text(
     client: Any, runtime: Runtime, fake_translate: FakeGoogleTranslate
 ) -> None:
     _, case_id = make_callback(runtime, language="vi")
-    _, token = make_agent(runtime, name="Lan", languages="en,vi")
+    token = make_agent(runtime, name="Lan", languages="en,vi").token
     client.put(f"/api/cases/{case_id}/summary", json={"text": SUMMARY}, headers=auth(token))
     fake_translate.fail(503, times=10)
     answer = client.get(

@@ -17,8 +17,9 @@ from hotline.config import Settings
 from hotline.languages import LANGUAGES
 from hotline.posters.poster import NUMBER_PLACEHOLDER, poster_content, render_pdf
 from hotline.voice.scripts import POSTER_TEXTS, ScriptError, audio_dir, load_scripts
+from tests.builders import PASSWORD, make_agent
 from tests.pdf_text import page_count, pdftotext, words
-from tests.web.builders import make_agent, sign_in
+from tests.web.helpers import sign_in
 
 NUMBER = "+815012345678"  # made up; dialled in Japan as 050-1234-5678
 PAGES = {"a4": 1, "card": 2}
@@ -37,6 +38,7 @@ def _pdf_words(pdf: bytes, tmp_path: Path, *, right_to_left: bool = False) -> st
 
 @pytest.mark.parametrize("page_format", ["a4", "card"])
 @pytest.mark.parametrize("code", sorted(LANGUAGES))
+@pytest.mark.slow
 def test_every_language_prints_its_number_key_menu_and_keywords(
     settings: Settings, code: str, page_format: str, tmp_path: Path, caplog: Any
 ) -> None:
@@ -175,7 +177,14 @@ def test_machine_drafted_poster_texts_wait_for_review(settings: Settings) -> Non
 def test_supervisors_download_posters_from_the_web_app(
     app: Any, client: Any, runtime: Any, tmp_path: Path
 ) -> None:
-    lead = make_agent(runtime, "Lead", "ja,en", role="supervisor", ui_language="en")
+    lead = make_agent(
+        runtime,
+        name="Lead",
+        languages="ja,en",
+        role="supervisor",
+        ui_language="en",
+        password=PASSWORD,
+    )
     sign_in(client, lead)
     page = client.get("/posters")
     assert page.status_code == 200
@@ -201,7 +210,7 @@ def test_advisers_and_strangers_get_no_posters(app: Any, runtime: Any) -> None:
     signed_out = stranger.get("/posters/poster.pdf", query_string={"lang": "vi"})
     assert signed_out.status_code == 302 and "/sign-in" in signed_out.headers["Location"]
     adviser = app.test_client()
-    sign_in(adviser, make_agent(runtime, "Lan", "vi,en"))
+    sign_in(adviser, make_agent(runtime, name="Lan", languages="vi,en", password=PASSWORD))
     assert adviser.get("/posters").status_code == 403
     assert adviser.get("/posters/poster.pdf", query_string={"lang": "vi"}).status_code == 403
     assert 'href="/posters"' not in adviser.get("/queue").get_data(as_text=True)

@@ -8,10 +8,10 @@ import json
 from pathlib import Path
 from typing import Any
 
+import pytest
 from click.testing import CliRunner
 from sqlalchemy import select, text
 
-from hotline.agents.auth import create_agent
 from hotline.audit import AuditEvent
 from hotline.callers.consent import record_answer
 from hotline.callers.models import ConsentEntry
@@ -25,6 +25,7 @@ from hotline.sms.models import SmsMessage
 from hotline.sms.outbound import queue_sms
 from hotline.translation.models import Translation
 from hotline.voice.models import Voicemail
+from tests.builders import make_agent
 from tests.conftest import ACCOUNT_SID, AUTH_TOKEN, HOTLINE_NUMBER, both_backends
 from tests.helpers import run_jobs
 from tests.privacy.builders import Built, make_history
@@ -48,11 +49,7 @@ def _env(runtime: Runtime, fake_twilio: Any) -> dict[str, str]:
 def _worker_with_two_cases(runtime: Runtime, fake_twilio: Any) -> tuple[list[Built], str]:
     """Two cases (one closed, one open) with texts, voicemails, notes and callbacks, the
     copies Twilio holds of them, and an adviser's reply sent through the fake."""
-    with runtime.db.session() as s:
-        agent, _ = create_agent(
-            s, runtime.settings.secret_key, name="Lan", languages="vi", phone=None, role="agent"
-        )
-        agent_id = agent.id
+    agent_id = make_agent(runtime, name="Lan", languages="vi", phone=None).id
     now = utcnow()
     built = [
         make_history(
@@ -109,6 +106,7 @@ def _raw_sqlite(runtime: Runtime) -> bytes:
 
 
 @both_backends
+@pytest.mark.slow
 def test_export_then_erase_leaves_nothing_readable_about_the_worker(
     twilio_runtime: Runtime, fake_twilio: Any, tmp_path: Path
 ) -> None:

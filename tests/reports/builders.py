@@ -12,7 +12,7 @@ from hotline.directory.models import Organisation
 from hotline.runtime import Runtime
 from hotline.sms.models import SmsMessage
 from hotline.voice.models import Call, Voicemail
-from tests.callbacks.builders import make_agent, make_callback, tokyo
+from tests.builders import make_agent, make_callback, tokyo
 
 WORKER_TEXT = "Công ty giữ hộ chiếu của tôi, xin giúp đỡ"
 REPLY_TEXT = "Chúng tôi sẽ gọi lại cho bạn chiều nay"
@@ -44,7 +44,7 @@ def make_rich_case(
     callback; topics, a note, a summary, a legal-aid referral; closed as referred."""
     opened = opened or tokyo(2030, 1, 15, 10)
     callback_id, case_id = make_callback(runtime, phone=phone, language="vi", may_identify=True)
-    adviser_id, token = make_agent(runtime, name=ADVISER_NAME, languages="vi,en")
+    adviser = make_agent(runtime, name=ADVISER_NAME, languages="vi,en")
     with runtime.db.session() as session:
         case = session.get(Case, case_id)
         assert case is not None
@@ -58,7 +58,7 @@ def make_rich_case(
         )  # fmt: skip
         reply = SmsMessage(
             direction="out", kind="agent", caller_id=case.caller_id, case_id=case_id,
-            agent_id=adviser_id, body=REPLY_TEXT, language="vi", status="delivered",
+            agent_id=adviser.id, body=REPLY_TEXT, language="vi", status="delivered",
             created_at=opened + answer_after,
         )  # fmt: skip
         call = Call(
@@ -82,7 +82,7 @@ def make_rich_case(
         callback.outcome = "reached"
         session.add(
             CallbackAttempt(
-                callback_id=callback_id, agent_id=adviser_id, state="completed",
+                callback_id=callback_id, agent_id=adviser.id, state="completed",
                 outcome="reached", note=ATTEMPT_NOTE, created_at=opened + dt.timedelta(hours=5),
             )
         )  # fmt: skip
@@ -92,9 +92,9 @@ def make_rich_case(
         )
         session.add_all(
             [
-                CaseEvent(case_id=case_id, kind="note", agent_id=adviser_id, body=NOTE_TEXT),
+                CaseEvent(case_id=case_id, kind="note", agent_id=adviser.id, body=NOTE_TEXT),
                 CaseEvent(
-                    case_id=case_id, kind="summary", agent_id=adviser_id, body=SUMMARY_TEXT,
+                    case_id=case_id, kind="summary", agent_id=adviser.id, body=SUMMARY_TEXT,
                     detail={"language": "en"},
                 ),
             ]
@@ -105,5 +105,5 @@ def make_rich_case(
         )  # fmt: skip
         session.add(legal_aid)
         session.flush()
-        session.add(Referral(case_id=case_id, organisation_id=legal_aid.id, agent_id=adviser_id))
-        return RichCase(case_id, case.reference, phone, adviser_id, token)
+        session.add(Referral(case_id=case_id, organisation_id=legal_aid.id, agent_id=adviser.id))
+        return RichCase(case_id, case.reference, phone, adviser.id, adviser.token)

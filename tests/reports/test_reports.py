@@ -16,7 +16,7 @@ from hotline.cases.models import Case
 from hotline.reports.service import case_rows, parse_range, percentile, summarise
 from hotline.runtime import Runtime
 from tests.api.openapi_check import check_response
-from tests.callbacks.builders import auth, make_agent, make_callback, tokyo, worker_number
+from tests.builders import PASSWORD, auth, make_agent, make_callback, tokyo, worker_number
 from tests.conftest import both_backends
 from tests.reports.builders import (
     ADVISER_NAME,
@@ -28,8 +28,7 @@ from tests.reports.builders import (
     WORKER_TEXT,
     make_rich_case,
 )
-from tests.web.builders import make_agent as make_web_agent
-from tests.web.builders import sign_in
+from tests.web.helpers import sign_in
 
 JANUARY = {"from": "2030-01-01", "to": "2030-01-31"}
 
@@ -43,7 +42,9 @@ def test_the_csv_of_a_case_with_numbers_names_texts_and_notes_contains_none_of_t
     client: Any, runtime: Runtime
 ) -> None:
     rich = make_rich_case(runtime)
-    _, supervisor = make_agent(runtime, name="Supervisor Sato", languages="ja", role="supervisor")
+    supervisor = make_agent(
+        runtime, name="Supervisor Sato", languages="ja", role="supervisor"
+    ).token
     answer = client.get("/api/reports/cases.csv", query_string=JANUARY, headers=auth(supervisor))
     assert answer.status_code == 200
     assert answer.mimetype == "text/csv"
@@ -89,7 +90,7 @@ def test_reports_never_decrypt_a_number(
     client: Any, runtime: Runtime, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     make_rich_case(runtime)
-    _, supervisor = make_agent(runtime, languages="ja", role="supervisor")
+    supervisor = make_agent(runtime, languages="ja", role="supervisor").token
 
     def refuse(*_: Any) -> str:
         raise AssertionError("a report decrypted something")
@@ -107,7 +108,7 @@ def test_the_range_is_in_japan_dates_both_included(client: Any, runtime: Runtime
     late = make_rich_case(runtime, phone=worker_number(1), opened=tokyo(2030, 1, 31, 23, 30))
     early = make_rich_case(runtime, phone=worker_number(2), opened=tokyo(2030, 1, 1, 0, 0))
     outside = make_rich_case(runtime, phone=worker_number(3), opened=tokyo(2030, 2, 1, 0, 0))
-    _, supervisor = make_agent(runtime, name="Lead", languages="ja", role="supervisor")
+    supervisor = make_agent(runtime, name="Lead", languages="ja", role="supervisor").token
     rows = _rows(
         client.get("/api/reports/cases.csv", query_string=JANUARY, headers=auth(supervisor))
     )
@@ -117,8 +118,8 @@ def test_the_range_is_in_japan_dates_both_included(client: Any, runtime: Runtime
 
 
 def test_advisers_get_403_and_bad_dates_422(client: Any, runtime: Runtime) -> None:
-    _, adviser = make_agent(runtime, name="Lan", languages="vi,en")
-    _, supervisor = make_agent(runtime, name="Lead", languages="ja", role="supervisor")
+    adviser = make_agent(runtime, name="Lan", languages="vi,en").token
+    supervisor = make_agent(runtime, name="Lead", languages="ja", role="supervisor").token
     document = client.get("/api/openapi.json").json
     path = "/api/reports/cases.csv"
     forbidden = client.get(path, query_string=JANUARY, headers=auth(adviser))
@@ -139,13 +140,13 @@ def test_advisers_get_403_and_bad_dates_422(client: Any, runtime: Runtime) -> No
 
 def test_every_download_is_audited_with_who_and_which_dates(client: Any, runtime: Runtime) -> None:
     make_rich_case(runtime)
-    supervisor_id, supervisor = make_agent(runtime, languages="ja", role="supervisor")
-    client.get("/api/reports/cases.csv", query_string=JANUARY, headers=auth(supervisor))
+    supervisor = make_agent(runtime, languages="ja", role="supervisor")
+    client.get("/api/reports/cases.csv", query_string=JANUARY, headers=auth(supervisor.token))
     with runtime.db.session() as session:
         [event] = session.scalars(
             select(AuditEvent).where(AuditEvent.action == "report.cases_csv")
         ).all()
-        assert event.agent_id == supervisor_id
+        assert event.agent_id == supervisor.id
         assert event.detail == {"first": "2030-01-01", "last": "2030-01-31", "rows": 1}
 
 
@@ -186,12 +187,19 @@ def test_the_reports_page_shows_counts_and_charts_to_supervisors_only(
     app: Any, client: Any, runtime: Runtime
 ) -> None:
     make_rich_case(runtime)
-    adviser = make_web_agent(runtime, "Lan", "vi,en")
+    adviser = make_agent(runtime, name="Lan", languages="vi,en", password=PASSWORD)
     sign_in(client, adviser)
     assert client.get("/reports", query_string=JANUARY).status_code == 403
     assert client.get("/reports/cases.csv", query_string=JANUARY).status_code == 403
 
-    supervisor = make_web_agent(runtime, "Lead", "ja,en", role="supervisor", ui_language="ja")
+    supervisor = make_agent(
+        runtime,
+        name="Lead",
+        languages="ja,en",
+        role="supervisor",
+        ui_language="ja",
+        password=PASSWORD,
+    )
     client = app.test_client()
     sign_in(client, supervisor)
     page = client.get("/reports", query_string=JANUARY)

@@ -8,12 +8,19 @@ from typing import Any
 from click.testing import CliRunner
 
 from hotline.cli import main
+from tests.builders import PASSWORD, BuiltAgent, make_agent
 from tests.test_cli import cli_env
-from tests.web.builders import AgentInfo, make_agent, page_csrf, sign_in
+from tests.web.helpers import page_csrf, sign_in
 
 
-def reviewer(runtime: Any, settings: Any, name: str, language: str, **kw: Any) -> AgentInfo:
-    agent = make_agent(runtime, name, "en," + language if language != "en" else "en", **kw)
+def reviewer(runtime: Any, settings: Any, name: str, language: str, **kw: Any) -> BuiltAgent:
+    agent = make_agent(
+        runtime,
+        name=name,
+        languages="en," + language if language != "en" else "en",
+        password=PASSWORD,
+        **kw,
+    )
     result = CliRunner().invoke(
         main,
         ["agent", "reviewer", "--id", str(agent.id), "--languages", language],
@@ -24,7 +31,7 @@ def reviewer(runtime: Any, settings: Any, name: str, language: str, **kw: Any) -
     return agent
 
 
-def signed_in(client: Any, agent: AgentInfo) -> Any:
+def signed_in(client: Any, agent: BuiltAgent) -> Any:
     assert sign_in(client, agent).status_code == 302
     return client
 

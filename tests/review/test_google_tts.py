@@ -91,8 +91,8 @@ def test_google_speaks_urdu_and_espeak_ng_the_rest_and_the_manifest_says_which(
         main, ["prompts", "check"], env={**cli_env(settings), "HOTLINE_AUDIO_DIR": str(audio)}
     )
     line = next(x for x in check.output.splitlines() if x.startswith("ur   |"))
-    prompts = str(len(load_scripts().menu.prompt_names()))
-    assert line.split("|")[1].split() == ["0", prompts, prompts, "0", "0"]
+    count = str(len(load_scripts().menu.prompt_names()))
+    assert line.split("|")[1].split() == ["0", count, count, "0", "0"]
 
 
 def test_a_google_failure_is_one_clear_line_and_finished_files_are_kept(

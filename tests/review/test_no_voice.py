@@ -14,9 +14,9 @@ import pytest
 from hotline.callbacks.models import CallbackRequest
 from hotline.voice.no_voice import NO_VOICE_TONES_PATH, tone_sequence_wav
 from hotline.voice.scripts import audio_dir
+from tests.builders import PASSWORD, make_agent
 from tests.review.helpers import prompts_check, signed_in
 from tests.voice.helpers import call_row, place_call
-from tests.web.builders import make_agent
 
 
 def callbacks(runtime: Any) -> list[CallbackRequest]:
@@ -69,7 +69,7 @@ def test_the_coverage_report_says_first_that_khmer_and_mongolian_callers_hear_no
     assert lines[1].startswith("!! NO VOICE: Mongolian callers")
     assert "NO VOICE" in next(x for x in lines if x.startswith("km   |"))
     assert "NO VOICE" not in next(x for x in lines if x.startswith("ne   |"))
-    signed_in(client, make_agent(runtime, "Lan", "en,vi"))
+    signed_in(client, make_agent(runtime, name="Lan", languages="en,vi", password=PASSWORD))
     html = client.get("/review").get_data(as_text=True)
     assert html.count('class="flash error no-voice"') == 2
     assert "NO VOICE: Khmer callers" in html

@@ -95,7 +95,7 @@ def test_a_take_over_a_reviewed_recording_goes_live_only_once_reviewed(
     assert rows(runtime) == [("kept", True)]
     assert client.get("/audio/km/main_menu.wav").get_data() == FIRST
     event = audit_events(runtime, "prompt.reviewed")[0]
-    assert event.detail["recording"] == 1 and event.agent_id == sok.id
+    assert (event.detail or {})["recording"] == 1 and event.agent_id == sok.id
 
 
 def test_a_first_take_is_live_at_once_and_reviewing_it_marks_it_reviewed(

@@ -17,12 +17,12 @@ from hotline.audit import AuditEvent
 from hotline.cli import main
 from hotline.review.models import PromptVersion
 from hotline.voice.scripts import ivr_scripts_dir, load_scripts
+from tests.builders import PASSWORD, make_agent
 from tests.conftest import GOOGLE_PROJECT, both_backends
 from tests.review.helpers import coverage_counts, post_form, prompts_check, reviewer, signed_in
 from tests.sms.helpers import reply_of, text_in
 from tests.test_cli import cli_env
 from tests.voice.helpers import place_call
-from tests.web.builders import make_agent
 
 NEW_GREETING = "Xin chào, đây là đường dây nóng cho người lao động."
 
@@ -82,12 +82,12 @@ def test_a_reviewer_marks_a_text_reviewed_and_the_coverage_and_audit_log_follow(
     ]
 
     events = audit_events(runtime, "prompt.reviewed")
-    assert [(e.agent_id, e.detail["channel"], e.detail["key"]) for e in events] == [
+    assert [(e.agent_id, (e.detail or {})["channel"], (e.detail or {})["key"]) for e in events] == [
         (lan.id, "voice", "greeting"),
         (lan.id, "sms", "reply.help"),
     ]
     assert audit_events(runtime, "reviewer.granted")[0].subject_id == lan.id
-    boss = make_agent(runtime, "Boss", "en", role="supervisor")
+    boss = make_agent(runtime, name="Boss", languages="en", password=PASSWORD, role="supervisor")
     client.post("/sign-out", data={"csrf_token": "x"})
     client.delete_cookie("session")
     signed_in(client, boss)
@@ -121,7 +121,7 @@ def test_an_edit_is_the_live_text_of_calls_and_sms_and_export_writes_it_back(
     assert reply is not None and reply.startswith(new_help + "\n")
 
     events = audit_events(runtime, "prompt.edited")
-    assert [(e.agent_id, e.detail["key"], e.detail["changed"]) for e in events] == [
+    assert [(e.agent_id, (e.detail or {})["key"], (e.detail or {})["changed"]) for e in events] == [
         (lan.id, "greeting", True),
         (lan.id, "reply.help", True),
     ]
@@ -182,7 +182,7 @@ def test_non_reviewers_and_reviewers_of_another_language_are_refused(
 ) -> None:
     reviewer(runtime, settings, "Lan", "vi")
     sita = reviewer(runtime, settings, "Sita", "ne")
-    boss = make_agent(runtime, "Boss", "en,vi", role="supervisor")
+    boss = make_agent(runtime, name="Boss", languages="en,vi", password=PASSWORD, role="supervisor")
     for agent in (sita, boss):
         client.delete_cookie("session")
         signed_in(client, agent)
@@ -209,8 +209,8 @@ def test_non_reviewers_and_reviewers_of_another_language_are_refused(
 def test_a_supervisor_makes_an_agent_a_reviewer_on_the_page(
     client: Any, runtime: Any, settings: Any
 ) -> None:
-    boss = make_agent(runtime, "Boss", "en", role="supervisor")
-    lan = make_agent(runtime, "Lan", "en,vi")
+    boss = make_agent(runtime, name="Boss", languages="en", password=PASSWORD, role="supervisor")
+    lan = make_agent(runtime, name="Lan", languages="en,vi", password=PASSWORD)
     signed_in(client, boss)
     response = post_form(
         client, "/review/reviewers", "/review", agent_id=str(lan.id), language="vi"

@@ -28,7 +28,7 @@ def test_a_reviewer_marks_a_prompt_reviewed_in_the_browser(
     lan = reviewer(runtime, settings, "Lan", "vi")
     page.goto(f"{live_url}/review")
     page.get_by_label("Name").fill(lan.name)
-    page.get_by_label("Password").fill(lan.password)
+    page.get_by_label("Password").fill(lan.sign_in_password)
     page.get_by_label("Password").press("Enter")
     expect(page).to_have_url(f"{live_url}/review")
     vi = page.locator("#coverage-vi td")

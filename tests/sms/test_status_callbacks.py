@@ -63,6 +63,7 @@ def test_shuffled_and_repeated_status_callbacks_end_in_the_right_status(
     assert status_of(runtime, message_id).status == final
 
 
+@pytest.mark.slow
 def test_a_callback_for_an_unknown_message_still_answers_200(client: Any, runtime: Any) -> None:
     params = {"MessageSid": new_sid(), "MessageStatus": "delivered"}
     assert twilio_post(client, "/sms/status", params).status_code == 200

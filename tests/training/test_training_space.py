@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 from hotline.audit import AuditEvent
 from hotline.cases.models import Case
 from hotline.training import space as spaces
+from tests.builders import make_agent
 from tests.conftest import both_backends
 from tests.helpers import run_jobs
 from tests.sms.helpers import text_in
@@ -28,7 +29,6 @@ from tests.training.helpers import (
     seed,
     sign_in,
 )
-from tests.web.builders import make_agent
 
 REAL_WORKER = "+819000009501"
 REAL_TEXT = "Tôi bị đánh ở nơi làm việc"  # a real case (in the real database)
@@ -105,8 +105,8 @@ def test_a_real_case_never_appears_in_training_and_the_reverse(
 
     # A real adviser (every language the samples use) sees only the real case.
     real_client = app.test_client()
-    lan = make_agent(runtime, "Lan", "vi,id,fil,ne,en")
-    sign_in(real_client, "", lan.name, lan.password)
+    lan = make_agent(runtime, name="Lan", languages="vi,id,fil,ne,en", password=PASSWORD)
+    sign_in(real_client, "", lan.name, lan.sign_in_password)
     real_inbox = real_client.get("/inbox").get_data(as_text=True)
     assert case_ids(real_inbox, "") == {real_id}
     for sample in _space_cases(settings):
@@ -170,15 +170,17 @@ def test_a_trainer_resets_a_space_from_the_page_and_it_is_audited(
     )
     assert len(_space_cases(settings)) == 5
 
-    adviser = make_agent(runtime, "Lan", "vi,en")
+    adviser = make_agent(runtime, name="Lan", languages="vi,en", password=PASSWORD)
     lan = app.test_client()
-    lan_token = sign_in(lan, "", adviser.name, adviser.password)
+    lan_token = sign_in(lan, "", adviser.name, adviser.sign_in_password)
     assert lan.get("/trainer").status_code == 403
     assert lan.post(f"/trainer/{SLUG}/reset", data={"csrf_token": lan_token}).status_code == 403
 
-    boss = make_agent(runtime, "Kenji", "ja,en", role="supervisor")
+    boss = make_agent(
+        runtime, name="Kenji", languages="ja,en", password=PASSWORD, role="supervisor"
+    )
     trainer = app.test_client()
-    trainer_token = sign_in(trainer, "", boss.name, boss.password)
+    trainer_token = sign_in(trainer, "", boss.name, boss.sign_in_password)
     listing = trainer.get("/trainer").get_data(as_text=True)
     assert SLUG in listing and f"{SPACE}/" in listing
     assert (

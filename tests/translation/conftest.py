@@ -1,5 +1,6 @@
 """Fixtures for the language pipeline: local fakes of Google Translate and Speech at the
-network edge, a runtime configured to use them (and the fake Twilio), and builders."""
+network edge, a runtime configured to use them (and the fake Twilio), recordings and
+later job runs (the builders are in tests/builders.py)."""
 
 from __future__ import annotations
 
@@ -14,24 +15,15 @@ from typing import Any
 import pytest
 from rq import SimpleWorker
 
-from hotline.agents.auth import create_agent
-from hotline.agents.models import Agent
 from hotline.callers.models import Caller
-from hotline.callers.service import get_or_create_caller
 from hotline.cases.models import Case
-from hotline.cases.service import open_case_for
 from hotline.db import utcnow
 from hotline.handlers import register_handlers
-from hotline.jobs import REGISTRY, defer, queue, relay
+from hotline.jobs import REGISTRY, queue, relay
 from hotline.runtime import Runtime
-from hotline.sms.models import SmsMessage
-from hotline.translation.jobs import TRANSLATE_SMS_JOB
-from hotline.translation.voicemail_jobs import TRANSCRIBE_JOB
-from hotline.voice.models import Voicemail
 from tests.conftest import GOOGLE_PROJECT, make_settings, open_runtime
 from tests.fakes.google_speech import FakeGoogleSpeech
 from tests.fakes.google_translate import FakeGoogleTranslate
-from tests.helpers import WORKER_NUMBER
 
 PROJECT = GOOGLE_PROJECT
 CLOSED_PORT_URL = "http://127.0.0.1:9"
@@ -84,75 +76,6 @@ def unconfigured_runtime(
     """Twilio answered by the fake; Google not configured at all."""
     settings = make_settings(tmp_path, database_url, redis_url, twilio_api_url=fake_twilio.url)
     yield from open_runtime(settings)
-
-
-# --- Builders ------------------------------------------------------------------------
-
-
-def make_case(
-    runtime: Runtime,
-    *,
-    language: str | None = "vi",
-    number: str = WORKER_NUMBER,
-    caller_language: str | None = "same",
-) -> Case:
-    with runtime.db.session() as session:
-        caller = get_or_create_caller(session, runtime.settings.secret_key, number)
-        caller.language = language if caller_language == "same" else caller_language
-        case = open_case_for(session, caller, language)
-        session.flush()
-        return case
-
-
-def make_sms(
-    runtime: Runtime, case: Case, body: str, *, language: str | None = "same"
-) -> SmsMessage:
-    """An incoming SMS on `case` with `sms.translate` deferred, as the SMS webhook does."""
-    with runtime.session() as session:
-        message = SmsMessage(
-            direction="in",
-            kind="worker",
-            caller_id=case.caller_id,
-            case_id=case.id,
-            body=body,
-            language=case.language if language == "same" else language,
-            status="received",
-        )
-        session.add(message)
-        session.flush()
-        defer(session, TRANSLATE_SMS_JOB, message_id=message.id)
-        return message
-
-
-def make_voicemail(
-    runtime: Runtime, case: Case, fake_twilio: Any, audio: bytes, *, sid: str = "RE" + "1" * 32
-) -> Voicemail:
-    """A voicemail row whose recording is held by the fake Twilio, transcription deferred."""
-    url = fake_twilio.add_recording(sid, audio)
-    with runtime.session() as session:
-        voicemail = Voicemail(
-            case_id=case.id,
-            recording_sid=sid,
-            recording_url=url,
-            duration_seconds=round(wav_length(audio)),
-            language=case.language,
-        )
-        session.add(voicemail)
-        session.flush()
-        defer(session, TRANSCRIBE_JOB, voicemail_id=voicemail.id)
-        return voicemail
-
-
-def make_agent(runtime: Runtime, languages: str, *, role: str = "agent") -> tuple[Agent, str]:
-    with runtime.db.session() as session:
-        return create_agent(
-            session,
-            runtime.settings.secret_key,
-            name=f"Agent {languages}",
-            languages=languages,
-            phone=None,
-            role=role,
-        )
 
 
 def tone_wav(seconds: float, *, pitch: float = 440.0, rate: int = 8000) -> bytes:

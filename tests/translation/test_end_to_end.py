@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from hotline import create_app
 from hotline.runtime import Runtime
+from tests.builders import make_agent
 from tests.fakes.google_translate import FakeGoogleTranslate
 from tests.helpers import HOTLINE_NUMBER, WORKER_NUMBER, run_jobs, twilio_post
-from tests.translation.conftest import make_agent
 
 VIETNAMESE = "Tôi muốn nghỉ việc nhưng công ty giữ hộ chiếu của tôi."
 
@@ -30,7 +30,9 @@ def test_signed_sms_in_vietnamese_reaches_agents_in_english_and_japanese(
     )
     assert response.status_code == 200
     run_jobs(google_runtime)
-    _, token = make_agent(google_runtime, "vi,en", role="supervisor")
+    token = make_agent(
+        google_runtime, name="Agent vi,en", languages="vi,en", phone=None, role="supervisor"
+    ).token
     auth = {"Authorization": f"Bearer {token}"}
     (case,) = client.get("/api/cases", headers=auth).get_json()
 

@@ -13,10 +13,11 @@ from hotline.runtime import Runtime
 from hotline.telephony import TelephonyError, TwilioTelephony
 from hotline.translation.audio import stored_audio
 from hotline.voice.models import Voicemail
+from tests.builders import make_case, make_voicemail
 from tests.conftest import both_backends
 from tests.fakes.twilio_api import start_fake_twilio
 from tests.helpers import ACCOUNT_SID, AUTH_TOKEN, run_jobs
-from tests.translation.conftest import make_case, make_voicemail, tone_wav
+from tests.translation.conftest import tone_wav
 
 
 @pytest.fixture
@@ -33,7 +34,9 @@ def test_a_voicemail_on_a_foreign_host_is_never_fetched_with_our_credentials(
     unconfigured_runtime: Runtime, fake_twilio: Any, foreign_host: Any
 ) -> None:
     case = make_case(unconfigured_runtime, language="vi")
-    voicemail = make_voicemail(unconfigured_runtime, case, fake_twilio, tone_wav(2))
+    voicemail = make_voicemail(
+        unconfigured_runtime, case=case, fake_twilio=fake_twilio, audio=tone_wav(2)
+    )
     foreign_url = foreign_host.add_recording(voicemail.recording_sid, tone_wav(2))
     with unconfigured_runtime.db.session() as session:
         row = session.get(Voicemail, voicemail.id)

@@ -14,9 +14,9 @@ from hotline.runtime import Runtime
 from hotline.translation.models import Translation, TranslationCacheEntry
 from hotline.translation.redaction import find_pii, matching_view, normalise, protect, restore
 from hotline.translation.service import translate_text
+from tests.builders import make_case, make_message
 from tests.fakes.google_translate import FakeGoogleTranslate
 from tests.helpers import run_jobs
-from tests.translation.conftest import make_case, make_sms
 
 PII = {
     "phone": "090-1234-5678",
@@ -74,7 +74,7 @@ def test_no_personal_data_reaches_google_and_all_of_it_comes_back(
         f"email {PII['email']}, địa chỉ {PII['postal code']}"
     )
     case = make_case(google_runtime, language="vi")
-    message = make_sms(google_runtime, case, body)
+    message = make_message(google_runtime, case=case, body=body)
 
     run_jobs(google_runtime)
 
@@ -158,12 +158,13 @@ def test_dashes_in_ordinary_japanese_words_are_left_alone() -> None:
     assert find_pii(text) == []
 
 
+@pytest.mark.slow
 def test_none_of_the_corpus_reaches_google(
     google_runtime: Runtime, fake_translate: FakeGoogleTranslate
 ) -> None:
     for i, entry in enumerate(CORPUS):
         case = make_case(google_runtime, language=entry["language"], number=f"+8190000{i:05d}")
-        make_sms(google_runtime, case, entry["text"])
+        make_message(google_runtime, case=case, body=entry["text"])
 
     run_jobs(google_runtime)
 

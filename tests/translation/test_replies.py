@@ -7,23 +7,26 @@ from typing import Any
 from sqlalchemy import select
 
 from hotline import create_app
-from hotline.agents.models import Agent
 from hotline.cases.models import Case
 from hotline.runtime import Runtime
 from hotline.sms.models import SmsMessage
 from hotline.translation.replies import prepare_reply
+from tests.builders import BuiltAgent, agent_row, case_row, make_agent, make_case
 from tests.fakes.google_translate import FakeGoogleTranslate
 from tests.helpers import WORKER_NUMBER, run_jobs
-from tests.translation.conftest import make_agent, make_case
 
 REPLY = "We will call you tomorrow morning."
 REPLY_VI = "Chúng tôi sẽ gọi cho bạn vào sáng mai."
 
 
-def prepare(runtime: Runtime, case: Case, agent: Agent, text: str) -> Any:
+def prepare(runtime: Runtime, case: Case, agent: BuiltAgent, text: str) -> Any:
     with runtime.db.session() as session:
         return prepare_reply(
-            runtime, session, case=session.get(Case, case.id), agent=agent, text=text
+            runtime,
+            session,
+            case=case_row(session, case.id),
+            agent=agent_row(session, agent.id),
+            text=text,
         )
 
 
@@ -31,7 +34,7 @@ def test_reply_is_translated_into_the_workers_language_with_a_back_translation(
     google_runtime: Runtime,
 ) -> None:
     case = make_case(google_runtime, language="vi")
-    agent, _ = make_agent(google_runtime, "en")
+    agent = make_agent(google_runtime, name="Agent en", languages="en", phone=None)
 
     preview = prepare(google_runtime, case, agent, REPLY)
 
@@ -47,7 +50,7 @@ def test_reply_keeps_glossary_terms_and_personal_data_out_of_google(
     google_runtime: Runtime, fake_translate: FakeGoogleTranslate
 ) -> None:
     case = make_case(google_runtime, language="vi")
-    agent, _ = make_agent(google_runtime, "en")
+    agent = make_agent(google_runtime, name="Agent en", languages="en", phone=None)
 
     preview = prepare(google_runtime, case, agent, "Please bring your residence card AB12345678CD")
 
@@ -60,7 +63,7 @@ def test_a_reply_in_the_workers_own_language_is_not_translated(
     google_runtime: Runtime, fake_translate: FakeGoogleTranslate
 ) -> None:
     case = make_case(google_runtime, language="vi")
-    agent, _ = make_agent(google_runtime, "vi")
+    agent = make_agent(google_runtime, name="Agent vi", languages="vi", phone=None)
 
     preview = prepare(google_runtime, case, agent, REPLY_VI)
 
@@ -74,7 +77,7 @@ def test_an_agent_with_several_languages_is_translated_from_the_one_they_wrote(
     google_runtime: Runtime,
 ) -> None:
     case = make_case(google_runtime, language="vi")
-    agent, _ = make_agent(google_runtime, "en,ja")
+    agent = make_agent(google_runtime, name="Agent en,ja", languages="en,ja", phone=None)
 
     preview = prepare(google_runtime, case, agent, "明日の朝お電話します。")
 
@@ -87,7 +90,7 @@ def test_without_google_a_reply_is_marked_not_configured_and_not_translated(
     unconfigured_runtime: Runtime,
 ) -> None:
     case = make_case(unconfigured_runtime, language="vi")
-    agent, _ = make_agent(unconfigured_runtime, "en")
+    agent = make_agent(unconfigured_runtime, name="Agent en", languages="en", phone=None)
 
     preview = prepare(unconfigured_runtime, case, agent, REPLY)
 
@@ -101,7 +104,7 @@ def test_a_failing_translation_says_so_and_offers_nothing_to_send(
 ) -> None:
     fake_translate.fail(503)
     case = make_case(google_runtime, language="vi")
-    agent, _ = make_agent(google_runtime, "en")
+    agent = make_agent(google_runtime, name="Agent en", languages="en", phone=None)
 
     preview = prepare(google_runtime, case, agent, REPLY)
 
@@ -114,7 +117,7 @@ def test_reply_through_the_api_reaches_the_worker_in_vietnamese(
     pipeline_runtime: Runtime, fake_twilio: Any
 ) -> None:
     case = make_case(pipeline_runtime, language="vi")
-    agent, token = make_agent(pipeline_runtime, "en")
+    agent = make_agent(pipeline_runtime, name="Agent en", languages="en", phone=None)
     with pipeline_runtime.db.session() as session:
         session.get(Case, case.id).assigned_agent_id = agent.id  # type: ignore[union-attr]
     client = create_app(runtime=pipeline_runtime).test_client()
@@ -122,7 +125,7 @@ def test_reply_through_the_api_reaches_the_worker_in_vietnamese(
     response = client.post(
         f"/api/cases/{case.id}/reply",
         json={"text": REPLY},
-        headers={"Authorization": f"Bearer {token}"},
+        headers={"Authorization": f"Bearer {agent.token}"},
     )
     run_jobs(pipeline_runtime)
 
@@ -155,7 +158,7 @@ def test_a_project_without_credentials_fails_the_translation_not_the_request(
     )
     for runtime in open_runtime(settings):
         case = make_case(runtime, language="vi")
-        agent, _ = make_agent(runtime, "en")
+        agent = make_agent(runtime, name="Agent en", languages="en", phone=None)
         preview = prepare(runtime, case, agent, REPLY)
         assert preview.status == "failed"
         assert "credentials" in (preview.error or "")
@@ -169,7 +172,7 @@ def test_webhooks_are_not_held_up_while_a_reply_waits_for_google(
     from tests.helpers import OTHER_WORKER_NUMBER, twilio_post
 
     case = make_case(pipeline_runtime, language="vi")
-    agent, token = make_agent(pipeline_runtime, "en")
+    agent = make_agent(pipeline_runtime, name="Agent en", languages="en", phone=None)
     with pipeline_runtime.db.session() as session:
         session.get(Case, case.id).assigned_agent_id = agent.id  # type: ignore[union-attr]
     app = create_app(runtime=pipeline_runtime)
@@ -180,13 +183,13 @@ def test_webhooks_are_not_held_up_while_a_reply_waits_for_google(
         app.test_client().post(
             f"/api/cases/{case.id}/reply",
             json={"text": REPLY},
-            headers={"Authorization": f"Bearer {token}"},
+            headers={"Authorization": f"Bearer {agent.token}"},
         )
         reply_done.set()
 
     thread = threading.Thread(target=reply)
     thread.start()
-    while not fake_translate.translate_requests and not reply_done.is_set():
+    while not fake_translate.translate_requests() and not reply_done.is_set():
         reply_done.wait(0.01)  # until the reply is waiting on Google
     answer = twilio_post(
         app.test_client(),
@@ -199,13 +202,13 @@ def test_webhooks_are_not_held_up_while_a_reply_waits_for_google(
     assert webhook_finished_first
 
 
-def prepare_in(runtime: Runtime, case: Case, agent: Agent, text: str, language: str) -> Any:
+def prepare_in(runtime: Runtime, case: Case, agent: BuiltAgent, text: str, language: str) -> Any:
     with runtime.db.session() as session:
         return prepare_reply(
             runtime,
             session,
-            case=session.get(Case, case.id),
-            agent=agent,
+            case=case_row(session, case.id),
+            agent=agent_row(session, agent.id),
             text=text,
             language=language,
         )
@@ -215,7 +218,7 @@ def test_the_language_the_agent_says_they_write_in_is_the_source_of_the_translat
     google_runtime: Runtime, fake_translate: FakeGoogleTranslate
 ) -> None:
     case = make_case(google_runtime, language="vi")
-    agent, _ = make_agent(google_runtime, "vi,en")
+    agent = make_agent(google_runtime, name="Agent vi,en", languages="vi,en", phone=None)
 
     preview = prepare_in(google_runtime, case, agent, REPLY, "en")
 
@@ -228,7 +231,7 @@ def test_english_said_to_be_vietnamese_is_not_translated_and_is_flagged(
     google_runtime: Runtime, fake_translate: FakeGoogleTranslate
 ) -> None:
     case = make_case(google_runtime, language="vi")
-    agent, _ = make_agent(google_runtime, "vi,en")
+    agent = make_agent(google_runtime, name="Agent vi,en", languages="vi,en", phone=None)
 
     preview = prepare_in(google_runtime, case, agent, REPLY, "vi")
 
@@ -242,7 +245,7 @@ def test_without_google_lans_english_is_no_longer_taken_for_vietnamese(
 ) -> None:
     """The first-run finding: Lan (vi, en) typed English and it was sent as Vietnamese."""
     case = make_case(unconfigured_runtime, language="vi")
-    agent, _ = make_agent(unconfigured_runtime, "vi,en")
+    agent = make_agent(unconfigured_runtime, name="Agent vi,en", languages="vi,en", phone=None)
 
     guessed = prepare(unconfigured_runtime, case, agent, REPLY)  # the API without "language"
     chosen = prepare_in(unconfigured_runtime, case, agent, REPLY, "en")
@@ -256,7 +259,9 @@ def test_an_untranslated_reply_is_labelled_with_the_language_it_was_written_in(
     unconfigured_runtime: Runtime,
 ) -> None:
     case = make_case(unconfigured_runtime, language="vi")
-    _, token = make_agent(unconfigured_runtime, "vi,en")
+    token = make_agent(
+        unconfigured_runtime, name="Agent vi,en", languages="vi,en", phone=None
+    ).token
     client = create_app(runtime=unconfigured_runtime).test_client()
 
     response = client.post(
@@ -277,7 +282,7 @@ def test_the_api_takes_an_optional_language_and_refuses_unknown_ones(
     pipeline_runtime: Runtime, fake_twilio: Any
 ) -> None:
     case = make_case(pipeline_runtime, language="vi")
-    _, token = make_agent(pipeline_runtime, "vi,en")
+    token = make_agent(pipeline_runtime, name="Agent vi,en", languages="vi,en", phone=None).token
     client = create_app(runtime=pipeline_runtime).test_client()
     path = f"/api/cases/{case.id}/reply"
     headers = {"Authorization": f"Bearer {token}"}

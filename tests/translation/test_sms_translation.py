@@ -16,10 +16,11 @@ from hotline.sms.models import SmsMessage
 from hotline.translation.models import Translation
 from hotline.translation.service import translate_text
 from hotline.translation.usage import usage_summary
+from tests.builders import make_case, make_message
 from tests.conftest import both_backends
 from tests.fakes.google_translate import FakeGoogleTranslate
 from tests.helpers import OTHER_WORKER_NUMBER, run_jobs
-from tests.translation.conftest import make_case, make_sms, run_jobs_later
+from tests.translation.conftest import run_jobs_later
 
 VIETNAMESE = "Công ty không trả lương cho tôi ba tháng."
 
@@ -39,7 +40,7 @@ def test_sms_in_vietnamese_is_translated_into_english_and_japanese(
     google_runtime: Runtime,
 ) -> None:
     case = make_case(google_runtime, language="vi")
-    message = make_sms(google_runtime, case, VIETNAMESE)
+    message = make_message(google_runtime, case=case, body=VIETNAMESE)
 
     run_jobs(google_runtime)
 
@@ -56,7 +57,7 @@ def test_sms_in_an_agent_language_is_translated_only_into_the_others(
     google_runtime: Runtime, fake_translate: FakeGoogleTranslate
 ) -> None:
     case = make_case(google_runtime, language="en")
-    message = make_sms(google_runtime, case, "We will call you tomorrow morning.")
+    message = make_message(google_runtime, case=case, body="We will call you tomorrow morning.")
 
     run_jobs(google_runtime)
 
@@ -70,7 +71,7 @@ def test_language_is_detected_and_remembered_when_nobody_knew_it(
     google_runtime: Runtime, fake_translate: FakeGoogleTranslate
 ) -> None:
     case = make_case(google_runtime, language=None)
-    message = make_sms(google_runtime, case, VIETNAMESE, language=None)
+    message = make_message(google_runtime, case=case, body=VIETNAMESE, language=None)
 
     run_jobs(google_runtime)
 
@@ -87,7 +88,7 @@ def test_glossary_terms_come_out_the_same_in_every_language(
     google_runtime: Runtime, fake_translate: FakeGoogleTranslate
 ) -> None:
     case = make_case(google_runtime, language="vi")
-    message = make_sms(google_runtime, case, "Tôi là thực tập sinh kỹ năng")
+    message = make_message(google_runtime, case=case, body="Tôi là thực tập sinh kỹ năng")
 
     run_jobs(google_runtime)
 
@@ -102,14 +103,16 @@ def test_a_repeated_text_costs_nothing(
     google_runtime: Runtime, fake_translate: FakeGoogleTranslate
 ) -> None:
     first = make_case(google_runtime, language="vi")
-    make_sms(google_runtime, first, VIETNAMESE)
+    make_message(google_runtime, case=first, body=VIETNAMESE)
     run_jobs(google_runtime)
     with google_runtime.db.session() as session:
         billed_before = usage_summary(session, days=1).characters
     requests_before = len(fake_translate.requests)
 
     second = make_case(google_runtime, language="vi", number=OTHER_WORKER_NUMBER)
-    repeat = make_sms(google_runtime, second, "  Công ty không trả lương cho tôi   ba tháng. ")
+    repeat = make_message(
+        google_runtime, case=second, body="  Công ty không trả lương cho tôi   ba tháng. "
+    )
     run_jobs(google_runtime)
 
     assert len(fake_translate.requests) == requests_before
@@ -127,7 +130,7 @@ def test_transient_google_error_is_retried_with_backoff_then_succeeds(
 ) -> None:
     fake_translate.fail(503)
     case = make_case(google_runtime, language="vi")
-    message = make_sms(google_runtime, case, VIETNAMESE)
+    message = make_message(google_runtime, case=case, body=VIETNAMESE)
 
     run_jobs(google_runtime)
 
@@ -149,7 +152,7 @@ def test_quota_errors_wait_longer_than_transient_ones(
 ) -> None:
     fake_translate.fail(429)
     case = make_case(google_runtime, language="vi")
-    make_sms(google_runtime, case, VIETNAMESE)
+    make_message(google_runtime, case=case, body=VIETNAMESE)
 
     run_jobs(google_runtime)
     run_jobs_later(google_runtime, after=dt.timedelta(minutes=5))
@@ -166,7 +169,7 @@ def test_after_the_last_attempt_translation_shows_failed_and_the_original_stays(
 ) -> None:
     fake_translate.fail(503, times=100)
     case = make_case(google_runtime, language="vi")
-    message = make_sms(google_runtime, case, VIETNAMESE)
+    message = make_message(google_runtime, case=case, body=VIETNAMESE)
 
     run_jobs(google_runtime)
     for _ in range(6):
@@ -186,7 +189,7 @@ def test_a_refused_request_fails_at_once_without_retrying(
 ) -> None:
     fake_translate.fail(400, times=2)
     case = make_case(google_runtime, language="vi")
-    message = make_sms(google_runtime, case, VIETNAMESE)
+    message = make_message(google_runtime, case=case, body=VIETNAMESE)
 
     run_jobs(google_runtime)
 
@@ -199,7 +202,7 @@ def test_without_google_texts_are_marked_not_translated(
     unconfigured_runtime: Runtime,
 ) -> None:
     case = make_case(unconfigured_runtime, language="vi")
-    message = make_sms(unconfigured_runtime, case, VIETNAMESE)
+    message = make_message(unconfigured_runtime, case=case, body=VIETNAMESE)
 
     run_jobs(unconfigured_runtime)
 
@@ -233,7 +236,9 @@ def test_texts_queued_behind_are_translated_together_in_one_request_per_language
     google_runtime: Runtime, fake_translate: FakeGoogleTranslate
 ) -> None:
     case = make_case(google_runtime, language="vi")
-    messages = [make_sms(google_runtime, case, f"Tôi làm việc {n} giờ") for n in range(5)]
+    messages = [
+        make_message(google_runtime, case=case, body=f"Tôi làm việc {n} giờ") for n in range(5)
+    ]
     with google_runtime.db.session() as session:
         first_job = session.scalars(
             select(OutboxJob.id).where(OutboxJob.name == "sms.translate").order_by(OutboxJob.id)
@@ -260,7 +265,9 @@ def test_failures_inside_a_batch_are_retried_and_nothing_is_lost(
 ) -> None:
     fake_translate.fail(503, times=3)
     case = make_case(google_runtime, language="vi")
-    messages = [make_sms(google_runtime, case, f"Tôi làm việc {n} giờ") for n in range(4)]
+    messages = [
+        make_message(google_runtime, case=case, body=f"Tôi làm việc {n} giờ") for n in range(4)
+    ]
 
     run_jobs(google_runtime)
     run_jobs_later(google_runtime, after=dt.timedelta(minutes=5))

@@ -24,17 +24,12 @@ from hotline.runtime import Runtime
 from hotline.translation.models import Translation
 from hotline.translation.voicemail_jobs import delete_expired_recordings
 from hotline.voice.models import Voicemail, VoicemailAudio
+from tests.builders import make_agent, make_case, make_voicemail
 from tests.conftest import both_backends
 from tests.fakes.google_speech import FakeGoogleSpeech, wav_seconds
 from tests.fakes.google_translate import FakeGoogleTranslate
 from tests.helpers import run_jobs
-from tests.translation.conftest import (
-    make_agent,
-    make_case,
-    make_voicemail,
-    run_jobs_later,
-    tone_wav,
-)
+from tests.translation.conftest import run_jobs_later, tone_wav
 
 SPOKEN = "Công ty không trả lương cho tôi ba tháng."
 
@@ -84,7 +79,7 @@ def test_a_recording_twilio_has_not_finished_yet_is_fetched_again_later(
     audio = tone_wav(4)
     fake_speech.add_transcript(audio, SPOKEN, 0.9)
     case = make_case(pipeline_runtime, language="vi")
-    voicemail = make_voicemail(pipeline_runtime, case, fake_twilio, audio)
+    voicemail = make_voicemail(pipeline_runtime, case=case, fake_twilio=fake_twilio, audio=audio)
     held = fake_twilio.recordings.pop(voicemail.recording_sid)  # not ready at Twilio yet
 
     run_jobs(pipeline_runtime)
@@ -103,7 +98,7 @@ def test_voicemail_is_fetched_transcribed_in_the_callers_language_and_translated
     audio = tone_wav(4)
     fake_speech.add_transcript(audio, SPOKEN, 0.91)
     case = make_case(pipeline_runtime, language="vi")
-    voicemail = make_voicemail(pipeline_runtime, case, fake_twilio, audio)
+    voicemail = make_voicemail(pipeline_runtime, case=case, fake_twilio=fake_twilio, audio=audio)
 
     run_jobs(pipeline_runtime)
 
@@ -118,12 +113,13 @@ def test_voicemail_is_fetched_transcribed_in_the_callers_language_and_translated
     assert translations["ja"].text == "会社は3か月間給料を払っていません。"
 
 
+@pytest.mark.slow
 def test_a_recording_longer_than_a_minute_is_transcribed_in_chunks_under_the_limit(
     pipeline_runtime: Runtime, fake_twilio: Any, fake_speech: FakeGoogleSpeech
 ) -> None:
     audio = tone_wav(130)
     case = make_case(pipeline_runtime, language="vi")
-    voicemail = make_voicemail(pipeline_runtime, case, fake_twilio, audio)
+    voicemail = make_voicemail(pipeline_runtime, case=case, fake_twilio=fake_twilio, audio=audio)
 
     run_jobs(pipeline_runtime)
 
@@ -143,7 +139,9 @@ def test_without_google_the_voicemail_is_kept_and_marked_not_transcribed(
     unconfigured_runtime: Runtime, fake_twilio: Any
 ) -> None:
     case = make_case(unconfigured_runtime, language="vi")
-    voicemail = make_voicemail(unconfigured_runtime, case, fake_twilio, tone_wav(2))
+    voicemail = make_voicemail(
+        unconfigured_runtime, case=case, fake_twilio=fake_twilio, audio=tone_wav(2)
+    )
 
     run_jobs(unconfigured_runtime)
 
@@ -161,7 +159,7 @@ def test_transcription_retries_after_a_transient_error(
     audio = tone_wav(2)
     fake_speech.add_transcript(audio, SPOKEN)
     case = make_case(pipeline_runtime, language="vi")
-    voicemail = make_voicemail(pipeline_runtime, case, fake_twilio, audio)
+    voicemail = make_voicemail(pipeline_runtime, case=case, fake_twilio=fake_twilio, audio=audio)
 
     run_jobs(pipeline_runtime)
     assert voicemail_row(pipeline_runtime, voicemail.id).transcription_status == "pending"
@@ -174,6 +172,7 @@ def test_transcription_retries_after_a_transient_error(
     assert row.transcript == SPOKEN
 
 
+@pytest.mark.slow
 def test_translation_failures_after_transcription_leave_the_transcript_readable(
     pipeline_runtime: Runtime,
     fake_twilio: Any,
@@ -184,7 +183,7 @@ def test_translation_failures_after_transcription_leave_the_transcript_readable(
     audio = tone_wav(2)
     fake_speech.add_transcript(audio, SPOKEN)
     case = make_case(pipeline_runtime, language="vi")
-    voicemail = make_voicemail(pipeline_runtime, case, fake_twilio, audio)
+    voicemail = make_voicemail(pipeline_runtime, case=case, fake_twilio=fake_twilio, audio=audio)
 
     run_jobs(pipeline_runtime)
     for _ in range(6):
@@ -205,9 +204,9 @@ def test_case_view_shows_transcript_and_translations(
     audio = tone_wav(2)
     fake_speech.add_transcript(audio, SPOKEN, 0.8)
     case = make_case(pipeline_runtime, language="vi")
-    make_voicemail(pipeline_runtime, case, fake_twilio, audio)
+    make_voicemail(pipeline_runtime, case=case, fake_twilio=fake_twilio, audio=audio)
     run_jobs(pipeline_runtime)
-    _, token = make_agent(pipeline_runtime, "vi,en")
+    token = make_agent(pipeline_runtime, name="Agent vi,en", languages="vi,en", phone=None).token
 
     response = api.get(f"/api/cases/{case.id}", headers={"Authorization": f"Bearer {token}"})
 
@@ -233,11 +232,11 @@ def test_an_agent_who_speaks_the_case_language_hears_the_recording_and_it_is_aud
 ) -> None:
     audio = tone_wav(2)
     case = make_case(pipeline_runtime, language="vi")
-    voicemail = make_voicemail(pipeline_runtime, case, fake_twilio, audio)
+    voicemail = make_voicemail(pipeline_runtime, case=case, fake_twilio=fake_twilio, audio=audio)
     run_jobs(pipeline_runtime)
-    agent, token = make_agent(pipeline_runtime, "vi,en")
+    agent = make_agent(pipeline_runtime, name="Agent vi,en", languages="vi,en", phone=None)
 
-    response = listen(api, voicemail.id, token)
+    response = listen(api, voicemail.id, agent.token)
 
     assert response.status_code == 200
     assert response.mimetype == "audio/wav"
@@ -254,9 +253,11 @@ def test_other_agents_cannot_tell_the_voicemail_exists(
     pipeline_runtime: Runtime, fake_twilio: Any, api: Any
 ) -> None:
     case = make_case(pipeline_runtime, language="vi")
-    voicemail = make_voicemail(pipeline_runtime, case, fake_twilio, tone_wav(2))
+    voicemail = make_voicemail(
+        pipeline_runtime, case=case, fake_twilio=fake_twilio, audio=tone_wav(2)
+    )
     run_jobs(pipeline_runtime)
-    _, thai_token = make_agent(pipeline_runtime, "th")
+    thai_token = make_agent(pipeline_runtime, name="Agent th", languages="th", phone=None).token
 
     assert listen(api, voicemail.id, thai_token).status_code == 404
     assert listen(api, voicemail.id + 100, thai_token).status_code == 404
@@ -268,14 +269,18 @@ def test_assigned_agents_and_supervisors_may_listen(
     pipeline_runtime: Runtime, fake_twilio: Any, api: Any
 ) -> None:
     case = make_case(pipeline_runtime, language="vi")
-    voicemail = make_voicemail(pipeline_runtime, case, fake_twilio, tone_wav(2))
+    voicemail = make_voicemail(
+        pipeline_runtime, case=case, fake_twilio=fake_twilio, audio=tone_wav(2)
+    )
     run_jobs(pipeline_runtime)
-    assigned, assigned_token = make_agent(pipeline_runtime, "th")
-    _, supervisor_token = make_agent(pipeline_runtime, "ja", role="supervisor")
+    assigned = make_agent(pipeline_runtime, name="Agent th", languages="th", phone=None)
+    supervisor_token = make_agent(
+        pipeline_runtime, name="Agent ja", languages="ja", phone=None, role="supervisor"
+    ).token
     with pipeline_runtime.db.session() as session:
         session.get(Case, case.id).assigned_agent_id = assigned.id  # type: ignore[union-attr]
 
-    assert listen(api, voicemail.id, assigned_token).status_code == 200
+    assert listen(api, voicemail.id, assigned.token).status_code == 200
     assert listen(api, voicemail.id, supervisor_token).status_code == 200
 
 
@@ -283,9 +288,11 @@ def test_an_agent_holding_a_claimed_callback_on_the_case_may_listen(
     pipeline_runtime: Runtime, fake_twilio: Any, api: Any
 ) -> None:
     case = make_case(pipeline_runtime, language="vi")
-    voicemail = make_voicemail(pipeline_runtime, case, fake_twilio, tone_wav(2))
+    voicemail = make_voicemail(
+        pipeline_runtime, case=case, fake_twilio=fake_twilio, audio=tone_wav(2)
+    )
     run_jobs(pipeline_runtime)
-    adviser, token = make_agent(pipeline_runtime, "th")
+    adviser = make_agent(pipeline_runtime, name="Agent th", languages="th", phone=None)
     with pipeline_runtime.db.session() as session:
         callback = CallbackRequest(
             case_id=case.id,
@@ -294,21 +301,23 @@ def test_an_agent_holding_a_claimed_callback_on_the_case_may_listen(
             phone_encrypted="not-a-real-number",
         )
         session.add(callback)
-    assert listen(api, voicemail.id, token).status_code == 404  # queued: not theirs yet
+    assert listen(api, voicemail.id, adviser.token).status_code == 404  # queued: not theirs yet
 
     with pipeline_runtime.db.session() as session:
         held = session.get(CallbackRequest, callback.id)
         assert held is not None
         held.status, held.claimed_by_id, held.claimed_at = "claimed", adviser.id, utcnow()
 
-    assert listen(api, voicemail.id, token).status_code == 200
+    assert listen(api, voicemail.id, adviser.token).status_code == 200
 
 
 @both_backends
 def test_an_id_too_large_for_the_database_is_simply_not_found(
     pipeline_runtime: Runtime, api: Any
 ) -> None:
-    _, token = make_agent(pipeline_runtime, "vi", role="supervisor")
+    token = make_agent(
+        pipeline_runtime, name="Agent vi", languages="vi", phone=None, role="supervisor"
+    ).token
 
     for too_large in (2**31, 2**63, 99999999999999999999):
         response = listen(api, too_large, token)
@@ -321,7 +330,7 @@ def test_a_web_process_on_another_machine_serves_what_the_worker_fetched(
 ) -> None:
     audio = tone_wav(3)
     case = make_case(pipeline_runtime, language="vi")
-    voicemail = make_voicemail(pipeline_runtime, case, fake_twilio, audio)
+    voicemail = make_voicemail(pipeline_runtime, case=case, fake_twilio=fake_twilio, audio=audio)
     run_jobs(pipeline_runtime)  # the worker, with its own instance folder
     retention = dt.timedelta(hours=pipeline_runtime.settings.recording_retention_hours)
     assert delete_expired_recordings(pipeline_runtime, now=utcnow() + retention) == 1
@@ -331,7 +340,7 @@ def test_a_web_process_on_another_machine_serves_what_the_worker_fetched(
     try:
         app = create_app(runtime=web)
         app.testing = True
-        _, token = make_agent(web, "vi")
+        token = make_agent(web, name="Agent vi", languages="vi", phone=None).token
 
         response = listen(app.test_client(), voicemail.id, token)
     finally:
@@ -347,8 +356,10 @@ def test_a_recording_not_fetched_yet_is_not_served(
     pipeline_runtime: Runtime, fake_twilio: Any, api: Any
 ) -> None:
     case = make_case(pipeline_runtime, language="vi")
-    voicemail = make_voicemail(pipeline_runtime, case, fake_twilio, tone_wav(2))
-    _, token = make_agent(pipeline_runtime, "vi")
+    voicemail = make_voicemail(
+        pipeline_runtime, case=case, fake_twilio=fake_twilio, audio=tone_wav(2)
+    )
+    token = make_agent(pipeline_runtime, name="Agent vi", languages="vi", phone=None).token
 
     response = listen(api, voicemail.id, token)
 
@@ -363,7 +374,9 @@ def test_twilio_copy_is_deleted_after_the_retention_and_ours_is_kept(
     pipeline_runtime: Runtime, fake_twilio: Any
 ) -> None:
     case = make_case(pipeline_runtime, language="vi")
-    voicemail = make_voicemail(pipeline_runtime, case, fake_twilio, tone_wav(2))
+    voicemail = make_voicemail(
+        pipeline_runtime, case=case, fake_twilio=fake_twilio, audio=tone_wav(2)
+    )
     run_jobs(pipeline_runtime)
     retention = dt.timedelta(hours=pipeline_runtime.settings.recording_retention_hours)
 
@@ -383,7 +396,9 @@ def test_a_recording_we_do_not_hold_is_never_deleted_at_twilio(
     pipeline_runtime: Runtime, fake_twilio: Any
 ) -> None:
     case = make_case(pipeline_runtime, language="vi")
-    make_voicemail(pipeline_runtime, case, fake_twilio, tone_wav(2))  # job not run yet
+    make_voicemail(
+        pipeline_runtime, case=case, fake_twilio=fake_twilio, audio=tone_wav(2)
+    )  # job not run yet
 
     assert delete_expired_recordings(pipeline_runtime, now=utcnow() + dt.timedelta(days=30)) == 0
     assert fake_twilio.deleted_recordings == []

@@ -6,7 +6,6 @@ from typing import Any
 
 from sqlalchemy import select
 
-from hotline.agents.models import Agent
 from hotline.callers.models import Caller
 from hotline.voice.models import Call
 from hotline.voice.simulator import CallResult, CallSimulator, FlaskTransport, KeyScript
@@ -48,16 +47,3 @@ def call_row(runtime: Any, call_sid: str) -> Call:
 def caller_rows(runtime: Any) -> list[Caller]:
     with runtime.db.session() as s:
         return list(s.scalars(select(Caller)))
-
-
-def make_agent(runtime: Any, *, languages: list[str], available: bool = True) -> int:
-    with runtime.db.session() as s:
-        agent = Agent(
-            name="Test adviser",
-            languages=languages,
-            token_hash="t" * 60 + str(len(languages)) + ("1" if available else "0") + "xx",
-            available=available,
-        )
-        s.add(agent)
-        s.flush()
-        return agent.id

@@ -80,6 +80,7 @@ espeak = pytest.mark.skipif(
 
 
 @espeak
+@pytest.mark.slow
 def test_render_makes_telephone_quality_placeholders_and_keeps_human_recordings(
     tmp_path: Path,
 ) -> None:

@@ -17,11 +17,11 @@ from hotline.sms.models import SmsMessage
 from hotline.voice.models import Voicemail
 from hotline.voice.scripts import get_scripts
 from hotline.voice.simulator import SAY_LANGUAGES
+from tests.builders import TOKYO, make_agent
 from tests.conftest import both_backends
 from tests.helpers import WORKER_NUMBER
-from tests.voice.helpers import call_row, caller_rows, make_agent, place_call
+from tests.voice.helpers import call_row, caller_rows, place_call
 
-TOKYO = dt.timezone(dt.timedelta(hours=9))
 OFFICE_HOURS = dt.datetime(2026, 11, 30, 10, 0, tzinfo=TOKYO)  # a Monday, 10:00 in Japan
 NIGHT = dt.datetime(2026, 11, 30, 3, 0, tzinfo=TOKYO)
 
@@ -190,6 +190,7 @@ def test_star_repeats_the_main_menu(client: Any, runtime: Any) -> None:
     assert result.says().count(text("vi", "main_menu")) == 3
 
 
+@pytest.mark.slow
 def test_invalid_keys_and_silence_reprompt_and_three_failures_offer_a_callback_then_goodbye(
     client: Any, runtime: Any
 ) -> None:
@@ -228,7 +229,7 @@ def test_a_caller_who_never_picks_a_language_is_not_kept_in_a_loop(
 
 
 def test_talk_now_outside_opening_hours_offers_a_callback(client: Any, runtime: Any) -> None:
-    make_agent(runtime, languages=["vi"])
+    make_agent(runtime, name="Test adviser", languages="vi", phone=None, available=True)
     with time_machine.travel(NIGHT, tick=False):
         result = place_call(client, "84#1 1 1 1 1 1 2")
     assert text("vi", "talk_unavailable") in result.says()
@@ -238,8 +239,8 @@ def test_talk_now_outside_opening_hours_offers_a_callback(client: Any, runtime: 
 def test_talk_now_without_an_adviser_for_the_language_offers_a_callback(
     client: Any, runtime: Any
 ) -> None:
-    make_agent(runtime, languages=["en", "ja"])
-    make_agent(runtime, languages=["vi"], available=False)
+    make_agent(runtime, name="Test adviser", languages="en,ja", phone=None, available=True)
+    make_agent(runtime, name="Test adviser", languages="vi", phone=None, available=False)
     with time_machine.travel(OFFICE_HOURS, tick=False):
         result = place_call(client, "84#1 *")
     assert text("vi", "talk_unavailable") in result.says()
@@ -249,7 +250,7 @@ def test_talk_now_without_an_adviser_for_the_language_offers_a_callback(
 def test_talk_now_enqueues_in_the_language_queue_and_the_adviser_answers(
     client: Any, runtime: Any
 ) -> None:
-    make_agent(runtime, languages=["vi", "en"])
+    make_agent(runtime, name="Test adviser", languages="vi,en", phone=None, available=True)
     with time_machine.travel(OFFICE_HOURS, tick=False):
         result = place_call(client, "84#1 . A")
     queued = [doc for doc in result.documents if "<Enqueue" in doc]
@@ -262,7 +263,7 @@ def test_talk_now_enqueues_in_the_language_queue_and_the_adviser_answers(
 def test_one_while_waiting_leaves_the_queue_for_a_callback_request(
     client: Any, runtime: Any
 ) -> None:
-    make_agent(runtime, languages=["vi"])
+    make_agent(runtime, name="Test adviser", languages="vi", phone=None, available=True)
     with time_machine.travel(OFFICE_HOURS, tick=False):
         place_call(client, "84#1 1 1 2 2 2 2")
     assert only(runtime, CallbackRequest).window == "afternoon"
@@ -270,7 +271,7 @@ def test_one_while_waiting_leaves_the_queue_for_a_callback_request(
 
 @both_backends
 def test_hanging_up_in_the_queue_is_recorded_as_abandoned(client: Any, runtime: Any) -> None:
-    make_agent(runtime, languages=["vi"])
+    make_agent(runtime, name="Test adviser", languages="vi", phone=None, available=True)
     with time_machine.travel(OFFICE_HOURS, tick=False):
         result = place_call(client, "84#1 . .")
     call = call_row(runtime, result.call_sid)
@@ -284,7 +285,7 @@ def test_opening_hours_are_per_language(
 ) -> None:
     settings = runtime.settings.with_overrides(language_opening_hours=(("vi", "02:00-04:00"),))
     monkeypatch.setattr(runtime, "settings", settings)
-    make_agent(runtime, languages=[language])
+    make_agent(runtime, name="Test adviser", languages=language, phone=None, available=True)
     code = {"vi": "84", "ne": "977"}[language]
     with time_machine.travel(NIGHT, tick=False):
         result = place_call(client, f"{code}#1 .")

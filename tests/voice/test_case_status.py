@@ -20,9 +20,10 @@ from hotline.cases.service import open_case_for
 from hotline.cases.work import set_status
 from hotline.db import utcnow
 from hotline.voice.scripts import get_scripts
+from tests.builders import make_agent
 from tests.conftest import both_backends
 from tests.helpers import WORKER_NUMBER
-from tests.voice.helpers import make_agent, place_call
+from tests.voice.helpers import place_call
 
 NEPALI_NUMBER = "+9779800000123"  # made-up Nepali mobile number
 KHMER_NUMBER = "+85590000123"  # made-up Cambodian mobile number
@@ -50,7 +51,9 @@ def with_case(
         assert caller is not None and caller.language is not None
         language = caller.language
         reference = open_case_for(s, caller, language).reference
-    agent_id = make_agent(runtime, languages=[language])
+    agent_id = make_agent(
+        runtime, name="Test adviser", languages=language, phone=None, available=True
+    ).id
     when = utcnow() - dt.timedelta(days=closed_days_ago or 0)
     with time_machine.travel(when, tick=False), runtime.db.session() as s:
         case = s.scalars(select(Case).where(Case.reference == reference)).one()
@@ -145,6 +148,7 @@ def test_a_known_caller_without_a_case_hears_no_status(client: Any, runtime: Any
     assert says[:2] == [text("vi", "greeting"), text("vi", "main_menu")]
 
 
+@pytest.mark.slow
 def test_the_status_is_told_once_per_call_not_on_repeat_nor_after_the_menu_returns(
     client: Any, runtime: Any
 ) -> None:
@@ -188,6 +192,7 @@ def test_a_khmer_caller_with_a_case_hears_no_say_in_any_language(client: Any, ru
     assert any(url.endswith("/audio/tones/ack.wav") for url in result.played)
 
 
+@pytest.mark.slow
 def test_khmer_and_mongolian_status_prompts_show_as_missing_in_the_coverage_report() -> None:
     from click.testing import CliRunner
 

@@ -12,12 +12,11 @@ import time_machine
 from click.testing import CliRunner
 from sqlalchemy import select
 
-from hotline.agents.models import Agent
 from hotline.audit import AuditEvent
-from hotline.crypto import encrypt_phone
 from hotline.voice.models import PromptRecording
 from hotline.voice.recording import set_recorder_pin
 from hotline.voice.scripts import load_scripts
+from tests.builders import make_agent
 from tests.conftest import both_backends
 from tests.helpers import run_jobs
 from tests.voice.helpers import place_call
@@ -36,17 +35,10 @@ def settings_overrides(fake_twilio: Any) -> dict[str, Any]:
 
 @pytest.fixture
 def staff(runtime: Any) -> int:
+    agent_id = make_agent(runtime, name="Recorder", languages="km,en", phone=STAFF_PHONE).id
     with runtime.db.session() as s:
-        agent = Agent(
-            name="Recorder",
-            languages=["km", "en"],
-            token_hash="r" * 64,
-            phone_encrypted=encrypt_phone(runtime.settings.secret_key, STAFF_PHONE),
-        )
-        s.add(agent)
-        s.flush()
-        set_recorder_pin(s, agent.id, "246813")
-        return agent.id
+        set_recorder_pin(s, agent_id, "246813")
+    return agent_id
 
 
 def recordings(runtime: Any) -> list[PromptRecording]:
@@ -79,6 +71,7 @@ def test_staff_record_listen_back_redo_and_keep_khmer_prompts(
     assert response.content_type == "audio/wav" and response.cache_control.public
 
 
+@pytest.mark.slow
 def test_a_recorded_khmer_notice_reaches_the_next_khmer_caller(
     client: Any, runtime: Any, staff: int, fake_twilio: Any
 ) -> None:
@@ -105,15 +98,7 @@ def test_a_wrong_pin_three_times_ends_the_staff_call_with_nothing_recorded(
 def test_an_agent_without_a_pin_calling_in_hears_the_ordinary_hotline(
     client: Any, runtime: Any
 ) -> None:
-    with runtime.db.session() as s:
-        s.add(
-            Agent(
-                name="No PIN",
-                languages=["vi"],
-                token_hash="n" * 64,
-                phone_encrypted=encrypt_phone(runtime.settings.secret_key, STAFF_PHONE),
-            )
-        )
+    make_agent(runtime, name="No PIN", languages="vi", phone=STAFF_PHONE)
     result = place_call(client, "84#", from_number=STAFF_PHONE)
     assert "Staff line. Enter your PIN, then hash." not in result.says()
 
@@ -121,11 +106,7 @@ def test_an_agent_without_a_pin_calling_in_hears_the_ordinary_hotline(
 def test_the_pin_command_requires_a_registered_phone(runtime: Any, monkeypatch: Any) -> None:
     from hotline.cli import main
 
-    with runtime.db.session() as s:
-        agent = Agent(name="No phone", languages=["en"], token_hash="p" * 64)
-        s.add(agent)
-        s.flush()
-        agent_id = agent.id
+    agent_id = make_agent(runtime, name="No phone", languages="en", phone=None).id
     monkeypatch.setenv("DATABASE_URL", runtime.settings.database_url)
     monkeypatch.setenv("HOTLINE_INSTANCE_PATH", str(runtime.settings.instance_path))
     monkeypatch.setenv("HOTLINE_SECRET_KEY", runtime.settings.secret_key)

@@ -34,12 +34,14 @@ def problems_of(root: Path) -> list[Any]:
     return caught.value.problems
 
 
+@pytest.mark.slow
 def test_the_shipped_scripts_load_for_all_22_languages() -> None:
     scripts = load_scripts()
     assert set(scripts.languages) == set(LANGUAGES) and len(LANGUAGES) == 22
     assert set(scripts.menu.nodes["main"].keys) == POSTER_MAIN_KEYS
 
 
+@pytest.mark.slow
 def test_every_prompt_resolves_to_speakable_text_or_an_existing_file_in_all_22_languages() -> None:
     scripts = load_scripts()
     for row in coverage(scripts):
@@ -55,6 +57,7 @@ def test_every_prompt_resolves_to_speakable_text_or_an_existing_file_in_all_22_l
             assert row.how in ("missing", "audio"), row
 
 
+@pytest.mark.slow
 def test_machine_drafted_texts_are_unreviewed_outside_english() -> None:
     scripts = load_scripts()
     for code, prompts in scripts.languages.items():
@@ -62,6 +65,7 @@ def test_machine_drafted_texts_are_unreviewed_outside_english() -> None:
             assert not any(p.reviewed for p in prompts.prompts.values()), code
 
 
+@pytest.mark.slow
 def test_an_unknown_node_is_reported_with_its_file_line_and_entry(scripts_copy: Path) -> None:
     menu = scripts_copy / "menu.yaml"
     menu.write_text(menu.read_text().replace('"3": {goto: voicemail}', '"3": {goto: voicemale}'))
@@ -74,6 +78,7 @@ def test_an_unknown_node_is_reported_with_its_file_line_and_entry(scripts_copy: 
     assert '"3"' in line
 
 
+@pytest.mark.slow
 def test_a_prompt_missing_in_one_language_names_that_file(scripts_copy: Path) -> None:
     path = scripts_copy / "prompts" / "vi.yaml"
     lines = path.read_text("utf-8").splitlines()
@@ -86,6 +91,7 @@ def test_a_prompt_missing_in_one_language_names_that_file(scripts_copy: Path) ->
     ]
 
 
+@pytest.mark.slow
 def test_an_sms_template_with_a_wrong_placeholder_is_reported(scripts_copy: Path) -> None:
     path = scripts_copy / "prompts" / "th.yaml"
     path.write_text(path.read_text("utf-8").replace("{reference}", "{ref}"), "utf-8")
@@ -93,12 +99,14 @@ def test_an_sms_template_with_a_wrong_placeholder_is_reported(scripts_copy: Path
     assert problem.entry == "sms.callback_confirmation" and problem.line is not None
 
 
+@pytest.mark.slow
 def test_the_main_menu_keys_are_fixed_by_the_posters(scripts_copy: Path) -> None:
     menu = scripts_copy / "menu.yaml"
     menu.write_text(menu.read_text().replace('"9": {action: change_language}', ""))
     assert any("posters" in p.message for p in problems_of(scripts_copy))
 
 
+@pytest.mark.slow
 def test_prompts_check_prints_the_coverage_table_and_passes(monkeypatch: Any) -> None:
     result = CliRunner().invoke(main, ["prompts", "check"])
     assert result.exit_code == 0, result.output
@@ -108,6 +116,7 @@ def test_prompts_check_prints_the_coverage_table_and_passes(monkeypatch: Any) ->
     assert "mn: 55 prompt(s) without audio" in result.output
 
 
+@pytest.mark.slow
 def test_prompts_check_fails_when_a_placeholder_can_be_made_but_is_missing(
     tmp_path: Path, monkeypatch: Any
 ) -> None:
@@ -120,6 +129,7 @@ def test_prompts_check_fails_when_a_placeholder_can_be_made_but_is_missing(
     assert "audio/si/goodbye.wav: goodbye: audio file missing" in result.output
 
 
+@pytest.mark.slow
 def test_prompts_check_fails_on_a_broken_reference(scripts_copy: Path, monkeypatch: Any) -> None:
     menu = scripts_copy / "menu.yaml"
     menu.write_text(menu.read_text().replace("on_fail: goodbye", "on_fail: goodby"))

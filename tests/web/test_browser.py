@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+import pytest
 from playwright.sync_api import Page, expect
 from sqlalchemy import select
 
@@ -14,24 +15,27 @@ from hotline.callbacks.models import CallbackRequest
 from hotline.callbacks.queue import claim_next
 from hotline.callbacks.service import record_outcome
 from hotline.sms.models import SmsMessage
-from tests.helpers import WORKER_NUMBER, run_jobs
-from tests.web.builders import (
+from tests.builders import (
     EN_COMPLAINT,
     EN_REPLY,
+    PASSWORD,
     VI_COMPLAINT,
     VI_REPLY,
-    AgentInfo,
+    BuiltAgent,
     make_agent,
     make_vietnamese_sms_case,
 )
+from tests.helpers import WORKER_NUMBER, run_jobs
 from tests.web.conftest import save_screenshot
 
+pytestmark = pytest.mark.slow  # a real browser
 
-def sign_in_with_browser(page: Page, base: str, agent: AgentInfo) -> None:
+
+def sign_in_with_browser(page: Page, base: str, agent: BuiltAgent) -> None:
     page.goto(f"{base}/queue")
     expect(page).to_have_url(re.compile(r"/sign-in\?next=/queue$"))
     page.get_by_label("Name").fill(agent.name)
-    page.get_by_label("Password").fill(agent.password)
+    page.get_by_label("Password").fill(agent.sign_in_password)
     page.get_by_label("Password").press("Enter")  # keyboard only
     expect(page).to_have_url(f"{base}/queue")
 
@@ -40,7 +44,7 @@ def test_agent_signs_in_claims_reads_a_vietnamese_sms_replies_with_preview_and_r
     page: Page, live_url: str, runtime: Any, fake_twilio: Any
 ) -> None:
     info = make_vietnamese_sms_case(runtime)
-    lan = make_agent(runtime, "Lan", "en,vi")
+    lan = make_agent(runtime, name="Lan", languages="en,vi", password=PASSWORD)
 
     sign_in_with_browser(page, live_url, lan)
     languages = page.get_by_role("region", name="Waiting per language")
@@ -103,7 +107,9 @@ def test_a_second_agent_without_vietnamese_cannot_open_the_vietnamese_case(
     page: Page, live_url: str, runtime: Any
 ) -> None:
     info = make_vietnamese_sms_case(runtime)
-    dara = make_agent(runtime, "Dara", "km,en", phone="+819000000151")
+    dara = make_agent(
+        runtime, name="Dara", languages="km,en", phone="+819000000151", password=PASSWORD
+    )
     sign_in_with_browser(page, live_url, dara)
     expect(page.get_by_role("region", name="Waiting per language")).not_to_contain_text(
         "Tiếng Việt"
@@ -123,9 +129,16 @@ def test_supervisor_dashboard_shows_backlog_outcomes_and_translation_cost(
         text="Tôi muốn nghỉ việc nhưng công ty giữ hộ chiếu của tôi.",
         number="+819000000002",
     )
-    boss = make_agent(runtime, "Kenji", "en,ja", role="supervisor", phone="+819000000152")
+    boss = make_agent(
+        runtime,
+        name="Kenji",
+        languages="en,ja",
+        role="supervisor",
+        phone="+819000000152",
+        password=PASSWORD,
+    )
     # Two callbacks worked today through the callbacks service: one reached, one not.
-    lan = make_agent(runtime, "Lan", "vi,en")
+    lan = make_agent(runtime, name="Lan", languages="vi,en", password=PASSWORD)
     for outcome in ("reached", "no_answer"):
         with runtime.db.session() as s:
             agent = s.get(Agent, lan.id)

@@ -8,13 +8,16 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from playwright.sync_api import Page, expect
 from sqlalchemy import select
 
 from hotline.sms.models import SmsMessage
-from tests.web.builders import EN_REPLY, VI_REPLY, make_agent, make_vietnamese_sms_case
+from tests.builders import EN_REPLY, PASSWORD, VI_REPLY, make_agent, make_vietnamese_sms_case
 from tests.web.conftest import save_screenshot
 from tests.web.test_browser import sign_in_with_browser
+
+pytestmark = pytest.mark.slow  # a real browser
 
 WARNING = "This text does not look like Tiếng Việt (vi)"
 
@@ -23,7 +26,9 @@ def test_the_adviser_chooses_the_language_they_write_in_and_is_warned_on_a_misma
     page: Page, live_url: str, runtime: Any
 ) -> None:
     info = make_vietnamese_sms_case(runtime)
-    lan = make_agent(runtime, "Lan", "vi,en")  # interface language: English
+    lan = make_agent(
+        runtime, name="Lan", languages="vi,en", password=PASSWORD
+    )  # interface language: English
     sign_in_with_browser(page, live_url, lan)
     page.goto(f"{live_url}/cases/{info.case_id}")
 
@@ -59,7 +64,7 @@ def test_vietnamese_written_as_vietnamese_needs_no_translation_and_no_warning(
     page: Page, live_url: str, runtime: Any
 ) -> None:
     info = make_vietnamese_sms_case(runtime)
-    lan = make_agent(runtime, "Lan", "vi,en")
+    lan = make_agent(runtime, name="Lan", languages="vi,en", password=PASSWORD)
     sign_in_with_browser(page, live_url, lan)
     page.goto(f"{live_url}/cases/{info.case_id}")
     page.get_by_label("I write in").select_option("vi")

@@ -13,14 +13,15 @@ from playwright.sync_api import Browser, Page, expect
 from sqlalchemy import select
 
 from hotline.agents.models import Agent
+from tests.builders import PASSWORD, TOKYO, VI_COMPLAINT, make_agent, make_vietnamese_sms_case
 from tests.helpers import WORKER_NUMBER
 from tests.voice.live_caller import LiveCaller
-from tests.web.builders import VI_COMPLAINT, make_agent, make_vietnamese_sms_case
 from tests.web.conftest import save_screenshot
 from tests.web.test_browser import sign_in_with_browser
 
-TOKYO = dt.timezone(dt.timedelta(hours=9))
-LAN_PHONE = "+819000000150"  # tests.web.builders.make_agent's made-up default
+pytestmark = pytest.mark.slow  # a real browser
+
+LAN_PHONE = "+819000000150"  # made up
 
 
 def hours_around_now() -> str:
@@ -45,8 +46,10 @@ def test_a_vietnamese_caller_is_noticed_without_reload_taken_in_one_click_and_se
     page: Page, browser: Browser, live_url: str, client: Any, runtime: Any, fake_twilio: Any
 ) -> None:
     make_vietnamese_sms_case(runtime)  # a worker's text exists; the floor must not show it
-    lan = make_agent(runtime, "Lan", "vi,en")
-    sato = make_agent(runtime, "Sato", "en,ja", role="supervisor", phone=None)
+    lan = make_agent(runtime, name="Lan", languages="vi,en", phone=LAN_PHONE, password=PASSWORD)
+    sato = make_agent(
+        runtime, name="Sato", languages="en,ja", role="supervisor", phone=None, password=PASSWORD
+    )
 
     sign_in_with_browser(page, live_url, lan)
     panel = page.get_by_role("region", name="Callers waiting now")

@@ -9,11 +9,13 @@ from typing import Any
 import pytest
 from playwright.sync_api import Page, expect
 
+from tests.builders import PASSWORD, make_agent, make_vietnamese_sms_case
 from tests.helpers import run_jobs
 from tests.voice.helpers import place_call
-from tests.web.builders import make_agent, make_vietnamese_sms_case
 from tests.web.conftest import save_screenshot
 from tests.web.test_browser import sign_in_with_browser
+
+pytestmark = pytest.mark.slow  # a real browser
 
 
 @pytest.fixture
@@ -28,7 +30,7 @@ def test_voicemail_and_calls_say_what_is_true_without_twilio_or_google(
     # The same worker (language known: no language question) leaves a voice message.
     place_call(app.test_client(), "3R6#")
     run_jobs(runtime)
-    lan = make_agent(runtime, "Lan", "vi,en")
+    lan = make_agent(runtime, name="Lan", languages="vi,en", password=PASSWORD)
     sign_in_with_browser(page, live_url, lan)
     page.get_by_role("button", name="Claim next callback").click()
     expect(page).to_have_url(re.compile(rf"/cases/{info.case_id}#callback$"))

@@ -10,11 +10,12 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from hotline.sms.segments import count_segments
-from tests.cases.builders import make_organisation
+from tests.builders import PASSWORD, make_agent, make_organisation
 from tests.helpers import run_jobs
 from tests.sms.helpers import expected, reply_of, text_in
-from tests.web.builders import make_agent
 from tests.web.conftest import save_screenshot
+
+pytestmark = pytest.mark.slow  # a real browser
 
 WORKER = "+819000000701"
 VI_TEXT = "Chủ giữ hộ chiếu của tôi và không trả lương"
@@ -67,11 +68,11 @@ def test_inbox_case_note_referral_close_in_the_browser(
         hours="mon-fri 11:00-19:00",
         languages=["vi"],
     )
-    lan = make_agent(runtime, "Lan", "vi,en", ui_language=ui)
+    lan = make_agent(runtime, name="Lan", languages="vi,en", ui_language=ui, password=PASSWORD)
 
     page.goto(f"{live_url}/")
     page.get_by_label(words["name"]).fill(lan.name)
-    page.get_by_label(words["password"]).fill(lan.password)
+    page.get_by_label(words["password"]).fill(lan.sign_in_password)
     page.get_by_label(words["password"]).press("Enter")
     expect(page).to_have_url(f"{live_url}/inbox")
     nav = page.get_by_role("navigation")

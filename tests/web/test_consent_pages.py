@@ -14,10 +14,9 @@ from hotline.callbacks.models import CallbackRequest
 from hotline.callers.models import Caller
 from hotline.cli import main
 from hotline.runtime import Runtime
-from tests.callbacks.builders import auth
-from tests.callbacks.builders import make_agent as make_api_agent
+from tests.builders import PASSWORD, auth, make_agent, make_vietnamese_sms_case
 from tests.test_cli import cli_env
-from tests.web.builders import make_agent, make_vietnamese_sms_case, page_csrf, sign_in
+from tests.web.helpers import page_csrf, sign_in
 
 
 def said_no_to_sms(runtime: Runtime) -> None:
@@ -32,7 +31,7 @@ def test_a_worker_who_said_no_sms_gets_a_callback_offered_instead_of_a_reply_for
     with runtime.db.session() as session:
         session.get(CallbackRequest, info.callback_id).status = "closed"  # type: ignore[union-attr]
     said_no_to_sms(runtime)
-    lan = make_agent(runtime, "Lan", "vi,en")
+    lan = make_agent(runtime, name="Lan", languages="vi,en", password=PASSWORD)
     sign_in(client, lan)
     page = client.get(f"/cases/{info.case_id}").get_data(as_text=True)
     assert 'id="sms-refused"' in page and "they asked not to be texted" in page
@@ -58,7 +57,7 @@ def test_an_adviser_records_the_workers_change_of_mind_on_the_page(
 ) -> None:
     info = make_vietnamese_sms_case(runtime)
     said_no_to_sms(runtime)
-    sign_in(client, make_agent(runtime, "Lan", "vi,en"))
+    sign_in(client, make_agent(runtime, name="Lan", languages="vi,en", password=PASSWORD))
     client.post(
         f"/cases/{info.case_id}/consent",
         data={"csrf_token": page_csrf(client), "subject": "sms", "value": "yes"},
@@ -76,15 +75,16 @@ def test_an_adviser_records_the_workers_change_of_mind_on_the_page(
 
 
 @pytest.mark.parametrize("role", ["supervisor", "admin"])
+@pytest.mark.slow
 def test_the_audit_page_shows_a_case_read_by_an_adviser(
     client: Any, runtime: Runtime, role: str
 ) -> None:
     info = make_vietnamese_sms_case(runtime)
-    _, token = make_api_agent(runtime, name="Lan", languages="vi")
+    token = make_agent(runtime, name="Lan", languages="vi").token
     assert client.get(f"/api/cases/{info.case_id}", headers=auth(token)).status_code == 200
-    make_api_agent(runtime, name="Minh", languages="vi")  # reads nothing
+    make_agent(runtime, name="Minh", languages="vi")  # reads nothing
 
-    sign_in(client, make_agent(runtime, "Sato", "ja", role=role))
+    sign_in(client, make_agent(runtime, name="Sato", languages="ja", role=role, password=PASSWORD))
     page = client.get(f"/audit?case={info.reference}&action=case.read")
     assert page.status_code == 200
     body = page.get_data(as_text=True).split("<tbody>")[1]
@@ -99,7 +99,7 @@ def test_the_audit_page_shows_a_case_read_by_an_adviser(
 
 
 def test_an_adviser_cannot_open_the_audit_log(client: Any, runtime: Runtime) -> None:
-    sign_in(client, make_agent(runtime, "Lan", "vi"))
+    sign_in(client, make_agent(runtime, name="Lan", languages="vi", password=PASSWORD))
     assert client.get("/audit").status_code == 403
     assert 'href="/audit"' not in client.get("/inbox").get_data(as_text=True)
 

@@ -9,14 +9,14 @@ from typing import Any
 
 import pytest
 
-from hotline.callers.service import get_or_create_caller
 from hotline.db import utcnow
 from hotline.jobs import LEASE
 from hotline.jobs.models import OutboxJob
 from hotline.sms.models import SmsMessage
+from tests.builders import PASSWORD, make_agent, make_caller
 from tests.helpers import WORKER_NUMBER
 from tests.test_metrics import scrape
-from tests.web.builders import make_agent, sign_in
+from tests.web.helpers import sign_in
 
 
 def tile(html: str, name: str) -> int:
@@ -32,15 +32,22 @@ def tile(html: str, name: str) -> int:
 def test_unconfirmed_sends_and_abandoned_jobs_are_on_the_dashboard(
     client: Any, runtime: Any, ui: str, heading: str
 ) -> None:
-    boss = make_agent(runtime, "Kenji", "en,ja", role="supervisor", ui_language=ui)
+    boss = make_agent(
+        runtime,
+        name="Kenji",
+        languages="en,ja",
+        role="supervisor",
+        ui_language=ui,
+        password=PASSWORD,
+    )
     sign_in(client, boss)
     html = client.get("/dashboard").get_data(as_text=True)
     assert heading in html
     assert tile(html, "unconfirmed") == 0 and tile(html, "abandoned") == 0
 
     long_ago = utcnow() - dt.timedelta(minutes=3)
+    caller = make_caller(runtime, number=WORKER_NUMBER)
     with runtime.db.session() as session:
-        caller = get_or_create_caller(session, runtime.settings.secret_key, WORKER_NUMBER)
         for status, when in [("sending", long_ago), ("sending", utcnow()), ("sent", long_ago)]:
             message = SmsMessage(
                 direction="out", caller_id=caller.id, body="x", status=status, segments=1

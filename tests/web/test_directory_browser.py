@@ -6,13 +6,16 @@ from __future__ import annotations
 import re
 from typing import Any
 
+import pytest
 from playwright.sync_api import Page, expect
 
 from hotline.directory import service
 from hotline.directory.models import Organisation
-from tests.web.builders import make_agent
+from tests.builders import PASSWORD, make_agent
 from tests.web.conftest import save_screenshot
 from tests.web.test_browser import sign_in_with_browser
+
+pytestmark = pytest.mark.slow  # a real browser
 
 
 def test_supervisor_filters_verifies_and_edits_the_directory(
@@ -20,7 +23,14 @@ def test_supervisor_filters_verifies_and_edits_the_directory(
 ) -> None:
     with runtime.db.session() as session:
         service.seed(session)
-    kenji = make_agent(runtime, "Kenji", "ja,en", role="supervisor", ui_language="en")
+    kenji = make_agent(
+        runtime,
+        name="Kenji",
+        languages="ja,en",
+        role="supervisor",
+        ui_language="en",
+        password=PASSWORD,
+    )
     sign_in_with_browser(page, live_url, kenji)
 
     page.goto(f"{live_url}/directory")

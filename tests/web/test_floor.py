@@ -5,17 +5,18 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+import pytest
 import time_machine
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
 from hotline.agents.models import Agent
+from tests.builders import PASSWORD, TOKYO, make_agent, make_vietnamese_sms_case
 from tests.conftest import both_backends
 from tests.helpers import OTHER_WORKER_NUMBER, WORKER_NUMBER
 from tests.voice.live_caller import LiveCaller
-from tests.web.builders import make_agent, make_vietnamese_sms_case, page_csrf, sign_in
+from tests.web.helpers import page_csrf, sign_in
 
-TOKYO = dt.timezone(dt.timedelta(hours=9))
 OFFICE_HOURS = dt.datetime(2026, 11, 30, 10, 0, tzinfo=TOKYO)
 
 
@@ -28,18 +29,21 @@ def make_available(client: Any) -> None:
 
 
 def test_the_floor_is_for_supervisors_only(client: Any, runtime: Any) -> None:
-    lan = make_agent(runtime, "Lan", "vi")
+    lan = make_agent(runtime, name="Lan", languages="vi", password=PASSWORD)
     sign_in(client, lan)
     assert client.get("/floor").status_code == 403
 
 
 @both_backends
+@pytest.mark.slow
 def test_the_floor_counts_last_week_answers_within_1_and_5_minutes_and_hang_ups(
     app: Any, client: Any, runtime: Any
 ) -> None:
     make_vietnamese_sms_case(runtime)  # one callback due now
-    lan = make_agent(runtime, "Lan", "vi")
-    sato = make_agent(runtime, "Sato", "en", role="supervisor", phone=None)
+    lan = make_agent(runtime, name="Lan", languages="vi", password=PASSWORD)
+    sato = make_agent(
+        runtime, name="Sato", languages="en", role="supervisor", phone=None, password=PASSWORD
+    )
     with time_machine.travel(OFFICE_HOURS - dt.timedelta(days=2), tick=False) as clock:
         sign_in(client, lan)
         make_available(client)
@@ -65,7 +69,7 @@ def test_the_floor_counts_last_week_answers_within_1_and_5_minutes_and_hang_ups(
 def test_the_page_poll_answers_304_until_a_caller_joins_and_is_not_activity(
     client: Any, runtime: Any
 ) -> None:
-    lan = make_agent(runtime, "Lan", "vi")
+    lan = make_agent(runtime, name="Lan", languages="vi", password=PASSWORD)
     with time_machine.travel(OFFICE_HOURS, tick=False) as clock:
         sign_in(client, lan)
         make_available(client)
@@ -92,7 +96,7 @@ def test_the_page_poll_answers_304_until_a_caller_joins_and_is_not_activity(
 
 
 def test_signing_out_turns_availability_off(client: Any, runtime: Any) -> None:
-    lan = make_agent(runtime, "Lan", "vi")
+    lan = make_agent(runtime, name="Lan", languages="vi", password=PASSWORD)
     sign_in(client, lan)
     make_available(client)
     client.post("/sign-out", data={"csrf_token": page_csrf(client)})

@@ -11,12 +11,15 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from playwright.sync_api import Page, expect
 
 from hotline.languages import LANGUAGES
-from tests.web.builders import make_agent
+from tests.builders import PASSWORD, make_agent
 from tests.web.conftest import save_screenshot
 from tests.web.test_browser import sign_in_with_browser
+
+pytestmark = pytest.mark.slow  # a real browser
 
 # Languages in a script of their own -> the family that must draw their native name.
 SCRIPT_FONTS = {
@@ -51,7 +54,14 @@ def _fonts_drawing(page: Page, selector: str) -> dict[str, int]:
 def test_khmer_burmese_and_every_other_script_are_drawn_by_their_noto_fonts(
     page: Page, live_url: str, runtime: Any
 ) -> None:
-    lead = make_agent(runtime, "Lead", "ja,en", role="supervisor", ui_language="en")
+    lead = make_agent(
+        runtime,
+        name="Lead",
+        languages="ja,en",
+        role="supervisor",
+        ui_language="en",
+        password=PASSWORD,
+    )
     sign_in_with_browser(page, live_url, lead)
     page.goto(f"{live_url}/posters")
     wrong = {}

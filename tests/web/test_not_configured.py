@@ -10,9 +10,10 @@ from typing import Any
 import pytest
 
 from hotline.web.i18n import MESSAGES
+from tests.builders import PASSWORD, make_agent, make_vietnamese_sms_case
 from tests.helpers import run_jobs
 from tests.voice.helpers import place_call
-from tests.web.builders import make_agent, make_vietnamese_sms_case, page_csrf, sign_in
+from tests.web.helpers import page_csrf, sign_in
 
 RAW_STATES = ("dial_requested", "calling_agent", "agent_answered", "bridging")
 
@@ -23,12 +24,13 @@ def settings_overrides() -> dict[str, Any]:
     return {"twilio_account_sid": None, "quiet_hours": "00:00-00:00"}
 
 
+@pytest.mark.slow
 def test_a_voicemail_says_speech_to_text_is_not_configured_and_shows_no_empty_player(
     client: Any, runtime: Any
 ) -> None:
     place_call(client, "84#3R6#")
     run_jobs(runtime)
-    lan = make_agent(runtime, "Lan", "vi,en")
+    lan = make_agent(runtime, name="Lan", languages="vi,en", password=PASSWORD)
     sign_in(client, lan)
     from hotline.voice.models import Voicemail
 
@@ -43,11 +45,12 @@ def test_a_voicemail_says_speech_to_text_is_not_configured_and_shows_no_empty_pl
     assert MESSAGES["en"]["case.audio_simulated"] in html
 
 
+@pytest.mark.slow
 def test_calling_the_worker_says_calls_are_simulated_and_attempts_read_as_words(
     client: Any, runtime: Any
 ) -> None:
     info = make_vietnamese_sms_case(runtime)
-    lan = make_agent(runtime, "Lan", "vi,en")
+    lan = make_agent(runtime, name="Lan", languages="vi,en", password=PASSWORD)
     sign_in(client, lan)
     client.post("/queue/claim", data={"csrf_token": page_csrf(client)})
     html = client.get(f"/cases/{info.case_id}").get_data(as_text=True)
@@ -68,9 +71,12 @@ def test_calling_the_worker_says_calls_are_simulated_and_attempts_read_as_words(
         run_jobs(runtime)
 
 
+@pytest.mark.slow
 def test_attempts_read_as_words_in_japanese_too(client: Any, runtime: Any) -> None:
     info = make_vietnamese_sms_case(runtime)
-    kenji = make_agent(runtime, "Kenji", "vi,ja", ui_language="ja")
+    kenji = make_agent(
+        runtime, name="Kenji", languages="vi,ja", ui_language="ja", password=PASSWORD
+    )
     sign_in(client, kenji)
     client.post("/queue/claim", data={"csrf_token": page_csrf(client)})
     html = client.get(f"/cases/{info.case_id}").get_data(as_text=True)
@@ -103,7 +109,7 @@ def test_taking_a_live_caller_says_the_call_is_simulated_not_that_a_phone_rings(
     client: Any, runtime: Any
 ) -> None:
     place_call(client, "84#1", from_number="+819000000731")  # a Vietnamese caller waits
-    lan = make_agent(runtime, "Lan", "vi,en")
+    lan = make_agent(runtime, name="Lan", languages="vi,en", password=PASSWORD)
     sign_in(client, lan)
     client.post("/availability", data={"csrf_token": page_csrf(client), "available": "1"})
     answer = client.post(

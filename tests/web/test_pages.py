@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+import pytest
 import time_machine
 from click.testing import CliRunner
 from sqlalchemy import func, select
@@ -15,22 +16,21 @@ from hotline.callbacks.models import CallbackRequest
 from hotline.cli import main
 from hotline.web.models import SignInFailure, WebSession
 from hotline.web.security import FREE_FAILURES
-from tests.helpers import WORKER_NUMBER
-from tests.web.builders import (
+from tests.builders import (
     EN_COMPLAINT,
+    PASSWORD,
     VI_COMPLAINT,
-    csrf_from,
     make_agent,
     make_vietnamese_sms_case,
-    page_csrf,
-    sign_in,
 )
+from tests.helpers import WORKER_NUMBER
+from tests.web.helpers import csrf_from, page_csrf, sign_in
 
 
 def test_sign_in_sets_a_secure_http_only_cookie_and_sign_out_ends_the_session(
     client: Any, runtime: Any
 ) -> None:
-    agent = make_agent(runtime, "Lan", "vi,en")
+    agent = make_agent(runtime, name="Lan", languages="vi,en", password=PASSWORD)
     response = sign_in(client, agent)
     assert response.status_code == 302
     assert response.headers["Location"].endswith("/inbox")
@@ -50,10 +50,11 @@ def test_sign_in_sets_a_secure_http_only_cookie_and_sign_out_ends_the_session(
     assert "/sign-in" in after.headers["Location"]
 
 
+@pytest.mark.slow
 def test_signed_out_visitors_are_sent_to_sign_in_and_back_but_never_off_site(
     client: Any, runtime: Any
 ) -> None:
-    agent = make_agent(runtime, "Lan", "vi,en")
+    agent = make_agent(runtime, name="Lan", languages="vi,en", password=PASSWORD)
     response = client.get("/cases/12")
     assert response.status_code == 302
     assert response.headers["Location"].endswith("/sign-in?next=/cases/12")
@@ -82,7 +83,7 @@ def test_signed_out_visitors_are_sent_to_sign_in_and_back_but_never_off_site(
 def test_wrong_password_is_refused_without_saying_which_part_was_wrong(
     client: Any, runtime: Any
 ) -> None:
-    agent = make_agent(runtime, "Lan", "vi,en")
+    agent = make_agent(runtime, name="Lan", languages="vi,en", password=PASSWORD)
     wrong_password = sign_in(client, agent, password="not the password at all")
     assert wrong_password.status_code == 401
     assert "Wrong name or password" in wrong_password.get_data(as_text=True)
@@ -90,7 +91,7 @@ def test_wrong_password_is_refused_without_saying_which_part_was_wrong(
 
 
 def test_form_posts_without_the_csrf_token_are_refused(client: Any, runtime: Any) -> None:
-    agent = make_agent(runtime, "Lan", "vi,en")
+    agent = make_agent(runtime, name="Lan", languages="vi,en", password=PASSWORD)
     info = make_vietnamese_sms_case(runtime)
     # Not even the sign-in form is accepted without its token.
     assert (
@@ -122,7 +123,7 @@ def test_form_posts_without_the_csrf_token_are_refused(client: Any, runtime: Any
 def test_failed_sign_ins_are_rate_limited_across_processes(
     client: Any, runtime: Any, app: Any
 ) -> None:
-    agent = make_agent(runtime, "Lan", "vi,en")
+    agent = make_agent(runtime, name="Lan", languages="vi,en", password=PASSWORD)
     with time_machine.travel(dt.datetime(2030, 1, 15, 1, tzinfo=dt.UTC), tick=False):
         for _ in range(FREE_FAILURES):
             assert sign_in(client, agent, password="guess guess guess").status_code == 401
@@ -142,7 +143,9 @@ def test_an_agent_without_vietnamese_gets_404_for_a_vietnamese_case(
     client: Any, runtime: Any
 ) -> None:
     info = make_vietnamese_sms_case(runtime)
-    dara = make_agent(runtime, "Dara", "km,en", phone="+819000000151")
+    dara = make_agent(
+        runtime, name="Dara", languages="km,en", phone="+819000000151", password=PASSWORD
+    )
     sign_in(client, dara)
     page = client.get(f"/cases/{info.case_id}")
     assert page.status_code == 404
@@ -170,7 +173,7 @@ def test_each_case_view_is_audited_and_the_number_is_always_masked(
     client: Any, runtime: Any
 ) -> None:
     info = make_vietnamese_sms_case(runtime)
-    lan = make_agent(runtime, "Lan", "vi,en")
+    lan = make_agent(runtime, name="Lan", languages="vi,en", password=PASSWORD)
     sign_in(client, lan)
     for _ in range(2):
         html = client.get(f"/cases/{info.case_id}").get_data(as_text=True)
@@ -185,7 +188,9 @@ def test_each_case_view_is_audited_and_the_number_is_always_masked(
 
 
 def test_the_interface_speaks_japanese_to_an_agent_who_chose_it(client: Any, runtime: Any) -> None:
-    kenji = make_agent(runtime, "Kenji", "vi,ja", ui_language="ja")
+    kenji = make_agent(
+        runtime, name="Kenji", languages="vi,ja", ui_language="ja", password=PASSWORD
+    )
     sign_in(client, kenji)
     html = client.get("/queue").get_data(as_text=True)
     assert 'lang="ja"' in html
@@ -200,11 +205,18 @@ def test_the_interface_speaks_japanese_to_an_agent_who_chose_it(client: Any, run
 
 def test_the_dashboard_is_for_supervisors_only(client: Any, runtime: Any) -> None:
     make_vietnamese_sms_case(runtime)
-    lan = make_agent(runtime, "Lan", "vi,en")
+    lan = make_agent(runtime, name="Lan", languages="vi,en", password=PASSWORD)
     sign_in(client, lan)
     assert client.get("/dashboard").status_code == 403
     client.post("/sign-out", data={"csrf_token": page_csrf(client)})
-    boss = make_agent(runtime, "Kenji", "en,ja", role="supervisor", phone="+819000000152")
+    boss = make_agent(
+        runtime,
+        name="Kenji",
+        languages="en,ja",
+        role="supervisor",
+        phone="+819000000152",
+        password=PASSWORD,
+    )
     sign_in(client, boss)
     html = client.get("/dashboard").get_data(as_text=True)
     assert "<svg" in html and "Backlog per language" in html
@@ -216,7 +228,7 @@ def test_hotline_agent_passwd_sets_a_password_that_signs_in(
 ) -> None:
     from tests.test_cli import cli_env
 
-    lan = make_agent(runtime, "Lan", "vi,en", password="an old password!")
+    lan = make_agent(runtime, name="Lan", languages="vi,en", password="an old password!")
     result = CliRunner().invoke(
         main,
         ["agent", "passwd", "--name", "lan", "--password", "a brand new password"],
@@ -234,6 +246,7 @@ def test_hotline_agent_passwd_sets_a_password_that_signs_in(
     assert short.exit_code != 0 and "at least 12 characters" in short.output
 
 
+@pytest.mark.slow
 def test_a_voicemail_shows_its_transcript_confidence_and_translation_and_plays_audited(
     client: Any, runtime: Any
 ) -> None:
@@ -267,7 +280,7 @@ def test_a_voicemail_shows_its_transcript_confidence_and_translation_and_plays_a
             )
         )
         voicemail_id = voicemail.id
-    lan = make_agent(runtime, "Lan", "vi,en")
+    lan = make_agent(runtime, name="Lan", languages="vi,en", password=PASSWORD)
     sign_in(client, lan)
     html = client.get(f"/cases/{info.case_id}").get_data(as_text=True)
     assert "Tôi bị thương ở tay khi làm việc." in html
@@ -290,14 +303,16 @@ def test_a_voicemail_shows_its_transcript_confidence_and_translation_and_plays_a
 
     client.post("/sign-out", data={"csrf_token": page_csrf(client)})
     assert client.get(audio_url).status_code == 302  # signed out: to the sign-in page
-    dara = make_agent(runtime, "Dara", "km,en", phone="+819000000151")
+    dara = make_agent(
+        runtime, name="Dara", languages="km,en", phone="+819000000151", password=PASSWORD
+    )
     sign_in(client, dara)
     assert client.get(audio_url).status_code == 404
 
 
 def test_ids_too_large_for_the_database_are_not_found_pages(client: Any, runtime: Any) -> None:
     info = make_vietnamese_sms_case(runtime)
-    sign_in(client, make_agent(runtime, "Lan", "vi,en"))
+    sign_in(client, make_agent(runtime, name="Lan", languages="vi,en", password=PASSWORD))
     huge = 99999999999999999999
 
     assert client.get(f"/cases/{huge}").status_code == 404
@@ -311,11 +326,11 @@ def test_availability_toggle_and_a_missed_call_puts_the_callback_back_in_the_que
     from hotline.agents.models import Agent
 
     info = make_vietnamese_sms_case(runtime)
-    lan = make_agent(runtime, "Lan", "vi,en")
+    lan = make_agent(runtime, name="Lan", languages="vi,en", password=PASSWORD)
     sign_in(client, lan)
     client.post("/availability", data={"csrf_token": page_csrf(client), "available": "1"})
     with runtime.db.session() as s:
-        assert s.get(Agent, lan.id).available is True  # type: ignore[union-attr]
+        assert s.get(Agent, lan.id).available is True
     assert "Stop taking live calls" in client.get("/queue").get_data(as_text=True)
 
     claimed = client.post("/queue/claim", data={"csrf_token": page_csrf(client)})
@@ -346,7 +361,9 @@ def test_availability_toggle_and_a_missed_call_puts_the_callback_back_in_the_que
 def test_an_available_agent_takes_the_next_live_caller_from_the_queue_page(
     client: Any, runtime: Any, fake_twilio: Any
 ) -> None:
-    lan = make_agent(runtime, "Lan", "vi,en", phone="+819000000150")
+    lan = make_agent(
+        runtime, name="Lan", languages="vi,en", phone="+819000000150", password=PASSWORD
+    )
     sign_in(client, lan)
     refused = client.post(
         "/live/next",

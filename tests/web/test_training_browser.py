@@ -14,10 +14,8 @@ from sqlalchemy import select
 from hotline.cases.models import Case
 from hotline.training import space as spaces
 from hotline.training.samples import load_samples
-from tests.callbacks.builders import auth
-from tests.callbacks.builders import make_agent as make_api_agent
+from tests.builders import auth, make_agent
 from tests.training.helpers import PASSWORD, SLUG, SPACE, case_ids, seed, sign_in
-from tests.web.builders import make_agent
 from tests.web.conftest import save_screenshot
 
 WAGES_PHONE = "+819000009101"
@@ -98,12 +96,12 @@ def test_a_trainee_works_a_seeded_case_to_closure_and_nothing_real_sees_it(
     assert fake_translate.requests == []
     with runtime.db.session() as session:
         assert session.scalars(select(Case)).all() == []
-    _agent_id, token = make_api_agent(runtime, name="Lan", languages="vi,id,fil,ne,en")
+    token = make_agent(runtime, name="Lan", languages="vi,id,fil,ne,en").token
     assert client.get("/api/cases", headers=auth(token)).get_json() == []
-    lan = make_agent(runtime, "Lan web", "vi,id,fil,ne,en")
-    sign_in(client, "", lan.name, lan.password)
+    lan = make_agent(runtime, name="Lan web", languages="vi,id,fil,ne,en", password=PASSWORD)
+    sign_in(client, "", lan.name, lan.sign_in_password)
     assert case_ids(client.get("/inbox").get_data(as_text=True), "") == set()
-    _boss, boss_token = make_api_agent(runtime, name="Kenji", role="supervisor")
+    boss_token = make_agent(runtime, name="Kenji", role="supervisor").token
     report = client.get("/api/reports/cases.csv", headers=auth(boss_token))
     assert report.status_code == 200
     assert len(report.get_data(as_text=True).strip().splitlines()) == 1  # the header only

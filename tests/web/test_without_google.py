@@ -10,14 +10,8 @@ import pytest
 from sqlalchemy import select
 
 from hotline.sms.models import SmsMessage
-from tests.web.builders import (
-    EN_REPLY,
-    VI_COMPLAINT,
-    make_agent,
-    make_vietnamese_sms_case,
-    page_csrf,
-    sign_in,
-)
+from tests.builders import EN_REPLY, PASSWORD, VI_COMPLAINT, make_agent, make_vietnamese_sms_case
+from tests.web.helpers import page_csrf, sign_in
 
 
 @pytest.fixture
@@ -25,11 +19,12 @@ def settings_overrides(fake_twilio: Any) -> dict[str, Any]:
     return {"twilio_api_url": fake_twilio.url, "quiet_hours": "00:00-00:00"}
 
 
+@pytest.mark.slow
 def test_untranslated_texts_are_marked_and_replies_preview_as_written(
     client: Any, runtime: Any
 ) -> None:
     info = make_vietnamese_sms_case(runtime)
-    lan = make_agent(runtime, "Lan", "en,vi")
+    lan = make_agent(runtime, name="Lan", languages="en,vi", password=PASSWORD)
     sign_in(client, lan)
     html = client.get(f"/cases/{info.case_id}").get_data(as_text=True)
     assert VI_COMPLAINT in html
