@@ -13,6 +13,7 @@ from hotline import create_app
 from hotline.cases.models import CaseEvent
 from hotline.runtime import Runtime
 from hotline.sms.models import SmsMessage
+from hotline.sms.processor import process_due
 from hotline.translation.models import Translation, TranslationCacheEntry
 from hotline.voice.models import PromptRecording, VoicemailAudio
 from tests.builders import make_agent, make_case, make_voicemail
@@ -54,6 +55,7 @@ def store_everything(
         },
     )
     assert response.status_code == 200
+    process_due(runtime)  # the worker's part: the stored text becomes a message
     audio = tone_wav(3, pitch=523.0)
     fake_speech.add_transcript(audio, SPOKEN, 0.9)
     with runtime.db.session() as session:

@@ -21,6 +21,7 @@ from hotline import create_app
 from hotline.migrate import upgrade
 from hotline.runtime import Runtime, set_current
 from hotline.sms.models import SmsMessage
+from hotline.sms.processor import process_due
 from tests.conftest import make_settings
 from tests.faults.conftest import PrivatePostgres
 from tests.helpers import twilio_post
@@ -116,6 +117,7 @@ def test_a_postgres_restart_during_traffic_loses_no_answered_text(
     texts = [a for a in answers if a.kind == "sms"]
     calls = [a for a in answers if a.kind == "voice"]
     answered = {a.sid for a in texts if a.status == 200}
+    process_due(runtime_on_private)  # the worker's part: stored deliveries become messages
     with runtime_on_private.db.session() as session:
         stored = dict(
             session.execute(

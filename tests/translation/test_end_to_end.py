@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from hotline import create_app
 from hotline.runtime import Runtime
+from hotline.sms.processor import process_due
 from tests.builders import make_agent
 from tests.fakes.google_translate import FakeGoogleTranslate
 from tests.helpers import HOTLINE_NUMBER, WORKER_NUMBER, run_jobs, twilio_post
@@ -29,6 +30,7 @@ def test_signed_sms_in_vietnamese_reaches_agents_in_english_and_japanese(
         },
     )
     assert response.status_code == 200
+    process_due(google_runtime)  # the worker: the stored text becomes a case and a message
     run_jobs(google_runtime)
     token = make_agent(
         google_runtime, name="Agent vi,en", languages="vi,en", phone=None, role="supervisor"
