@@ -21,7 +21,7 @@ from typing import Any
 
 from flask import Flask, Response, request
 
-from tests.fakes.google_translate import Failure, google_error
+from tests.fakes.google_translate import Failure, google_error, take_failure
 from tests.fakes.server import ThreadedServer
 
 SYNC_LIMIT_SECONDS = 60.0
@@ -67,13 +67,7 @@ class FakeGoogleSpeech:
         self.failures.append(Failure(status, times))
 
     def _take_failure(self) -> int | None:
-        with self.lock:
-            while self.failures and self.failures[0].times <= 0:
-                self.failures.pop(0)
-            if not self.failures:
-                return None
-            self.failures[0].times -= 1
-            return self.failures[0].status
+        return take_failure(self.failures, self.lock)
 
 
 def build_app(fake: FakeGoogleSpeech) -> Flask:

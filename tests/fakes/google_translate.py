@@ -69,6 +69,17 @@ class Failure:
     times: int
 
 
+def take_failure(failures: list[Failure], lock: Any) -> int | None:
+    """The status of the next injected failure, if any is left (each Google fake)."""
+    with lock:
+        while failures and failures[0].times <= 0:
+            failures.pop(0)
+        if not failures:
+            return None
+        failures[0].times -= 1
+        return failures[0].status
+
+
 @dataclass
 class FakeGoogleTranslate:
     project: str
@@ -114,13 +125,7 @@ class FakeGoogleTranslate:
         return total
 
     def _take_failure(self) -> int | None:
-        with self.lock:
-            while self.failures and self.failures[0].times <= 0:
-                self.failures.pop(0)
-            if not self.failures:
-                return None
-            self.failures[0].times -= 1
-            return self.failures[0].status
+        return take_failure(self.failures, self.lock)
 
 
 _STATUS_NAMES = {
