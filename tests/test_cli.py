@@ -5,10 +5,16 @@ from __future__ import annotations
 import re
 from typing import Any
 
+import pytest
 from click.testing import CliRunner
 
 from hotline.cli import main
 from tests.conftest import both_backends
+
+
+@pytest.fixture
+def settings_overrides() -> dict[str, Any]:
+    return {"quiet_hours": "00:00-00:00"}  # never quiet: a callback is claimable at any hour
 
 
 def cli_env(settings: Any) -> dict[str, str]:
