@@ -11,7 +11,9 @@ import time
 from typing import Any
 
 import psycopg
+import redis
 from rq import SimpleWorker
+from rq.exceptions import StopRequested
 from sqlalchemy.engine import make_url
 
 from hotline.config import Settings
@@ -117,6 +119,40 @@ def processor_loop(runtime: Runtime, stop: threading.Event) -> None:
             listener.close()
 
 
+class RQWorker(SimpleWorker):
+    """RQ's worker in this process, which remembers whether a stop was asked for."""
+
+    stop_asked = False
+
+    def request_stop(self, signum: int, frame: Any) -> None:
+        self.stop_asked = True
+        super().request_stop(signum, frame)
+
+
+def run_rq(runtime: Runtime, *, most_wait: float = 5.0) -> None:
+    """RQ's worker until a stop is asked for (SIGTERM, SIGINT). Losing Redis while running
+    stops RQ's worker (an error in its bookkeeping, or its teardown); this process does not
+    stop with it, since the relay and the SMS processor need only the database and nothing
+    in the outbox is lost: a new RQ worker is started until Redis answers again."""
+    wait = 0.5
+    while True:
+        worker = None
+        try:
+            worker = RQWorker([queue(runtime)], connection=runtime.redis)
+            worker.work()
+        except (redis.ConnectionError, redis.TimeoutError) as exc:
+            log.warning("RQ worker lost Redis (%s); starting it again", type(exc).__name__)
+        else:
+            if worker.stop_asked:
+                return
+            log.warning("RQ worker quit without a stop request; starting it again")
+        try:
+            time.sleep(wait)
+        except StopRequested:
+            return
+        wait = min(wait * 2, most_wait)
+
+
 def run_worker(settings: Settings, *, burst: bool = False, relay_interval: float = 2.0) -> None:
     configure_logging()
     runtime = Runtime(settings)
@@ -146,7 +182,7 @@ def run_worker(settings: Settings, *, burst: bool = False, relay_interval: float
     for thread in threads:
         thread.start()
     try:
-        SimpleWorker([queue(runtime)], connection=runtime.redis).work()
+        run_rq(runtime)
     finally:
         stop.set()
         for thread in threads:

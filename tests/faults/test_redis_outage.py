@@ -72,7 +72,9 @@ def test_redis_down_and_back_loses_no_job_and_sends_nothing_twice(
 ) -> None:
     runtime = runtime_private_redis
     client = create_app(runtime=runtime).test_client()
-    text_in(client, "hello")  # the worker's number becomes a known caller with a case
+    # The worker's number becomes a known caller with a case, once the worker below has
+    # processed this text and sent its answer: so the worker is running before the outage.
+    text_in(client, "hello", process=False)
     hotline = str(Path(sys.executable).parent / "hotline")
     log_path = tmp_path / "worker.log"
     log = log_path.open("wb")
@@ -83,7 +85,12 @@ def test_redis_down_and_back_loses_no_job_and_sends_nothing_twice(
         stderr=subprocess.STDOUT,
     )
     try:
-        wait_until(lambda: open_jobs(runtime) == 0, worker, log_path)  # all caught up
+        # All caught up: the stored text processed and its answer sent by the worker.
+        wait_until(
+            lambda: bool(fake_twilio.sms_to(WORKER_NUMBER)) and open_jobs(runtime) == 0,
+            worker,
+            log_path,
+        )
 
         acknowledged = len(fake_twilio.sms_to(WORKER_NUMBER))  # answers before the outage
         redis_process.stop()
@@ -115,12 +122,20 @@ def test_redis_down_and_back_loses_no_job_and_sends_nothing_twice(
             if m["Body"].startswith("Your adviser replied")
         ]
         assert sorted(sent) == sorted(f"Your adviser replied ({n})" for n in range(REPLIES))
-        assert worker.poll() is None
+        assert worker.poll() is None  # it outlived the outage
+        worker.terminate()  # and a stop asked for still ends it
+        assert worker.wait(timeout=30) == 0
         print(  # the figures in docs/reliability.md
             f"\nanswered {len(answered)}/{len(answered)} (slowest text and call {slowest:.2f} s), "
             f"{waiting} jobs waited, all done {recovered:.2f} s after Redis came back"
         )
     finally:
         worker.terminate()
-        worker.wait(timeout=30)
-        log.close()
+        try:
+            worker.wait(timeout=30)
+        except subprocess.TimeoutExpired:  # never leave a worker behind on the test database
+            worker.kill()
+            worker.wait(timeout=30)
+            raise
+        finally:
+            log.close()
