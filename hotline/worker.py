@@ -20,6 +20,7 @@ from hotline.config import Settings
 from hotline.encryption.rotation import verify_data_keys
 from hotline.handlers import register_handlers
 from hotline.jobs import NOTIFY_CHANNEL, REGISTRY, queue, relay
+from hotline.jobs.transport import BurstWorker
 from hotline.logs import configure_logging
 from hotline.preflight import require_ready
 from hotline.runtime import Runtime, set_current
@@ -169,7 +170,7 @@ def run_worker(settings: Settings, *, burst: bool = False, relay_interval: float
     if burst:
         process_due(runtime)
         relay(runtime)
-        SimpleWorker([queue(runtime)], connection=runtime.redis).work(burst=True)
+        BurstWorker([queue(runtime)], connection=runtime.redis).work(burst=True)
         return
     stop = threading.Event()
     threads = [

@@ -18,6 +18,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 import redis
@@ -31,12 +32,28 @@ from hotline.runtime import Runtime, set_current
 from tests.helpers import ACCOUNT_SID, AUTH_TOKEN, HOTLINE_NUMBER, PUBLIC_URL
 
 UNDER_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+# Under pytest-xdist (`make test-fast`, `make test`) each worker process ("gw0", "gw1", ...)
+# has a PostgreSQL database and a Redis database of its own.
+XDIST_WORKER = os.environ.get("PYTEST_XDIST_WORKER", "")
+
+
+def for_this_worker(redis_url: str) -> str:
+    """`redis_url` with its database number moved on by this xdist worker's index."""
+    if not XDIST_WORKER:
+        return redis_url
+    parts = urlsplit(redis_url)
+    number = int(parts.path.lstrip("/") or 0) + int(XDIST_WORKER.removeprefix("gw"))
+    return urlunsplit(parts._replace(path=f"/{number}"))
+
+
 PG_URL = os.environ.get(
     "HOTLINE_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 )
-REDIS_URL = os.environ.get("HOTLINE_TEST_REDIS_URL", "redis://127.0.0.1:6379/9")
+REDIS_URL = for_this_worker(os.environ.get("HOTLINE_TEST_REDIS_URL", "redis://127.0.0.1:6379/9"))
 # Separate names let several test runs share one PostgreSQL server without interfering.
-PG_TEST_DB = os.environ.get("HOTLINE_TEST_DB_NAME", "hotline_test")
+PG_TEST_DB = os.environ.get("HOTLINE_TEST_DB_NAME", "hotline_test") + (
+    f"_{XDIST_WORKER}" if XDIST_WORKER else ""
+)
 
 
 def _unreachable(what: str, detail: str) -> None:

@@ -5,10 +5,10 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlencode
 
-from rq import SimpleWorker
 from twilio.request_validator import RequestValidator
 
 from hotline.jobs import queue, relay
+from hotline.jobs.transport import BurstWorker
 from hotline.runtime import Runtime
 
 ACCOUNT_SID = "AC" + "0123456789abcdef" * 2
@@ -53,5 +53,5 @@ def run_jobs(runtime: Runtime, *, rounds: int = 5) -> int:
         if q.count == 0:
             break
         total += q.count
-        SimpleWorker([q], connection=runtime.redis).work(burst=True)
+        BurstWorker([q], connection=runtime.redis).work(burst=True)
     return total

@@ -38,6 +38,7 @@ PLUMBING = {
     "hotline.telephony",
     "hotline.unreachable",
     "hotline.webhooks",
+    "hotline.yamltext",
 }
 # Entry points and edges: the app factory, the worker, the CLI, the API, webhooks and web
 # pages. They put the domains together; no domain and no plumbing imports them.

@@ -15,11 +15,11 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
-import yaml
 from babel import Locale
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from hotline import yamltext
 from hotline.audit import record
 from hotline.db import utcnow
 from hotline.directory import hours as hours_text
@@ -352,7 +352,7 @@ def set_active(session: Session, org: Organisation, active: bool, *, agent_id: i
 def seed_entries() -> list[dict[str, Any]]:
     """The entries of `hotline/data/directory.yaml`, each validated, with its seed key."""
     path = resources.files("hotline") / "data" / "directory.yaml"
-    data = yaml.safe_load(path.read_text("utf-8"))
+    data = yamltext.parse(path.read_text("utf-8"))
     entries: list[dict[str, Any]] = []
     keys: set[str] = set()
     for n, raw in enumerate(data.get("organisations") or [], start=1):

@@ -8,6 +8,8 @@ from typing import Any
 
 import yaml
 
+from hotline import yamltext
+
 
 @dataclass(frozen=True)
 class Problem:
@@ -66,7 +68,7 @@ def read_yaml(path: Path, problems: list[Problem], name: str | None = None) -> t
     name = name or path.name
     try:
         text = path.read_text("utf-8")
-        return yaml.safe_load(text), Lines(text)
+        return yamltext.parse(text), Lines(text)
     except FileNotFoundError:
         problems.append(Problem(name, None, path.name, "file is missing"))
     except yaml.YAMLError as exc:

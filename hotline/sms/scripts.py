@@ -23,6 +23,7 @@ from typing import Any
 
 import yaml
 
+from hotline import yamltext
 from hotline.config import Settings
 from hotline.languages import LANGUAGES, read_table
 from hotline.packs.problems import Problem
@@ -232,7 +233,7 @@ class _DuplicateKey(Exception):
         self.line = line
 
 
-class _Loader(yaml.SafeLoader):
+class _Loader(yamltext.SafeLoader):
     """A SafeLoader that remembers the line of every mapping key and refuses duplicates."""
 
 

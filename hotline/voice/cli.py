@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 import click
 
+from hotline import yamltext
 from hotline.languages import LANGUAGES
 
 if TYPE_CHECKING:
@@ -312,7 +313,7 @@ def prompts_export(language: str | None, out: Path | None) -> None:
             manifest_path = folder / "manifest.yaml"
             manifest: dict[str, object] = {}
             if manifest_path.is_file():
-                manifest = yaml.safe_load(manifest_path.read_text("utf-8")) or {}
+                manifest = yamltext.parse(manifest_path.read_text("utf-8")) or {}
             manifest[row.prompt] = {"source": "recorded-by-phone", "reviewed": row.reviewed}
             manifest_path.write_text(yaml.safe_dump(manifest, sort_keys=True), "utf-8")
             written += 1

@@ -16,13 +16,12 @@ import logging
 from functools import lru_cache
 from typing import Any
 
-import yaml
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 from twilio.twiml.voice_response import VoiceResponse
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from hotline import audit
+from hotline import audit, yamltext
 from hotline.agents.models import Agent
 from hotline.config import Settings
 from hotline.crypto import InvalidPhoneNumber, decrypt_phone, normalise_phone
@@ -68,7 +67,7 @@ _DECOY_HASH = generate_password_hash("0" * MIN_PIN_DIGITS, method=PIN_HASH_METHO
 @lru_cache(maxsize=4)
 def _staff_texts(path: str) -> dict[str, str]:
     with open(path, encoding="utf-8") as fh:
-        data = yaml.safe_load(fh) or {}
+        data = yamltext.parse(fh.read()) or {}
     prompts = data.get("prompts") or {}
     missing = [name for name in STAFF_PROMPTS if not str(prompts.get(name, "")).strip()]
     if missing:

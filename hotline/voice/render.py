@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 
 import yaml
 
+from hotline import yamltext
 from hotline.languages import LANGUAGES
 from hotline.voice.no_voice import NAME_SOUNDS, name_file
 from hotline.voice.scripts import Scripts
@@ -179,7 +180,7 @@ def render_placeholders(
         manifest_path = folder / "manifest.yaml"
         manifest: dict[str, dict[str, object]] = {}
         if manifest_path.is_file():
-            manifest = yaml.safe_load(manifest_path.read_text("utf-8")) or {}
+            manifest = yamltext.parse(manifest_path.read_text("utf-8")) or {}
         try:
             for name in scripts.menu.prompt_names():
                 text = scripts.text(code, name, values)

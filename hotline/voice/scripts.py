@@ -15,8 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
+from hotline import yamltext
 from hotline.config import Settings, data_path
 from hotline.languages import LANGUAGES, Language, read_table
 from hotline.packs.menu import (  # noqa: F401 (the names other modules import from here)
@@ -148,7 +147,7 @@ def _manifest(folder: Path) -> dict[str, dict[str, Any]]:
     path = folder / "manifest.yaml"
     if not path.is_file():
         return {}
-    data = yaml.safe_load(path.read_text("utf-8")) or {}
+    data = yamltext.parse(path.read_text("utf-8")) or {}
     return data if isinstance(data, dict) else {}
 
 

@@ -32,16 +32,18 @@ from tests.acceptance.outsider import (
     SECRET_KEY,
     Deployment,
 )
-from tests.conftest import UNDER_CI
+from tests.conftest import PG_TEST_DB, UNDER_CI, for_this_worker
 from tests.fakes.google_speech import FakeGoogleSpeech, start_fake_google_speech
 from tests.fakes.google_translate import FakeGoogleTranslate, start_fake_google_translate
 from tests.fakes.twilio_api import FakeTwilio, start_fake_twilio
 
 # Named after the test run's own database (HOTLINE_TEST_DB_NAME) so that several runs can
 # share the machine's servers; HOTLINE_ACCEPTANCE_REDIS_URL likewise for Redis.
-SERVER_REDIS_URL = os.environ.get("HOTLINE_ACCEPTANCE_REDIS_URL", "redis://127.0.0.1:6379/6")
+SERVER_REDIS_URL = for_this_worker(
+    os.environ.get("HOTLINE_ACCEPTANCE_REDIS_URL", "redis://127.0.0.1:6379/6")
+)
 PG_SERVER = "postgresql://postgres@127.0.0.1:5432"
-PG_DATABASE = os.environ.get("HOTLINE_TEST_DB_NAME", "hotline_test") + "_acceptance"
+PG_DATABASE = PG_TEST_DB + "_acceptance"
 
 
 @dataclass

@@ -13,13 +13,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from rq import SimpleWorker
 
 from hotline.callers.models import Caller
 from hotline.cases.models import Case
 from hotline.db import utcnow
 from hotline.handlers import register_handlers
 from hotline.jobs import REGISTRY, queue, relay
+from hotline.jobs.transport import BurstWorker
 from hotline.runtime import Runtime
 from tests.conftest import GOOGLE_PROJECT, make_settings, open_runtime
 from tests.fakes.google_speech import FakeGoogleSpeech
@@ -103,7 +103,7 @@ def wav_length(data: bytes) -> float:
 def run_jobs_later(runtime: Runtime, *, after: dt.timedelta) -> None:
     """Run the jobs that will be due `after` from now (retries waiting for their backoff)."""
     relay(runtime, now=utcnow() + after)
-    SimpleWorker([queue(runtime)], connection=runtime.redis).work(burst=True)
+    BurstWorker([queue(runtime)], connection=runtime.redis).work(burst=True)
 
 
 def caller_of(runtime: Runtime, case: Case) -> Caller:
