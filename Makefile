@@ -36,9 +36,10 @@ test: install system-deps lint typecheck
 	$(BIN)/pytest
 
 ## test-fast: the inner loop: lint and every test not marked slow (no browser, no servers
-## started, no faults, no wheel build, no fuzzing); `make test` still runs everything
+## started, no faults, no wheel build, no fuzzing, nothing over 0.5 s), in two processes;
+## `make test` still runs everything
 test-fast: install lint
-	$(BIN)/pytest -q -m "not slow"
+	$(BIN)/pytest -q -m "not slow" -n 2
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache .mypy_cache .ruff_cache test-artifacts

@@ -65,6 +65,7 @@ def test_the_waits_add_up_to_well_under_twilios_limit() -> None:
     assert STATEMENT_TIMEOUT < TWILIO_LIMIT / 2
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("database", ["black hole", "closed port"])
 def test_a_call_gets_the_safe_answer_when_the_database_is_dead(
     database: str, tmp_path: Path, redis_url: str, black_hole: int

@@ -88,6 +88,7 @@ def test_agent_list_shows_names_languages_roles_and_no_numbers(settings: Any, ru
     assert "0101" not in result.output and "+81" not in result.output
 
 
+@pytest.mark.slow
 def test_agent_token_rotates_the_api_token(settings: Any, runtime: Any, client: Any) -> None:
     from tests.builders import auth, make_agent
 
@@ -110,6 +111,7 @@ def test_agent_token_for_an_unknown_id_is_one_line(settings: Any, runtime: Any) 
     assert result.output.strip() == ("Error: no agent with id 999 (see `hotline agent list`)")
 
 
+@pytest.mark.slow
 @both_backends
 def test_agent_deactivate_ends_token_browser_sessions_and_held_callbacks(
     settings: Any, runtime: Any, client: Any

@@ -183,11 +183,13 @@ def test_the_cycle_finder_finds_a_circle_through_three_modules() -> None:
     assert find_cycle({"a": {"b"}, "b": set()}) is None
 
 
+@pytest.mark.slow
 def test_no_module_of_hotline_imports_itself_back_through_others() -> None:
     cycle = find_cycle(import_graph())
     assert cycle is None, "import circle: " + " -> ".join(cycle or [])
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("lower", [0, 1])
 def test_no_layer_imports_a_layer_above_it(lower: int) -> None:
     wrong = sorted(

@@ -96,6 +96,7 @@ def test_on_sqlite_a_job_is_pushed_to_redis_after_the_response(
     assert row.pushed_at is not None  # pushed by the response's close hook, not the relay
 
 
+@pytest.mark.slow
 @pytest.mark.postgres
 @pytest.mark.parametrize("backend", ["postgres"], indirect=True)
 def test_on_postgres_the_commit_wakes_the_relay_which_pushes_the_job(

@@ -105,6 +105,7 @@ def drop_every_connection(database_url: str) -> None:
     assert dropped
 
 
+@pytest.mark.slow
 @pytest.mark.postgres
 @pytest.mark.parametrize("backend", ["postgres"], indirect=True)
 def test_a_text_arriving_after_the_database_dropped_our_connections_is_stored_once(
@@ -134,6 +135,7 @@ def test_a_connection_left_idle_is_pinged_so_an_agent_never_sees_a_restart(
     assert client.get("/api/queue", headers=auth(token)).status_code == 200
 
 
+@pytest.mark.slow
 @both_backends
 @pytest.mark.parametrize(
     ("path", "params"),

@@ -64,6 +64,7 @@ def test_query_string_is_part_of_the_signed_url(client: Any, query: str) -> None
     assert response.status_code == 403
 
 
+@pytest.mark.slow
 def test_https_public_url_behind_a_tls_proxy_on_another_port(client: Any) -> None:
     # Twilio signs https://hotline.example.org/...; the app sees plain http on :8000.
     response = twilio_post(client, "/sms/status", STATUS)

@@ -38,9 +38,8 @@ class ScriptError(Exception):
 class Lines:
     """Line numbers of mapping keys, read from the YAML node tree."""
 
-    def __init__(self, text: str) -> None:
+    def __init__(self, node: yaml.Node | None) -> None:
         self.lines: dict[tuple[str, ...], int] = {}
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
         if node is not None:
             self._walk(node, ())
 
@@ -68,11 +67,12 @@ def read_yaml(path: Path, problems: list[Problem], name: str | None = None) -> t
     name = name or path.name
     try:
         text = path.read_text("utf-8")
-        return yamltext.parse(text), Lines(text)
+        data, node = yamltext.parse_with_nodes(text)
+        return data, Lines(node)
     except FileNotFoundError:
         problems.append(Problem(name, None, path.name, "file is missing"))
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark is not None else None
         problems.append(Problem(name, line, path.name, f"not valid YAML: {exc}"))
-    return None, Lines("")
+    return None, Lines(None)

@@ -218,6 +218,7 @@ def test_the_worker_returns_an_abandoned_claim_to_the_queue_on_its_own(runtime: 
         assert (row.status, row.claimed_by_id) == ("queued", None)
 
 
+@pytest.mark.slow
 @both_backends
 def test_concurrent_claims_by_one_agent_hold_at_most_one_callback(
     app: Any, runtime: Runtime

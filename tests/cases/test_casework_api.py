@@ -158,6 +158,7 @@ def test_assigning_to_nobody_known_is_a_clear_422(
     assert answer.status_code == 422, answer.json
 
 
+@pytest.mark.slow
 @both_backends
 def test_close_status_reopen_on_the_workers_next_text(client: Any, runtime: Runtime) -> None:
     case_id = case_by_text(client, runtime, sender=VI_WORKER, body=UNPAID)

@@ -175,6 +175,7 @@ def _calls_to(name: str) -> list[tuple[Path, ast.Call]]:
     return found
 
 
+@pytest.mark.slow
 def test_every_call_to_queue_sms_names_a_registered_purpose_and_every_purpose_is_used() -> None:
     used = set()
     for path, call in _calls_to("queue_sms"):
@@ -198,6 +199,7 @@ def test_every_call_to_queue_sms_names_a_registered_purpose_and_every_purpose_is
     )
 
 
+@pytest.mark.slow
 def test_only_the_send_job_hands_an_sms_to_twilio() -> None:
     senders = {
         str(path.relative_to(PACKAGE))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from sqlalchemy import select
 
 from hotline.directory import service
@@ -18,6 +19,7 @@ def _seed(runtime: Runtime) -> None:
         service.seed(session)
 
 
+@pytest.mark.slow
 def test_an_adviser_sees_unverified_entries_marked_and_cannot_change_them(
     client: Any, runtime: Runtime
 ) -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import pytest
 from sqlalchemy import create_engine, select, text
 from sqlalchemy.engine import make_url
 
@@ -116,6 +117,7 @@ def sounding_part(wav: bytes) -> bytes:
     raise AssertionError("the recording is silent")
 
 
+@pytest.mark.slow
 @both_backends
 def test_raw_database_holds_no_plaintext_of_what_workers_said(
     pipeline_runtime: Runtime, fake_twilio: Any, fake_speech: FakeGoogleSpeech, backend: str

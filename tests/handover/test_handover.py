@@ -178,6 +178,7 @@ def test_without_google_the_summary_is_marked_not_translated(client: Any, runtim
     assert bad.status_code == 422
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("language", ["km", "my", "ne"])
 def test_the_pdf_renders_khmer_burmese_and_nepali_as_the_same_text(
     client: Any, runtime: Runtime, tmp_path: Path, language: str

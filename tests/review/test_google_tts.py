@@ -55,6 +55,7 @@ def wav_format(path: Path) -> tuple[int, int, int]:
     )
 
 
+@pytest.mark.slow
 def test_google_speaks_urdu_and_espeak_ng_the_rest_and_the_manifest_says_which(
     settings: Any, audio: Path, fake_tts: FakeGoogleTTS
 ) -> None:

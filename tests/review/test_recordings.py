@@ -78,6 +78,7 @@ def reviewed_file(runtime: Any, tmp_path: Path, monkeypatch: Any) -> bytes:
     return (audio / "km" / "main_menu.wav").read_bytes()
 
 
+@pytest.mark.slow
 def test_a_take_over_a_reviewed_recording_goes_live_only_once_reviewed(
     client: Any, runtime: Any, settings: Any, staff: int, fake_twilio: Any, reviewed_file: bytes
 ) -> None:

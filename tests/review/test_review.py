@@ -40,6 +40,7 @@ def audit_events(runtime: Any, action: str) -> list[AuditEvent]:
         return list(s.scalars(select(AuditEvent).where(AuditEvent.action == action)))
 
 
+@pytest.mark.slow
 @both_backends
 def test_a_reviewer_marks_a_text_reviewed_and_the_coverage_and_audit_log_follow(
     client: Any, runtime: Any, settings: Any
@@ -177,6 +178,7 @@ def test_an_edit_that_drops_a_placeholder_is_refused_and_the_typed_text_kept(
         assert s.scalar(select(PromptVersion)) is None
 
 
+@pytest.mark.slow
 def test_non_reviewers_and_reviewers_of_another_language_are_refused(
     client: Any, runtime: Any, settings: Any
 ) -> None:

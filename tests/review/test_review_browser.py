@@ -22,6 +22,7 @@ def settings_overrides(fake_translate: Any) -> dict[str, Any]:
     }
 
 
+@pytest.mark.slow
 def test_a_reviewer_marks_a_prompt_reviewed_in_the_browser(
     page: Page, live_url: str, runtime: Any, settings: Any
 ) -> None:

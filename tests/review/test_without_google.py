@@ -5,9 +5,12 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 from tests.review.helpers import reviewer, signed_in
 
 
+@pytest.mark.slow
 def test_no_back_translation_is_shown_without_google(
     client: Any, runtime: Any, settings: Any
 ) -> None:

@@ -6,6 +6,7 @@ import threading
 from pathlib import Path
 from typing import Any
 
+import pytest
 from click.testing import CliRunner
 from sqlalchemy import select
 
@@ -64,6 +65,7 @@ def work_until(runtime: Any, stop: threading.Event) -> None:
             run_outbox_job(runtime, outbox_id)
 
 
+@pytest.mark.slow
 def test_simulate_sms_against_a_server_without_a_worker_says_the_reply_waits(
     runtime: Any, tmp_path: Path
 ) -> None:
@@ -100,6 +102,7 @@ def test_simulate_sms_with_a_wrong_token_is_refused(runtime: Any, tmp_path: Path
     assert "HTTP 403" in result.output
 
 
+@pytest.mark.slow
 def test_simulate_sms_runs_in_process_when_no_server_answers(tmp_path: Path) -> None:
     env = {
         "HOTLINE_INSTANCE_PATH": str(tmp_path / "instance"),

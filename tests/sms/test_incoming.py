@@ -53,6 +53,7 @@ def test_help_in_english_is_answered_in_the_language_the_caller_chose(
     assert reply_of(text_in(client, "HELP")) == expected_help("vi")
 
 
+@pytest.mark.slow
 def test_fullwidth_keyword_from_a_japanese_phone_is_recognised(client: Any, runtime: Any) -> None:
     assert reply_of(text_in(client, "ＨＥＬＰ")) == expected_help("en")
     assert reply_of(text_in(client, "ｽﾄｯﾌﾟ")) == expected("ja", "stopped")
@@ -78,6 +79,7 @@ def test_accented_word_that_merely_folds_to_a_keyword_is_free_text(
     assert reply is not None and message.body == "Đừng nói với công ty tôi"
 
 
+@pytest.mark.slow
 @both_backends
 def test_the_same_message_sid_three_times_stores_one_message(client: Any, runtime: Any) -> None:
     sid = new_sid()
@@ -150,6 +152,7 @@ def test_media_is_stored_as_references(client: Any, runtime: Any) -> None:
     assert message.case_id is not None
 
 
+@pytest.mark.slow
 def test_lang_with_a_calling_code_sets_the_language(client: Any, runtime: Any) -> None:
     assert reply_of(text_in(client, "LANG 855")) == expected("km", "lang_set", language="ភាសាខ្មែរ")
     assert caller_for(runtime).language == "km"
@@ -215,6 +218,7 @@ def test_status_answers_for_the_senders_own_case(client: Any, runtime: Any) -> N
     )
 
 
+@pytest.mark.slow
 @both_backends
 def test_status_with_someone_elses_reference_leaks_nothing(client: Any, runtime: Any) -> None:
     text_in(client, "Công ty giữ hộ chiếu của tôi", sender=OTHER_WORKER_NUMBER)
@@ -236,6 +240,7 @@ def test_status_with_someone_elses_reference_leaks_nothing(client: Any, runtime:
     assert case.reference not in str(answers)
 
 
+@pytest.mark.slow
 @both_backends
 def test_a_flooding_number_is_stored_but_gets_no_automatic_replies(
     client: Any, runtime: Any, monkeypatch: pytest.MonkeyPatch

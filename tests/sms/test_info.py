@@ -55,6 +55,7 @@ def spoken(language: str, prompt: str) -> str:
 # --- the data: one source, every language within the segment limits ------------------
 
 
+@pytest.mark.slow
 def test_the_sms_topics_are_the_voice_menus_key_4_topics_by_the_same_numbers() -> None:
     menu = load_scripts().menu
     assert menu.sms_topics == tuple(

@@ -45,6 +45,7 @@ def ledger(runtime: Any) -> list[tuple[str, str]]:
         ]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("stop", "start", "language"),
     [("DỪNG", "BẮT ĐẦU", "vi"), ("berhenti", "MULAI", "id"), ("Hinto", "SIMULA", "fil")],

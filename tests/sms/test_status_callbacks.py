@@ -38,6 +38,7 @@ def status_of(runtime: Any, message_id: int) -> SmsMessage:
         return message
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("seed", range(6))
 @pytest.mark.parametrize(
     ("sequence", "final"),

@@ -109,6 +109,7 @@ def test_malformed_deliveries_get_a_clear_400_and_nothing_is_stored(
     assert deliveries(runtime) == []
 
 
+@pytest.mark.slow
 @both_backends
 def test_a_failure_is_retried_and_the_text_is_not_lost(
     client: Any, runtime: Any, monkeypatch: pytest.MonkeyPatch
@@ -220,6 +221,7 @@ def test_a_text_that_keeps_failing_is_listed_and_can_be_replayed(
     assert "0 text(s) queued again" in again.output
 
 
+@pytest.mark.slow
 @pytest.mark.postgres
 @pytest.mark.parametrize("backend", ["postgres"], indirect=True)
 def test_on_postgresql_a_stored_text_wakes_the_processor_by_notification(

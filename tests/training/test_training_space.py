@@ -57,6 +57,7 @@ def _space_cases(settings: Any) -> list[Case]:
         rt.close()
 
 
+@pytest.mark.slow
 @both_backends
 def test_seed_fills_the_space_and_the_real_database_sees_none_of_it(
     settings: Any, runtime: Any, client: Any
@@ -83,6 +84,7 @@ def test_seed_fills_the_space_and_the_real_database_sees_none_of_it(
     assert client.get("/api/cases").status_code == 401
 
 
+@pytest.mark.slow
 @both_backends
 def test_a_real_case_never_appears_in_training_and_the_reverse(
     settings: Any, runtime: Any, client: Any, app: Any
@@ -113,6 +115,7 @@ def test_a_real_case_never_appears_in_training_and_the_reverse(
         assert sample.reference not in real_inbox
 
 
+@pytest.mark.slow
 @both_backends
 def test_simulated_texts_stay_in_the_space_and_reset_empties_it(
     settings: Any, runtime: Any, client: Any
@@ -157,6 +160,7 @@ def test_simulated_texts_stay_in_the_space_and_reset_empties_it(
     assert actions == ["training.seeded", "training.reset", "training.reset"]
 
 
+@pytest.mark.slow
 @both_backends
 def test_a_trainer_resets_a_space_from_the_page_and_it_is_audited(
     settings: Any, runtime: Any, app: Any

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from hotline import create_app
 from hotline.runtime import Runtime
 from hotline.sms.processor import process_due
@@ -12,6 +14,7 @@ from tests.helpers import HOTLINE_NUMBER, WORKER_NUMBER, run_jobs, twilio_post
 VIETNAMESE = "Tôi muốn nghỉ việc nhưng công ty giữ hộ chiếu của tôi."
 
 
+@pytest.mark.slow
 def test_signed_sms_in_vietnamese_reaches_agents_in_english_and_japanese(
     google_runtime: Runtime, fake_translate: FakeGoogleTranslate
 ) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from sqlalchemy import select
 
 from hotline import create_app
@@ -164,6 +165,7 @@ def test_a_project_without_credentials_fails_the_translation_not_the_request(
         assert "credentials" in (preview.error or "")
 
 
+@pytest.mark.slow
 def test_webhooks_are_not_held_up_while_a_reply_waits_for_google(
     pipeline_runtime: Runtime, fake_translate: FakeGoogleTranslate
 ) -> None:

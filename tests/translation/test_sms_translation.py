@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import threading
 
+import pytest
 from sqlalchemy import func, select
 
 from hotline.callers.models import Caller
@@ -84,6 +85,7 @@ def test_language_is_detected_and_remembered_when_nobody_knew_it(
     assert rows["en"].text == "The company has not paid me for three months."
 
 
+@pytest.mark.slow
 def test_glossary_terms_come_out_the_same_in_every_language(
     google_runtime: Runtime, fake_translate: FakeGoogleTranslate
 ) -> None:
@@ -212,6 +214,7 @@ def test_without_google_texts_are_marked_not_translated(
     assert {r.text for r in rows.values()} == {None}
 
 
+@pytest.mark.slow
 @both_backends
 def test_two_workers_translating_the_same_text_at_once_ask_google_once(
     google_runtime: Runtime, fake_translate: FakeGoogleTranslate

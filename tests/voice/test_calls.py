@@ -158,6 +158,7 @@ def test_silence_instead_of_a_message_then_a_real_one_is_kept(client: Any, runti
     assert only(runtime, Voicemail).duration_seconds == 8
 
 
+@pytest.mark.slow
 def test_information_topics_are_read_and_star_returns_to_the_main_menu(
     client: Any, runtime: Any
 ) -> None:
@@ -329,6 +330,7 @@ def test_nepali_calls_play_recordings_in_every_branch(
 # --- Khmer: no voice yet ----------------------------------------------------------------
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("after", ["", "1", "2", "3", "4", "9", "0", "*"])
 def test_khmer_callers_get_a_callback_request_at_once_whatever_they_press(
     client: Any, runtime: Any, after: str

@@ -70,6 +70,7 @@ def first_call(client: Any, number: str, language_code: str) -> None:
     place_call(client, f"{language_code}#", from_number=number)
 
 
+@pytest.mark.slow
 @both_backends
 @pytest.mark.parametrize("status", ["open", "waiting", "referred"])
 def test_a_returning_caller_hears_their_case_status_after_the_greeting_before_the_menu(
@@ -224,6 +225,7 @@ def statements(runtime: Any) -> Iterator[list[str]]:
         event.remove(runtime.db.engine, "before_cursor_execute", count)
 
 
+@pytest.mark.slow
 @both_backends
 def test_telling_the_status_costs_no_extra_statement(client: Any, runtime: Any) -> None:
     from tests.helpers import twilio_post

@@ -54,6 +54,7 @@ def receipts(runtime: Any) -> int:
         return int(s.scalar(select(func.count()).select_from(WebhookReceipt)) or 0)
 
 
+@pytest.mark.slow
 @both_backends
 def test_moving_through_the_menu_reads_and_writes_nothing_and_replays_the_same(
     client: Any, runtime: Any
@@ -82,6 +83,7 @@ def test_moving_through_the_menu_reads_and_writes_nothing_and_replays_the_same(
     assert receipts(runtime) == 2
 
 
+@pytest.mark.slow
 @both_backends
 def test_a_key_with_an_effect_reads_and_writes_in_its_step(client: Any, runtime: Any) -> None:
     result = place_call(client, "84#0 1")  # emergency: an urgent callback
@@ -103,6 +105,7 @@ def tampered(path: str, change: dict[str, str | None]) -> str:
     return f"{parts.path}?{urlencode(query)}"
 
 
+@pytest.mark.slow
 @both_backends
 @pytest.mark.parametrize(
     "change",

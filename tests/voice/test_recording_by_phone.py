@@ -132,6 +132,7 @@ def staff_line_opens(client: Any, keys: str) -> bool:
     return ASKED_FOR_LANGUAGE in place_call(client, keys, from_number=STAFF_PHONE).says()
 
 
+@pytest.mark.slow
 @both_backends
 def test_wrong_pins_over_several_calls_lock_the_staff_line_even_against_the_right_pin(
     client: Any, runtime: Any, staff: int, caplog: Any
@@ -148,6 +149,7 @@ def test_wrong_pins_over_several_calls_lock_the_staff_line_even_against_the_righ
     assert "9000000009" not in caplog.text
 
 
+@pytest.mark.slow
 def test_the_lock_wears_off_after_an_hour_then_lasts_twice_as_long(
     client: Any, runtime: Any, staff: int
 ) -> None:
@@ -168,6 +170,7 @@ def test_the_lock_wears_off_after_an_hour_then_lasts_twice_as_long(
     assert len(lock_events(runtime)) == 2
 
 
+@pytest.mark.slow
 def test_the_right_pin_clears_the_count_of_wrong_ones(
     client: Any, runtime: Any, staff: int
 ) -> None:
@@ -178,6 +181,7 @@ def test_the_right_pin_clears_the_count_of_wrong_ones(
     assert lock_events(runtime) == []
 
 
+@pytest.mark.slow
 def test_issuing_the_pin_again_lifts_the_lock(
     client: Any, runtime: Any, staff: int, monkeypatch: Any
 ) -> None:

@@ -78,6 +78,7 @@ def test_the_call_ends_with_the_case_and_voicemail_it_created(hotline_url: str) 
     assert re.fullmatch(r"-- voicemail: #\d+ 5 s, transcription \w+", tail[1]), output
 
 
+@pytest.mark.slow
 def test_the_call_ends_with_the_callback_it_requested(hotline_url: str) -> None:
     output = simulate(hotline_url, "84#2 1 3 2 1 2")
     assert re.search(r"^-- case: \S+ \(new, language vi\)$", output, re.MULTILINE), output

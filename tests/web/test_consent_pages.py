@@ -24,6 +24,7 @@ def said_no_to_sms(runtime: Runtime) -> None:
         session.scalars(select(Caller)).one().sms_allowed = False
 
 
+@pytest.mark.slow
 def test_a_worker_who_said_no_sms_gets_a_callback_offered_instead_of_a_reply_form(
     client: Any, runtime: Runtime
 ) -> None:
@@ -52,6 +53,7 @@ def test_a_worker_who_said_no_sms_gets_a_callback_offered_instead_of_a_reply_for
     assert [(r.source, r.sms_allowed) for r in open_requests] == [("agent", False)]
 
 
+@pytest.mark.slow
 def test_an_adviser_records_the_workers_change_of_mind_on_the_page(
     client: Any, runtime: Runtime
 ) -> None:
@@ -98,6 +100,7 @@ def test_the_audit_page_shows_a_case_read_by_an_adviser(
     assert client.get("/audit?from=yesterday").status_code == 400
 
 
+@pytest.mark.slow
 def test_an_adviser_cannot_open_the_audit_log(client: Any, runtime: Runtime) -> None:
     sign_in(client, make_agent(runtime, name="Lan", languages="vi", password=PASSWORD))
     assert client.get("/audit").status_code == 403

@@ -25,6 +25,7 @@ def tile(html: str, name: str) -> int:
     return int(found.group(1))
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("ui", "heading"),
     [("en", "Texts and jobs that may be stuck"), ("ja", "止まっている可能性のあるSMSとジョブ")],

@@ -28,6 +28,7 @@ def make_available(client: Any) -> None:
     client.post("/availability", data={"csrf_token": page_csrf(client), "available": "1"})
 
 
+@pytest.mark.slow
 def test_the_floor_is_for_supervisors_only(client: Any, runtime: Any) -> None:
     lan = make_agent(runtime, name="Lan", languages="vi", password=PASSWORD)
     sign_in(client, lan)
@@ -66,6 +67,7 @@ def test_the_floor_counts_last_week_answers_within_1_and_5_minutes_and_hang_ups(
         assert secret not in page
 
 
+@pytest.mark.slow
 def test_the_page_poll_answers_304_until_a_caller_joins_and_is_not_activity(
     client: Any, runtime: Any
 ) -> None:

@@ -105,6 +105,7 @@ def test_every_attempt_state_the_code_sets_has_a_label_in_both_languages() -> No
             assert MESSAGES[ui].get(f"dial.{status}"), (ui, status)
 
 
+@pytest.mark.slow
 def test_taking_a_live_caller_says_the_call_is_simulated_not_that_a_phone_rings(
     client: Any, runtime: Any
 ) -> None:

@@ -27,6 +27,7 @@ from tests.helpers import WORKER_NUMBER
 from tests.web.helpers import csrf_from, page_csrf, sign_in
 
 
+@pytest.mark.slow
 def test_sign_in_sets_a_secure_http_only_cookie_and_sign_out_ends_the_session(
     client: Any, runtime: Any
 ) -> None:
@@ -80,6 +81,7 @@ def test_signed_out_visitors_are_sent_to_sign_in_and_back_but_never_off_site(
         client.post("/sign-out", data={"csrf_token": page_csrf(client)})
 
 
+@pytest.mark.slow
 def test_wrong_password_is_refused_without_saying_which_part_was_wrong(
     client: Any, runtime: Any
 ) -> None:
@@ -90,6 +92,7 @@ def test_wrong_password_is_refused_without_saying_which_part_was_wrong(
     assert client.get("/queue").status_code == 302
 
 
+@pytest.mark.slow
 def test_form_posts_without_the_csrf_token_are_refused(client: Any, runtime: Any) -> None:
     agent = make_agent(runtime, name="Lan", languages="vi,en", password=PASSWORD)
     info = make_vietnamese_sms_case(runtime)
@@ -120,6 +123,7 @@ def test_form_posts_without_the_csrf_token_are_refused(client: Any, runtime: Any
     assert claimed.status_code == 302
 
 
+@pytest.mark.slow
 def test_failed_sign_ins_are_rate_limited_across_processes(
     client: Any, runtime: Any, app: Any
 ) -> None:
@@ -139,6 +143,7 @@ def test_failed_sign_ins_are_rate_limited_across_processes(
     assert keys and all(agent.name not in key and "127.0.0.1" not in key for key in keys)
 
 
+@pytest.mark.slow
 def test_an_agent_without_vietnamese_gets_404_for_a_vietnamese_case(
     client: Any, runtime: Any
 ) -> None:
@@ -169,6 +174,7 @@ def test_an_agent_without_vietnamese_gets_404_for_a_vietnamese_case(
     assert reads == 0
 
 
+@pytest.mark.slow
 def test_each_case_view_is_audited_and_the_number_is_always_masked(
     client: Any, runtime: Any
 ) -> None:
@@ -187,6 +193,7 @@ def test_each_case_view_is_audited_and_the_number_is_always_masked(
     assert [(e.agent_id, e.subject_id) for e in reads] == [(lan.id, info.case_id)] * 2
 
 
+@pytest.mark.slow
 def test_the_interface_speaks_japanese_to_an_agent_who_chose_it(client: Any, runtime: Any) -> None:
     kenji = make_agent(
         runtime, name="Kenji", languages="vi,ja", ui_language="ja", password=PASSWORD
@@ -203,6 +210,7 @@ def test_the_interface_speaks_japanese_to_an_agent_who_chose_it(client: Any, run
     assert "Callback queue" in client.get("/queue").get_data(as_text=True)
 
 
+@pytest.mark.slow
 def test_the_dashboard_is_for_supervisors_only(client: Any, runtime: Any) -> None:
     make_vietnamese_sms_case(runtime)
     lan = make_agent(runtime, name="Lan", languages="vi,en", password=PASSWORD)
@@ -223,6 +231,7 @@ def test_the_dashboard_is_for_supervisors_only(client: Any, runtime: Any) -> Non
     assert "Tiếng Việt (vi)" in html
 
 
+@pytest.mark.slow
 def test_hotline_agent_passwd_sets_a_password_that_signs_in(
     client: Any, runtime: Any, settings: Any
 ) -> None:
@@ -310,6 +319,7 @@ def test_a_voicemail_shows_its_transcript_confidence_and_translation_and_plays_a
     assert client.get(audio_url).status_code == 404
 
 
+@pytest.mark.slow
 def test_ids_too_large_for_the_database_are_not_found_pages(client: Any, runtime: Any) -> None:
     info = make_vietnamese_sms_case(runtime)
     sign_in(client, make_agent(runtime, name="Lan", languages="vi,en", password=PASSWORD))
@@ -320,6 +330,7 @@ def test_ids_too_large_for_the_database_are_not_found_pages(client: Any, runtime
     assert client.get(f"/cases/{info.case_id}/voicemails/{huge}/audio").status_code == 404
 
 
+@pytest.mark.slow
 def test_availability_toggle_and_a_missed_call_puts_the_callback_back_in_the_queue(
     client: Any, runtime: Any
 ) -> None:

@@ -51,6 +51,7 @@ def test_the_delay_doubles_with_each_failure_up_to_a_ceiling() -> None:
     assert delay_after(10_000) == MAX_DELAY
 
 
+@pytest.mark.slow
 @BEHIND_ONE_PROXY
 def test_wrong_passwords_from_elsewhere_do_not_lock_the_adviser_out(
     client: Any, runtime: Any
@@ -64,6 +65,7 @@ def test_wrong_passwords_from_elsewhere_do_not_lock_the_adviser_out(
         assert attempt(client, lan, lan.sign_in_password, "198.51.100.20").status_code == 302
 
 
+@pytest.mark.slow
 @BEHIND_ONE_PROXY
 def test_each_failure_beyond_the_free_ones_doubles_the_wait(client: Any, runtime: Any) -> None:
     lan = make_agent(runtime, name="Lan", languages="vi,en", password=PASSWORD)
@@ -99,6 +101,7 @@ def test_one_address_guessing_many_names_is_stopped(client: Any, runtime: Any) -
         assert attempt(client, lan, lan.sign_in_password, "198.51.100.20").status_code == 302
 
 
+@pytest.mark.slow
 def test_without_trusted_proxies_a_forwarded_address_is_ignored(client: Any, runtime: Any) -> None:
     lan = make_agent(runtime, name="Lan", languages="vi,en", password=PASSWORD)
     with at(0):

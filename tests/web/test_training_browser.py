@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+import pytest
 from playwright.sync_api import Page, expect
 from sqlalchemy import select
 
@@ -22,6 +23,7 @@ WAGES_PHONE = "+819000009101"
 NOTE = "Practice note: ask for the pay slips"
 
 
+@pytest.mark.slow
 def test_a_trainee_works_a_seeded_case_to_closure_and_nothing_real_sees_it(
     page: Page,
     live_url: str,
