@@ -36,7 +36,7 @@ test: install system-deps lint typecheck
 	$(BIN)/pytest
 
 ## test-fast: the inner loop: lint and every test not marked slow (no browser, no servers
-## started, no faults, no wheel build, no fuzzing, nothing over 0.5 s), in two processes;
+## started, no faults, no wheel build, no fuzzing, nothing that took over 0.5 s), in two processes;
 ## `make test` still runs everything
 test-fast: install lint
 	$(BIN)/pytest -q -m "not slow" -n 2
