@@ -8,7 +8,7 @@ original text stays what agents read. Voicemails: `hotline.translation.voicemail
 
 from __future__ import annotations
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -26,12 +26,13 @@ from hotline.translation.models import Translation
 from hotline.translation.rows import (
     ensure_rows,
     finish_rows,
+    mark_done,
     release_rows,
     retry_for,
     translate_rows,
     translation_targets,
 )
-from hotline.translation.service import PROVIDER, Request, detect_language, translate_many
+from hotline.translation.service import Request, detect_language, translate_many
 
 TRANSLATE_SMS_JOB = "sms.translate"
 CONFIDENT_DETECTION = 0.7  # below this a detected language is not remembered for the caller
@@ -97,21 +98,7 @@ def _translate_batch(runtime: Runtime, message_id: int, others: list[int]) -> bo
 
     def persist(db: Session, index: int, translated: str) -> None:
         mid, target, req = requests[index]
-        db.execute(
-            update(Translation)
-            .where(
-                Translation.source_kind == "sms",
-                Translation.source_id == mid,
-                Translation.target_language == target,
-            )
-            .values(
-                status="done",
-                text=translated,
-                provider=PROVIDER,
-                error=None,
-                source_language=req.source,
-            )
-        )
+        mark_done(db, "sms", mid, target, translated, req.source)
 
     errors = translate_many(runtime, [req for _, _, req in requests], persist)
     own_error: ProviderError | None = None

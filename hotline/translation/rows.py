@@ -66,6 +66,23 @@ def ensure_rows(
                 row.status, row.source_language, row.error = status, source, None
 
 
+def mark_done(
+    db: Session, kind: str, source_id: int, target: str, translated: str, source: str
+) -> None:
+    """One text's row for `target` holds its translation (in the caller's transaction)."""
+    db.execute(
+        update(Translation)
+        .where(
+            Translation.source_kind == kind,
+            Translation.source_id == source_id,
+            Translation.target_language == target,
+        )
+        .values(
+            status="done", text=translated, provider=PROVIDER, error=None, source_language=source
+        )
+    )
+
+
 def translate_rows(
     runtime: Runtime, kind: str, source_id: int, text: str, source: str, *, wait: bool = True
 ) -> None:
@@ -88,21 +105,7 @@ def translate_rows(
 
     def one(target: str) -> ProviderError | None:
         def persist(db: Session, translated: str) -> None:
-            db.execute(
-                update(Translation)
-                .where(
-                    Translation.source_kind == kind,
-                    Translation.source_id == source_id,
-                    Translation.target_language == target,
-                )
-                .values(
-                    status="done",
-                    text=translated,
-                    provider=PROVIDER,
-                    error=None,
-                    source_language=source,
-                )
-            )
+            mark_done(db, kind, source_id, target, translated, source)
 
         try:
             translate_text(runtime, text, source=source, target=target, persist=persist)
