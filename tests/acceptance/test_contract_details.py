@@ -9,7 +9,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from tests.acceptance.outsider import Deployment, TwilioCall, assert_conforms, sms_reply
+from tests.acceptance.outsider import Deployment, assert_conforms, sms_reply
+from tests.acceptance.voice_engine import TwilioCall
 
 pytestmark = pytest.mark.slow  # starts the deployment's servers
 

@@ -16,7 +16,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from tests.acceptance.outsider import Deployment, TwilioCall, looks_vietnamese, sms_reply, wait_for
+from tests.acceptance.outsider import Deployment, looks_vietnamese, sms_reply, wait_for
+from tests.acceptance.voice_engine import TwilioCall
 
 pytestmark = pytest.mark.slow  # starts the deployment's servers
 

@@ -16,10 +16,10 @@ from tests.acceptance.outsider import (
     PUBLIC_URL,
     Agent,
     Deployment,
-    TwilioCall,
     assert_conforms,
     sms_reply,
 )
+from tests.acceptance.voice_engine import TwilioCall
 
 pytestmark = pytest.mark.slow  # starts the deployment's servers
 

@@ -16,10 +16,10 @@ from tests.acceptance.outsider import (
     HOTLINE_NUMBER,
     PUBLIC_URL,
     Deployment,
-    TwilioCall,
     assert_conforms,
     wait_for,
 )
+from tests.acceptance.voice_engine import TwilioCall
 
 pytestmark = pytest.mark.slow  # starts the deployment's servers
 

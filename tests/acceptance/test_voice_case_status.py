@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.acceptance.outsider import Deployment, TwilioCall
+from tests.acceptance.outsider import Deployment
+from tests.acceptance.voice_engine import TwilioCall
 
 pytestmark = pytest.mark.slow  # starts the deployment's servers
 

@@ -8,7 +8,8 @@ from typing import Any
 import pytest
 
 from tests.acceptance.conftest import Edge
-from tests.acceptance.outsider import Deployment, Document, TwilioCall
+from tests.acceptance.outsider import Deployment
+from tests.acceptance.voice_engine import Document, TwilioCall
 
 pytestmark = pytest.mark.slow  # starts the deployment's servers
 

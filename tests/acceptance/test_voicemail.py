@@ -9,7 +9,8 @@ from typing import Any
 import pytest
 
 from tests.acceptance.conftest import Edge
-from tests.acceptance.outsider import Deployment, TwilioCall, assert_conforms, make_wav, wait_for
+from tests.acceptance.outsider import Deployment, assert_conforms, make_wav, wait_for
+from tests.acceptance.voice_engine import TwilioCall
 
 pytestmark = pytest.mark.slow  # starts the deployment's servers
 

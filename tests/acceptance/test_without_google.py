@@ -10,7 +10,8 @@ from typing import Any
 import pytest
 
 from tests.acceptance.conftest import Edge
-from tests.acceptance.outsider import Deployment, TwilioCall, make_wav, sms_reply, wait_for
+from tests.acceptance.outsider import Deployment, make_wav, sms_reply, wait_for
+from tests.acceptance.voice_engine import TwilioCall
 
 pytestmark = pytest.mark.slow  # starts the deployment's servers
 
