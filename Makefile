@@ -31,9 +31,10 @@ lint: install
 typecheck: install
 	$(BIN)/mypy
 
-## test: lint, type-check and the whole test suite
+## test: lint, type-check and the whole test suite, in two processes (pytest-xdist; each
+## has a PostgreSQL database and a Redis database of its own)
 test: install system-deps lint typecheck
-	$(BIN)/pytest
+	$(BIN)/pytest -n 2
 
 ## test-fast: the inner loop: lint and every test not marked slow (no browser, no servers
 ## started, no faults, no wheel build, no fuzzing, nothing that took over 0.5 s), in two processes;
