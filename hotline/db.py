@@ -221,11 +221,29 @@ class Database:
     def __init__(self, url: str, *, keyring: Any = None, **engine_kwargs: Any) -> None:
         self.url = url
         engine_kwargs.setdefault("statement_timeout", STATEMENT_TIMEOUT)
-        self.engine = make_engine(url, **engine_kwargs)
+        self._engine_kwargs = engine_kwargs
         self.keyring = keyring
-        if keyring is not None:
-            self.engine.dialect.hotline_keyring = keyring  # type: ignore[attr-defined]
+        self.engine = self._engine()
         self.sessionmaker = sessionmaker(self.engine, expire_on_commit=False)
+        self._autocommit: Engine | None = None
+        self._autocommit_lock = threading.Lock()
+
+    def _engine(self, **overrides: Any) -> Engine:
+        engine = make_engine(self.url, **{**self._engine_kwargs, **overrides})
+        if self.keyring is not None:
+            engine.dialect.hotline_keyring = self.keyring  # type: ignore[attr-defined]
+        return engine
+
+    @property
+    def autocommit_engine(self) -> Engine:
+        """PostgreSQL connections that are in autocommit mode from the start, for a
+        statement that is its own transaction (the SMS webhook's one INSERT): one round
+        trip, where switching a pooled connection to autocommit and back costs three more.
+        Made on first use: only web processes need it."""
+        with self._autocommit_lock:
+            if self._autocommit is None:
+                self._autocommit = self._engine(isolation_level="AUTOCOMMIT")
+            return self._autocommit
 
     @property
     def is_sqlite(self) -> bool:
@@ -252,3 +270,5 @@ class Database:
 
     def dispose(self) -> None:
         self.engine.dispose()
+        if self._autocommit is not None:
+            self._autocommit.dispose()

@@ -59,10 +59,13 @@ def store(db: Database, session: Session, secret_key: str, delivery: Delivery) -
         "attempts": 0,
     }
     if db.is_sqlite:
-        statement = sqlite.insert(SmsDelivery).values(values).on_conflict_do_nothing()
-        result = session.execute(statement)
+        result = session.connection().execute(SQLITE_INSERT, values)
         session.commit()
-        return bool(result.rowcount)  # type: ignore[attr-defined]
-    pg_statement = postgresql.insert(SmsDelivery).values(values).on_conflict_do_nothing()
-    with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-        return bool(conn.execute(pg_statement).rowcount)
+        return bool(result.rowcount)
+    with db.autocommit_engine.connect() as conn:
+        return bool(conn.execute(POSTGRES_INSERT, values).rowcount)
+
+
+# Built once: the values are bound per request.
+SQLITE_INSERT = sqlite.insert(SmsDelivery).on_conflict_do_nothing()
+POSTGRES_INSERT = postgresql.insert(SmsDelivery).on_conflict_do_nothing()

@@ -149,8 +149,17 @@ def process_due(runtime: Runtime, *, limit: int = BATCH) -> int:
     """Batches until nothing due is left (or another process is at it); how many were
     processed."""
     total = 0
+    reconnected = False
     while True:
-        result = process_batch(runtime, limit=limit)
+        try:
+            result = process_batch(runtime, limit=limit)
+        except DBAPIError as exc:
+            # A pooled connection the database dropped (a restart): the pool has been
+            # emptied, so the batch is tried once more on a fresh connection.
+            if not exc.connection_invalidated or reconnected:
+                raise
+            reconnected = True
+            continue
         total += result.processed
         if result.busy or result.due < limit or result.processed == 0:
             return total
