@@ -291,14 +291,21 @@ def client(app: Any) -> Any:
     return app.test_client()
 
 
-@pytest.fixture
-def fake_twilio(request: pytest.FixtureRequest) -> Iterator[Any]:
+@pytest.fixture(scope="session")
+def _twilio_server() -> Iterator[Any]:
     from tests.fakes.twilio_api import start_fake_twilio
 
     fake = start_fake_twilio(ACCOUNT_SID, AUTH_TOKEN)
     yield fake
     assert fake.server is not None
     fake.server.stop()
+
+
+@pytest.fixture
+def fake_twilio(_twilio_server: Any) -> Any:
+    """The fake Twilio REST API, with nothing left from other tests."""
+    _twilio_server.reset()
+    return _twilio_server
 
 
 @pytest.fixture

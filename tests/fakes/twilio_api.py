@@ -47,6 +47,24 @@ class FakeTwilio:
         assert self.server is not None
         return self.server.url
 
+    def reset(self) -> None:
+        """Forget every request, message, call, recording, failure and delay: as new, on
+        the same port (a session's fake serves one test after another)."""
+        with self.lock:
+            for name in (
+                "messages",
+                "calls",
+                "requests",
+                "recordings",
+                "deleted_recordings",
+                "received",
+                "deleted_messages",
+                "deleted_calls",
+                "failures",
+                "delays",
+            ):
+                setattr(self, name, type(getattr(self, name))())
+
     def fail(self, to: str, *, status: int = 400, code: int | None = None, times: int = 1) -> None:
         """Make the next `times` requests to `to` fail with this HTTP status and Twilio code."""
         self.failures[to] = Failure(status, code, times)
