@@ -4,6 +4,7 @@ runtime can push what a session committed without depending on the job machinery
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import logging
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
@@ -21,6 +22,9 @@ if TYPE_CHECKING:
 log = logging.getLogger("hotline.jobs")
 
 QUEUE_NAME = "hotline"
+# Job names whose due rows go to RQ together, at most this many per RQ job; filled by
+# `JobRegistry.add(..., batch=...)` (hotline.jobs), run by `hotline.jobs.execute_batch`.
+BATCHED_JOBS: dict[str, int] = {}
 
 
 class BurstWorker(SimpleWorker):
@@ -40,6 +44,36 @@ def rq_job_id(outbox_id: int, attempt: int) -> str:
     return f"outbox-{outbox_id}-{attempt}"
 
 
+def rq_batch_id(attempts: list[tuple[int, int]]) -> str:
+    """The same rows at the same attempts make the same id: pushed twice, queued once."""
+    digest = hashlib.blake2b(repr(sorted(attempts)).encode(), digest_size=8).hexdigest()
+    return f"outbox-batch-{attempts[0][0]}-{len(attempts)}-{digest}"
+
+
+def _rq_jobs(rows: Iterable[tuple[int, str, int]]) -> list[tuple[str, object, str, list[int]]]:
+    """The RQ jobs for these (id, name, attempt) rows, in id order: (function, argument,
+    job id, outbox ids); one per row, or one per `BATCHED_JOBS[name]` rows of a batched job."""
+    jobs: list[tuple[str, object, str, list[int]]] = []
+    batches: list[list[tuple[int, int]]] = []
+    open_batch: dict[str, list[tuple[int, int]]] = {}
+    for outbox_id, name, attempt in sorted(rows):
+        size = BATCHED_JOBS.get(name)
+        if size is None:
+            jobs.append(
+                ("hotline.jobs.execute", outbox_id, rq_job_id(outbox_id, attempt), [outbox_id])
+            )
+            continue
+        batch = open_batch.get(name)
+        if batch is None or len(batch) >= size:
+            batch = open_batch[name] = []
+            batches.append(batch)
+        batch.append((outbox_id, attempt))
+    for batch in batches:
+        ids = [outbox_id for outbox_id, _ in batch]
+        jobs.append(("hotline.jobs.execute_batch", ids, rq_batch_id(batch), ids))
+    return jobs
+
+
 def queue(runtime: Runtime) -> Queue:
     return Queue(QUEUE_NAME, connection=runtime.redis)
 
@@ -50,20 +84,23 @@ def push(runtime: Runtime, outbox_ids: Iterable[int]) -> int:
     try:
         q = queue(runtime)
         with runtime.db.session() as session:
-            rows = session.scalars(select(OutboxJob).where(OutboxJob.id.in_(list(outbox_ids))))
-            attempts = {row.id: row.attempts for row in rows}
-        for outbox_id, attempt in attempts.items():
+            rows = session.execute(
+                select(OutboxJob.id, OutboxJob.name, OutboxJob.attempts).where(
+                    OutboxJob.id.in_(list(outbox_ids))
+                )
+            ).all()
+        for func, arg, job_id, ids in _rq_jobs((r.id, r.name, r.attempts) for r in rows):
             # An attempt already in Redis raises DuplicateJobError: nothing to add.
             with contextlib.suppress(DuplicateJobError):
                 q.enqueue_call(
-                    "hotline.jobs.execute",
-                    args=(outbox_id,),
-                    job_id=rq_job_id(outbox_id, attempt),
+                    func,
+                    args=(arg,),
+                    job_id=job_id,
                     unique=True,
                     result_ttl=3600,
                     failure_ttl=7 * 24 * 3600,
                 )
-            pushed.append(outbox_id)
+            pushed.extend(ids)
     except Exception as exc:  # Redis down or slow: the relay will push these later.
         log.warning("outbox push deferred to relay: %s", type(exc).__name__)
     if pushed:
