@@ -446,10 +446,10 @@ def rss_kb(pid: int) -> int:
     return total
 
 
-def cpu_seconds(pid: int) -> float:
+def cpu_seconds(pid: int, *, descendants: bool = True) -> float:
     """CPU time (user + system) used so far by `pid` and its living descendants."""
     ticks = 0
-    for current in _process_tree(pid):
+    for current in _process_tree(pid) if descendants else [pid]:
         try:
             fields = Path(f"/proc/{current}/stat").read_text().rsplit(")", 1)[1].split()
         except OSError:
@@ -555,7 +555,7 @@ class Stack:
         return {
             "web": cpu_seconds(self.web.pid),
             "worker": sum(cpu_seconds(proc.pid) for proc in self.workers),
-            "client+fake": cpu_seconds(os.getpid()),
+            "client+fake": cpu_seconds(os.getpid(), descendants=False),
             "machine": machine_busy_seconds(),
         }
 
