@@ -35,7 +35,7 @@ from sqlalchemy.orm import Session
 
 from hotline.db import utcnow
 from hotline.jobs.models import OutboxJob
-from hotline.jobs.transport import BATCHED_JOBS, push
+from hotline.jobs.transport import BATCHED_JOBS, locked_in_order, push
 from hotline.jobs.transport import queue as queue  # re-exported: RQ's queue of the outbox
 
 if TYPE_CHECKING:
@@ -217,10 +217,12 @@ def run_outbox_jobs(runtime: Runtime, outbox_ids: Sequence[int]) -> dict[int, st
             session.execute(
                 update(OutboxJob)
                 .where(
-                    OutboxJob.id.in_(list(outbox_ids)),
-                    OutboxJob.done_at.is_(None),
-                    OutboxJob.failed_at.is_(None),
-                    or_(OutboxJob.started_at.is_(None), OutboxJob.heartbeat_at < now - LEASE),
+                    locked_in_order(
+                        OutboxJob.id.in_(list(outbox_ids)),
+                        OutboxJob.done_at.is_(None),
+                        OutboxJob.failed_at.is_(None),
+                        or_(OutboxJob.started_at.is_(None), OutboxJob.heartbeat_at < now - LEASE),
+                    )
                 )
                 .values(started_at=now, heartbeat_at=now, attempts=OutboxJob.attempts + 1)
                 .returning(OutboxJob.id, OutboxJob.name, OutboxJob.args, OutboxJob.attempts)
@@ -242,7 +244,7 @@ def run_outbox_jobs(runtime: Runtime, outbox_ids: Sequence[int]) -> dict[int, st
         with runtime.db.session() as session:
             session.execute(
                 update(OutboxJob)
-                .where(OutboxJob.id.in_(done))
+                .where(locked_in_order(OutboxJob.id.in_(done)))
                 .values(done_at=utcnow())
                 .execution_options(synchronize_session=False)
             )
@@ -295,8 +297,10 @@ def heartbeat(runtime: Runtime, leases: Sequence[tuple[int, int]]) -> Iterator[N
                     session.execute(
                         update(OutboxJob)
                         .where(
-                            tuple_(OutboxJob.id, OutboxJob.attempts).in_(list(leases)),
-                            OutboxJob.started_at.is_not(None),
+                            locked_in_order(
+                                tuple_(OutboxJob.id, OutboxJob.attempts).in_(list(leases)),
+                                OutboxJob.started_at.is_not(None),
+                            )
                         )
                         .values(heartbeat_at=utcnow())
                         .execution_options(synchronize_session=False)

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 from rq import Queue, SimpleWorker
 from rq.exceptions import DuplicateJobError
-from sqlalchemy import select, update
+from sqlalchemy import ColumnElement, select, update
 
 from hotline.db import utcnow
 from hotline.jobs.models import OutboxJob
@@ -38,6 +38,16 @@ class BurstWorker(SimpleWorker):
 
     def unsubscribe(self) -> None:
         pass
+
+
+def locked_in_order(*conditions: ColumnElement[bool]) -> ColumnElement[bool]:
+    """`id IN` the rows matching `conditions`, locked in id order first: every statement
+    that changes several outbox rows (push, claim, heartbeat, done) goes through this, so
+    that two of them never lock the same rows in opposite orders and deadlock
+    (PostgreSQL; SQLite has a single writer and no row locks)."""
+    return OutboxJob.id.in_(
+        select(OutboxJob.id).where(*conditions).order_by(OutboxJob.id).with_for_update()
+    )
 
 
 def rq_job_id(outbox_id: int, attempt: int) -> str:
@@ -106,6 +116,9 @@ def push(runtime: Runtime, outbox_ids: Iterable[int]) -> int:
     if pushed:
         with runtime.db.session() as session:
             session.execute(
-                update(OutboxJob).where(OutboxJob.id.in_(pushed)).values(pushed_at=utcnow())
+                update(OutboxJob)
+                .where(locked_in_order(OutboxJob.id.in_(pushed)))
+                .values(pushed_at=utcnow())
+                .execution_options(synchronize_session=False)
             )
     return len(pushed)
