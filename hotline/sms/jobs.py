@@ -97,15 +97,15 @@ def send_batch(runtime: Runtime, jobs: Sequence[Mapping[str, Any]]) -> list[Exce
     needs nothing more (sent, refused, failed for good, or Twilio's word awaited) or
     `RetryLater` when Twilio did not take it."""
     wanted = {int(job["message_id"]): job.get("purpose") for job in jobs}
-    outgoing = _claim(runtime, wanted)
+    outgoing = _screen(runtime, wanted)
     answers = _call_twilio(runtime, outgoing)
     outcomes = _record(runtime, answers)
     return [outcomes.get(int(job["message_id"])) for job in jobs]
 
 
-def _claim(runtime: Runtime, wanted: Mapping[int, str | None]) -> list[_Outgoing]:
-    """In one transaction: refuse what the gate refuses now, and move the rest from
-    `pending` to `sending` (committed before any REST call: at most once to Twilio)."""
+def _screen(runtime: Runtime, wanted: Mapping[int, str | None]) -> list[_Outgoing]:
+    """In one transaction: the messages still pending and unsent, less those the gate
+    refuses now (marked `blocked`) and those whose number cannot be read (`failed`)."""
     blocked: list[int] = []
     unreadable: list[int] = []
     with runtime.db.session() as session:
@@ -138,8 +138,7 @@ def _claim(runtime: Runtime, wanted: Mapping[int, str | None]) -> list[_Outgoing
             status="failed",
             error_message="the number cannot be decrypted with the current secret key",
         )
-        taken = _set_pending(session, list(candidates), status="sending")
-    return [candidates[message_id] for message_id in sorted(taken)]
+    return [candidates[message_id] for message_id in sorted(candidates)]
 
 
 def _set_pending(session: Session, ids: list[int], **values: Any) -> list[int]:
@@ -161,6 +160,23 @@ _pools: dict[int, ThreadPoolExecutor] = {}
 _pools_lock = threading.Lock()
 
 
+def _take(runtime: Runtime, message_id: int) -> bool:
+    """Move one message from `pending` to `sending`, committed just before its REST call:
+    at most once to Twilio, and a worker killed mid-batch leaves the messages it had not
+    reached yet `pending`, for the batch's next run, rather than stuck as `sending`."""
+    with runtime.db.engine.begin() as conn:
+        taken = conn.execute(
+            update(SmsMessage)
+            .where(
+                SmsMessage.id == message_id,
+                SmsMessage.status == "pending",
+                SmsMessage.sid.is_(None),
+            )
+            .values(status="sending")
+        ).rowcount
+    return bool(taken)
+
+
 def _pool(size: int) -> ThreadPoolExecutor:
     with _pools_lock:
         if size not in _pools:
@@ -171,12 +187,19 @@ def _pool(size: int) -> ThreadPoolExecutor:
 def _call_twilio(
     runtime: Runtime, outgoing: list[_Outgoing]
 ) -> list[tuple[_Outgoing, Sent | Exception]]:
-    """Every message to Twilio, `sms_send_concurrency` REST calls at a time; the
-    messages to one number one after the other, in the order they were written."""
+    """Every message to Twilio, `sms_send_concurrency` REST calls at a time, each taken
+    (`_take`) just before its call; the messages to one number one after the other, in
+    the order they were written."""
 
     def in_order(items: list[_Outgoing]) -> list[tuple[_Outgoing, Sent | Exception]]:
         answers: list[tuple[_Outgoing, Sent | Exception]] = []
         for item in items:
+            try:
+                if not _take(runtime, item.message_id):
+                    continue  # another run has it, or it was decided otherwise meanwhile
+            except Exception as exc:  # the database away: not sent, tried again later
+                answers.append((item, RetryLater(f"not sent: {type(exc).__name__}")))
+                continue
             callback = status_callback_url(runtime.settings.public_url, item.message_id)
             try:
                 sent = kept_telephony(runtime.settings).send_sms(
@@ -229,6 +252,8 @@ def _apply(session: Session, message: SmsMessage, answer: Sent | Exception) -> E
         else:
             advance_status(message, answer.status)  # a status callback got here first
         return None
+    if isinstance(answer, RetryLater):
+        return answer  # not taken (the database was away): still pending, tried again
     if not isinstance(answer, TelephonyError):
         return answer  # a bug: left `sending` (maybe sent), the job logs and retries
     message.error_code = answer.code
