@@ -39,6 +39,9 @@ class FakeTwilio:
     deleted_calls: list[str] = field(default_factory=list)
     failures: dict[str, Failure] = field(default_factory=dict)
     delays: dict[str, float] = field(default_factory=dict)
+    # With `meet(n)`: new messages are taken only n at a time, all n in flight together.
+    barrier: threading.Barrier | None = None
+    barrier_broken: bool = False
     lock: threading.Lock = field(default_factory=threading.Lock)
     server: ThreadedServer | None = None
 
@@ -72,6 +75,12 @@ class FakeTwilio:
     def slow(self, to: str, seconds: float) -> None:
         """Accept messages to `to`, but answer only after `seconds` (a lost answer)."""
         self.delays[to] = seconds
+
+    def meet(self, n: int, timeout: float = 20.0) -> None:
+        """Hold each message request until `n` are in flight at once, then take them
+        together: a client that sends one at a time is held until `timeout`, and
+        `barrier_broken` says so."""
+        self.barrier = threading.Barrier(n, timeout=timeout)
 
     def add_recording(self, recording_sid: str, audio: bytes) -> str:
         self.recordings[recording_sid] = audio
@@ -136,6 +145,11 @@ def build_app(fake: FakeTwilio) -> Flask:
             return _error(400, 21604, "A 'To' phone number is required.")
         if not form.get("Body") and not form.get("MediaUrl"):
             return _error(400, 21602, "Message body is required.")
+        if fake.barrier is not None:
+            try:
+                fake.barrier.wait()
+            except threading.BrokenBarrierError:
+                fake.barrier_broken = True
         failure = injected_failure(form["To"])
         if failure is not None:
             return failure
