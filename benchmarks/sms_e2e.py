@@ -62,6 +62,8 @@ def signed(i: int, body: str) -> tuple[str, bytes, str]:
 def start(args: Any, worker_module: str | None = None) -> Stack:
     """The Procfile's processes with the run's options (`--profile`: the profiled worker)."""
     env = {}
+    if getattr(args, "send_concurrency", None):
+        env["HOTLINE_SMS_SEND_CONCURRENCY"] = str(args.send_concurrency)
     if getattr(args, "profile", None):
         worker_module = worker_module or "benchmarks.profiled_worker"
         env["PROFILE_DIR"] = str(Path(args.profile).resolve())
@@ -77,6 +79,10 @@ def start(args: Any, worker_module: str | None = None) -> Stack:
         env=env,
     )
     stack.fake.messages = TimedList()
+    if getattr(args, "twilio_latency", 0.0):
+        numbers = [sender(i) for i in range(max(args.texts, int(args.rate * args.seconds)))]
+        numbers += [sender(900_000 + i) for i in range(100)]  # the warm-up's
+        stack.fake.delays.update(dict.fromkeys(numbers, args.twilio_latency))
     return stack
 
 
@@ -154,7 +160,9 @@ def throughput(args: Any) -> None:
         done = wait_for_replies(stack, args.texts, 600)
         got = len(stack.fake.messages)
         print(
-            f"end to end: {args.texts} texts, {args.worker_processes} worker process(es): "
+            f"end to end: {args.texts} texts, {args.worker_processes} worker process(es), "
+            f"Twilio latency {args.twilio_latency:g} s, "
+            f"send concurrency {args.send_concurrency or 'default'}: "
             f"webhooks took {posted - started:.1f} s ({args.texts / (posted - started):.0f}/s), "
             f"{got} replies accepted by the REST API after {done - started:.1f} s: "
             f"{got / (done - started):.0f} texts/s fully processed; errors {errors}; "
@@ -180,7 +188,8 @@ def steady(args: Any) -> None:
         done = wait_for_replies(stack, count, 120)
         delays = [m["_accepted_at"] - posted[m["To"]] for m in stack.fake.messages]
         print(
-            f"steady {args.rate:g} texts/s for {args.seconds:g} s: {len(delays)}/{count} "
+            f"steady {args.rate:g} texts/s for {args.seconds:g} s (Twilio latency "
+            f"{args.twilio_latency:g} s): {len(delays)}/{count} "
             f"replies; webhook to reply p50 {pct(delays, 0.5) * 1000:.0f} ms, "
             f"p99 {pct(delays, 0.99) * 1000:.0f} ms, max {max(delays) * 1000:.0f} ms; "
             f"errors {errors}; log errors {stack.log_errors()}"
