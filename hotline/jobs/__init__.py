@@ -30,7 +30,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import or_, select, tuple_, update
+from sqlalchemy import ColumnElement, and_, or_, select, tuple_, update
 from sqlalchemy.orm import Session
 
 from hotline.db import utcnow
@@ -196,32 +196,49 @@ def execute(outbox_id: int) -> str:
     return run_outbox_job(current(), outbox_id)
 
 
-def execute_batch(outbox_ids: list[int]) -> dict[int, str]:
-    """The RQ entry point of a batch (see `push`): each job at most once to completion."""
+def execute_batch(outbox_ids: list[int], name: str | None = None) -> dict[int, str]:
+    """The RQ entry point of a batch (see `push`): each job at most once to completion,
+    topped up with other due jobs called `name`."""
     from hotline.runtime import current
 
-    return run_outbox_jobs(current(), outbox_ids)
+    return run_outbox_jobs(current(), outbox_ids, fill=name)
 
 
 def run_outbox_job(runtime: Runtime, outbox_id: int) -> str:
     return run_outbox_jobs(runtime, [outbox_id]).get(outbox_id, "skipped")
 
 
-def run_outbox_jobs(runtime: Runtime, outbox_ids: Sequence[int]) -> dict[int, str]:
+def run_outbox_jobs(
+    runtime: Runtime, outbox_ids: Sequence[int], *, fill: str | None = None
+) -> dict[int, str]:
     """Claim these jobs in one statement (those not done, failed or held by a live lease),
     run them, and record how each ended: "done", "retry" or "failed"; a job another
-    worker holds or finished is left out."""
+    worker holds or finished is left out.
+
+    `fill`, a batched job name: the claim also takes other due jobs of that name that no
+    worker has started, up to its batch size in all (lowest ids first). A batch is made
+    when it runs, not when it was pushed: at a steady trickle each push holds a text or
+    two, and with Twilio's latency per batch, batches that small could not keep up; the
+    RQ jobs whose rows were taken this way find nothing left to do.
+    """
     now = utcnow()
+    wanted: ColumnElement[bool] = OutboxJob.id.in_(list(outbox_ids))
+    limit = None
+    if fill is not None and fill in BATCHED_JOBS:
+        limit = max(BATCHED_JOBS[fill], len(outbox_ids))
+        due = or_(OutboxJob.run_after.is_(None), OutboxJob.run_after <= now)
+        wanted = or_(wanted, and_(OutboxJob.name == fill, OutboxJob.started_at.is_(None), due))
     with runtime.db.session() as session:
         claimed = list(
             session.execute(
                 update(OutboxJob)
                 .where(
                     locked_in_order(
-                        OutboxJob.id.in_(list(outbox_ids)),
+                        wanted,
                         OutboxJob.done_at.is_(None),
                         OutboxJob.failed_at.is_(None),
                         or_(OutboxJob.started_at.is_(None), OutboxJob.heartbeat_at < now - LEASE),
+                        limit=limit,
                     )
                 )
                 .values(started_at=now, heartbeat_at=now, attempts=OutboxJob.attempts + 1)

@@ -40,14 +40,15 @@ class BurstWorker(SimpleWorker):
         pass
 
 
-def locked_in_order(*conditions: ColumnElement[bool]) -> ColumnElement[bool]:
-    """`id IN` the rows matching `conditions`, locked in id order first: every statement
-    that changes several outbox rows (push, claim, heartbeat, done) goes through this, so
-    that two of them never lock the same rows in opposite orders and deadlock
-    (PostgreSQL; SQLite has a single writer and no row locks)."""
-    return OutboxJob.id.in_(
-        select(OutboxJob.id).where(*conditions).order_by(OutboxJob.id).with_for_update()
-    )
+def locked_in_order(
+    *conditions: ColumnElement[bool], limit: int | None = None
+) -> ColumnElement[bool]:
+    """`id IN` the rows matching `conditions` (the first `limit` of them), locked in id
+    order first: every statement that changes several outbox rows (push, claim,
+    heartbeat, done) goes through this, so that two of them never lock the same rows in
+    opposite orders and deadlock (PostgreSQL; SQLite has a single writer, no row locks)."""
+    rows = select(OutboxJob.id).where(*conditions).order_by(OutboxJob.id).limit(limit)
+    return OutboxJob.id.in_(rows.with_for_update())
 
 
 def rq_job_id(outbox_id: int, attempt: int) -> str:
@@ -60,27 +61,28 @@ def rq_batch_id(attempts: list[tuple[int, int]]) -> str:
     return f"outbox-batch-{attempts[0][0]}-{len(attempts)}-{digest}"
 
 
-def _rq_jobs(rows: Iterable[tuple[int, str, int]]) -> list[tuple[str, object, str, list[int]]]:
-    """The RQ jobs for these (id, name, attempt) rows, in id order: (function, argument,
+def _rq_jobs(
+    rows: Iterable[tuple[int, str, int]],
+) -> list[tuple[str, tuple[object, ...], str, list[int]]]:
+    """The RQ jobs for these (id, name, attempt) rows, in id order: (function, arguments,
     job id, outbox ids); one per row, or one per `BATCHED_JOBS[name]` rows of a batched job."""
-    jobs: list[tuple[str, object, str, list[int]]] = []
-    batches: list[list[tuple[int, int]]] = []
+    jobs: list[tuple[str, tuple[object, ...], str, list[int]]] = []
+    batches: list[tuple[str, list[tuple[int, int]]]] = []
     open_batch: dict[str, list[tuple[int, int]]] = {}
     for outbox_id, name, attempt in sorted(rows):
         size = BATCHED_JOBS.get(name)
         if size is None:
-            jobs.append(
-                ("hotline.jobs.execute", outbox_id, rq_job_id(outbox_id, attempt), [outbox_id])
-            )
+            job_id = rq_job_id(outbox_id, attempt)
+            jobs.append(("hotline.jobs.execute", (outbox_id,), job_id, [outbox_id]))
             continue
         batch = open_batch.get(name)
         if batch is None or len(batch) >= size:
             batch = open_batch[name] = []
-            batches.append(batch)
+            batches.append((name, batch))
         batch.append((outbox_id, attempt))
-    for batch in batches:
+    for name, batch in batches:
         ids = [outbox_id for outbox_id, _ in batch]
-        jobs.append(("hotline.jobs.execute_batch", ids, rq_batch_id(batch), ids))
+        jobs.append(("hotline.jobs.execute_batch", (ids, name), rq_batch_id(batch), ids))
     return jobs
 
 
@@ -99,12 +101,12 @@ def push(runtime: Runtime, outbox_ids: Iterable[int]) -> int:
                     OutboxJob.id.in_(list(outbox_ids))
                 )
             ).all()
-        for func, arg, job_id, ids in _rq_jobs((r.id, r.name, r.attempts) for r in rows):
+        for func, args, job_id, ids in _rq_jobs((r.id, r.name, r.attempts) for r in rows):
             # An attempt already in Redis raises DuplicateJobError: nothing to add.
             with contextlib.suppress(DuplicateJobError):
                 q.enqueue_call(
                     func,
-                    args=(arg,),
+                    args=args,
                     job_id=job_id,
                     unique=True,
                     result_ttl=3600,

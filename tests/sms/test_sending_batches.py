@@ -150,3 +150,22 @@ def test_twilio_500_and_429_in_a_batch_retry_only_the_messages_they_hit(
 
     assert sorted(m["To"] for m in fake_twilio.messages) == sorted(numbers)
     assert set(statuses(twilio_runtime, list(queued)).values()) == {"queued"}
+
+
+@both_backends
+def test_replies_pushed_one_by_one_go_out_in_one_batch_when_the_worker_gets_to_them(
+    twilio_runtime: Runtime, fake_twilio: Any, client: Any
+) -> None:
+    numbers = [worker_number(i) for i in range(3)]
+    callers = [make_caller(twilio_runtime, number=number) for number in numbers]
+    for caller in callers:  # three commits, as three texts answered one after another
+        with twilio_runtime.session() as session:  # each pushed to RQ on its own
+            row = session.get(Caller, caller.id)
+            assert row is not None
+            assert queue_sms(session, purpose="reply", caller=row, body="reply") is not None
+    fake_twilio.meet(3)  # Twilio takes them only all three in flight together
+
+    run_jobs(twilio_runtime)
+
+    assert not fake_twilio.barrier_broken, "each push was sent as a batch of its own"
+    assert sorted(m["To"] for m in fake_twilio.messages) == sorted(numbers)
