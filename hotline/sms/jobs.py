@@ -2,12 +2,15 @@
 
 Each message has its own `sms.send` outbox job; the worker runs due ones together, up to
 `SEND_BATCH` per RQ job (`hotline.jobs.run_outbox_jobs`), and a single job is the same
-code with a batch of one. A batch sends at most once: one transaction re-reads its
-messages by id, asks the gate for each (a STOP or "no SMS" may have arrived since they
-were queued) and moves those still `pending` with no Twilio sid to `sending` with a
-conditional update, committed before calling out, so a worker that dies mid-batch
-cannot send any of them again. The REST calls then run `HOTLINE_SMS_SEND_CONCURRENCY`
-at a time on kept-alive connections, and one transaction records every answer.
+code with a batch of one. One transaction re-reads the batch's messages by id and asks
+the gate for each (a STOP or "no SMS" may have arrived since they were queued). The REST
+calls then run `HOTLINE_SMS_SEND_CONCURRENCY` at a time on kept-alive connections, one
+number's messages in order; just before its call, each message still `pending` with no
+Twilio sid and not refused by the gate at that moment is moved to `sending` by a
+conditional update, committed: it is sent at most once, a worker that dies mid-batch
+leaves the messages it had not reached `pending`, and a STOP that arrives while the
+batch is being sent blocks the messages not sent yet. One transaction records every
+answer.
 Errors say whether to retry, message by message: a refused connection, a 5xx or a 429
 is retried with that message's job backoff (the others of the batch are done); a
 permanent refusal (invalid number, 21610 opted out, ...) is recorded and never retried,
@@ -27,7 +30,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from cryptography.fernet import InvalidToken
-from sqlalchemy import select, update
+from sqlalchemy import exists, select, update
 from sqlalchemy.orm import Session
 
 from hotline.callers.models import Caller
@@ -36,7 +39,7 @@ from hotline.db import utcnow
 from hotline.jobs import JobRegistry, RetryLater
 from hotline.runtime import Runtime
 from hotline.sms import optout
-from hotline.sms.gate import sms_refusal
+from hotline.sms.gate import refused_condition, sms_refusal
 from hotline.sms.models import SmsMessage, advance_status
 from hotline.telephony import OPTED_OUT_CODE, Sent, TelephonyError, kept_telephony
 
@@ -88,6 +91,7 @@ def send_sms(runtime: Runtime, *, message_id: int, purpose: str | None = None) -
 @dataclass(frozen=True)
 class _Outgoing:
     message_id: int
+    purpose: str | None
     to: str
     body: str
 
@@ -130,7 +134,7 @@ def _screen(runtime: Runtime, wanted: Mapping[int, str | None]) -> list[_Outgoin
             except InvalidToken:
                 unreadable.append(message_id)
                 continue
-            candidates[message_id] = _Outgoing(message_id, to, body)
+            candidates[message_id] = _Outgoing(message_id, wanted[message_id], to, body)
         _set_pending(session, blocked, status="blocked")
         _set_pending(
             session,
@@ -160,20 +164,23 @@ _pools: dict[int, ThreadPoolExecutor] = {}
 _pools_lock = threading.Lock()
 
 
-def _take(runtime: Runtime, message_id: int) -> bool:
-    """Move one message from `pending` to `sending`, committed just before its REST call:
-    at most once to Twilio, and a worker killed mid-batch leaves the messages it had not
-    reached yet `pending`, for the batch's next run, rather than stuck as `sending`."""
+def _take(runtime: Runtime, item: _Outgoing) -> bool:
+    """Move one message from `pending` to `sending`, committed just before its REST call,
+    unless the gate refuses it now (then `blocked`): at most once to Twilio, a STOP that
+    came while the batch was being sent still counts, and a worker killed mid-batch
+    leaves the messages it had not reached yet `pending` rather than stuck as `sending`."""
+    refused = exists().where(Caller.id == SmsMessage.caller_id, refused_condition(item.purpose))
+    unsent = (
+        SmsMessage.id == item.message_id,
+        SmsMessage.status == "pending",
+        SmsMessage.sid.is_(None),
+    )
     with runtime.db.engine.begin() as conn:
         taken = conn.execute(
-            update(SmsMessage)
-            .where(
-                SmsMessage.id == message_id,
-                SmsMessage.status == "pending",
-                SmsMessage.sid.is_(None),
-            )
-            .values(status="sending")
+            update(SmsMessage).where(*unsent, ~refused).values(status="sending")
         ).rowcount
+        if not taken:
+            conn.execute(update(SmsMessage).where(*unsent, refused).values(status="blocked"))
     return bool(taken)
 
 
@@ -195,8 +202,8 @@ def _call_twilio(
         answers: list[tuple[_Outgoing, Sent | Exception]] = []
         for item in items:
             try:
-                if not _take(runtime, item.message_id):
-                    continue  # another run has it, or it was decided otherwise meanwhile
+                if not _take(runtime, item):
+                    continue  # refused now, another run has it, or it was decided otherwise
             except Exception as exc:  # the database away: not sent, tried again later
                 answers.append((item, RetryLater(f"not sent: {type(exc).__name__}")))
                 continue

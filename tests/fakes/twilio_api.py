@@ -9,6 +9,7 @@ from __future__ import annotations
 import secrets
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -42,6 +43,8 @@ class FakeTwilio:
     # With `meet(n)`: new messages are taken only n at a time, all n in flight together.
     barrier: threading.Barrier | None = None
     barrier_broken: bool = False
+    # Called (once) when a message to that number arrives, before Twilio answers it.
+    on_message: dict[str, Callable[[], None]] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
     server: ThreadedServer | None = None
 
@@ -150,6 +153,9 @@ def build_app(fake: FakeTwilio) -> Flask:
                 fake.barrier.wait()
             except threading.BrokenBarrierError:
                 fake.barrier_broken = True
+        hook = fake.on_message.pop(form["To"], None)
+        if hook is not None:
+            hook()
         failure = injected_failure(form["To"])
         if failure is not None:
             return failure

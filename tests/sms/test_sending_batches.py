@@ -169,3 +169,25 @@ def test_replies_pushed_one_by_one_go_out_in_one_batch_when_the_worker_gets_to_t
 
     assert not fake_twilio.barrier_broken, "each push was sent as a batch of its own"
     assert sorted(m["To"] for m in fake_twilio.messages) == sorted(numbers)
+
+
+@both_backends
+def test_a_stop_that_arrives_while_a_batch_is_being_sent_blocks_the_replies_not_sent_yet(
+    twilio_runtime: Runtime, fake_twilio: Any, client: Any
+) -> None:
+    twilio_runtime.settings = twilio_runtime.settings.with_overrides(sms_send_concurrency=1)
+    first, stopped = worker_number(0), worker_number(1)
+    queued = queue_replies(twilio_runtime, [first, stopped])
+
+    def stop_arrives() -> None:  # while Twilio takes the first reply of the batch
+        text_in(client, "STOP", sender=stopped, process=False)
+        process_due(twilio_runtime)
+
+    fake_twilio.on_message[first] = stop_arrives
+
+    run_jobs(twilio_runtime)
+
+    assert [m["Body"] for m in fake_twilio.sms_to(first)] == [queued[min(queued)]]
+    to_stopped = fake_twilio.sms_to(stopped)
+    assert len(to_stopped) == 1 and to_stopped[0]["Body"] not in queued.values()  # the STOP's
+    assert statuses(twilio_runtime, list(queued)) == {min(queued): "queued", max(queued): "blocked"}
