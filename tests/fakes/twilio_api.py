@@ -54,8 +54,8 @@ class FakeTwilio:
         return self.server.url
 
     def reset(self) -> None:
-        """Forget every request, message, call, recording, failure and delay: as new, on
-        the same port (a session's fake serves one test after another)."""
+        """Forget every request, message, call, recording, failure, delay, hook and
+        `meet`: as new, on the same port (a session's fake serves one test after another)."""
         with self.lock:
             for name in (
                 "messages",
@@ -68,8 +68,10 @@ class FakeTwilio:
                 "deleted_calls",
                 "failures",
                 "delays",
+                "on_message",
             ):
                 setattr(self, name, type(getattr(self, name))())
+            self.barrier, self.barrier_broken = None, False
 
     def fail(self, to: str, *, status: int = 400, code: int | None = None, times: int = 1) -> None:
         """Make the next `times` requests to `to` fail with this HTTP status and Twilio code."""
