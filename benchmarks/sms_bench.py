@@ -116,6 +116,21 @@ def main() -> None:
     parser.add_argument("--texts", type=int, default=3000, help="texts for e2e and lost")
     parser.add_argument("--seconds", type=float, default=30.0, help="length of the steady run")
     parser.add_argument("--worker-processes", type=int, default=1, help="`hotline worker`s")
+    parser.add_argument(
+        "--twilio-latency",
+        type=float,
+        default=0.0,
+        metavar="SECONDS",
+        help="e2e/steady: the fake Twilio answers each message this late (real Twilio: "
+        "0.1-0.3 s); with --send-concurrency, how many REST calls the worker has in flight",
+    )
+    parser.add_argument("--send-concurrency", type=int, help="HOTLINE_SMS_SEND_CONCURRENCY")
+    parser.add_argument(
+        "--profile",
+        metavar="DIR",
+        help="e2e/steady: run the worker under cProfile (benchmarks/profiled_worker.py), "
+        "one DIR/<thread>.prof per thread",
+    )
     add_server_options(parser, database="hotline_bench_sms", redis_db=14)
     args = parser.parse_args()
     if args.mode != "ingest":

@@ -16,10 +16,7 @@ by Twilio's REST API (the local fake, tests/fakes), with the Procfile's processe
 from __future__ import annotations
 
 import asyncio
-import logging
 import secrets
-import signal
-import subprocess
 import sys
 import tempfile
 import time
@@ -32,25 +29,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import aiohttp
-import redis
-from common import (
-    BIN,
-    PUBLIC_URL,
-    ROOT,
-    TOKEN,
-    free_port,
-    hotline_env,
-    prepare_database,
-    wait_healthy,
-)
-from common import stop as stop_process
+from common import FAKE_ACCOUNT_SID, HOTLINE_NUMBER, PUBLIC_URL, TOKEN, Stack
 from sqlalchemy import create_engine, text
 from twilio.request_validator import RequestValidator
-
-from tests.fakes.twilio_api import FakeTwilio, start_fake_twilio
-
-ACCOUNT_SID = "AC" + "0" * 32
-HOTLINE_NUMBER = "+81500000000"
 
 
 class TimedList(list):  # type: ignore[type-arg]
@@ -68,7 +49,7 @@ def sender(i: int) -> str:
 def signed(i: int, body: str) -> tuple[str, bytes, str]:
     params = {
         "MessageSid": "SM" + secrets.token_hex(16),
-        "AccountSid": ACCOUNT_SID,
+        "AccountSid": FAKE_ACCOUNT_SID,
         "From": sender(i),
         "To": HOTLINE_NUMBER,
         "Body": body,
@@ -78,78 +59,45 @@ def signed(i: int, body: str) -> tuple[str, bytes, str]:
     return params["From"], urlencode(params).encode(), signature
 
 
-class Stack:
-    """Web + worker processes on their own database and Redis, with a fake Twilio."""
+def start(args: Any, worker_module: str | None = None) -> Stack:
+    """The Procfile's processes with the run's options (`--profile`: the profiled worker)."""
+    env = {}
+    if getattr(args, "send_concurrency", None):
+        env["HOTLINE_SMS_SEND_CONCURRENCY"] = str(args.send_concurrency)
+    if getattr(args, "profile", None):
+        worker_module = worker_module or "benchmarks.profiled_worker"
+        env["PROFILE_DIR"] = str(Path(args.profile).resolve())
+    stack = Stack(
+        postgres=args.postgres,
+        database=args.database,
+        redis_url=args.redis,
+        name="sms-e2e",
+        web_workers=args.workers,
+        threads=args.threads,
+        worker_processes=args.worker_processes,
+        worker_module=worker_module,
+        env=env,
+    )
+    stack.fake.messages = TimedList()
+    if getattr(args, "twilio_latency", 0.0):
+        numbers = [sender(i) for i in range(max(args.texts, int(args.rate * args.seconds)))]
+        numbers += [sender(900_000 + i) for i in range(100)]  # the warm-up's
+        stack.fake.delays.update(dict.fromkeys(numbers, args.twilio_latency))
+    return stack
 
-    def __init__(self, args: Any, worker_module: str | None = None) -> None:
-        logging.getLogger("werkzeug").setLevel(logging.ERROR)
-        self.args = args
-        self.url = prepare_database(args.postgres, args.database)
-        redis.Redis.from_url(args.redis).flushdb()
-        self.fake: FakeTwilio = start_fake_twilio(ACCOUNT_SID, TOKEN)
-        self.fake.messages = TimedList()
-        self.env = {
-            **hotline_env(self.url, args.redis, "hotline-sms-e2e-"),
-            "TWILIO_ACCOUNT_SID": ACCOUNT_SID,
-            "TWILIO_NUMBER": HOTLINE_NUMBER,
-            "TWILIO_API_URL": self.fake.url,
-        }
-        self.logs = Path(tempfile.mkdtemp(prefix="hotline-sms-e2e-logs-"))
-        self.port = free_port()
-        self.base = f"http://127.0.0.1:{self.port}"
-        cmd = [str(BIN / "hotline"), "serve", "--port", str(self.port)]
-        cmd += ["--workers", str(args.workers), "--threads", str(args.threads)]
-        self.web = subprocess.Popen(
-            cmd, env=self.env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=self._log("web")
-        )
-        self.worker_module = worker_module
-        self.workers: list[subprocess.Popen[bytes]] = []
-        self.start_workers()
-        for _ in range(6):  # a loaded machine: up to two minutes to start
-            try:
-                wait_healthy(self.base, self.web, *self.workers)
-                break
-            except RuntimeError as exc:
-                if "exited" in str(exc):
-                    raise
 
-    def _log(self, name: str) -> Any:
-        return (self.logs / f"{name}.log").open("ab")
+def wait_for_replies(stack: Stack, count: int, timeout: float) -> float:
+    deadline = time.perf_counter() + timeout
+    while len(stack.fake.messages) < count and time.perf_counter() < deadline:
+        time.sleep(0.05)
+    return time.perf_counter()
 
-    def start_workers(self, **extra: str) -> None:
-        if self.worker_module:
-            argv = [sys.executable, "-m", self.worker_module]
-        else:
-            argv = [str(BIN / "hotline"), "worker"]
-        for n in range(self.args.worker_processes):
-            self.workers.append(
-                subprocess.Popen(
-                    argv,
-                    env={**self.env, **extra},
-                    cwd=ROOT,
-                    stdout=subprocess.DEVNULL,
-                    stderr=self._log(f"worker-{n}"),
-                )
-            )
 
-    def kill_workers(self) -> None:
-        for proc in self.workers:
-            proc.send_signal(signal.SIGKILL)
-            proc.wait(timeout=30)
-        self.workers = []
-
-    def close(self) -> None:
-        for proc in [*self.workers, self.web]:
-            stop_process(proc)
-        assert self.fake.server is not None
-        self.fake.server.stop()
-        redis.Redis.from_url(self.args.redis).flushdb()
-
-    def wait_for_replies(self, count: int, timeout: float) -> float:
-        deadline = time.perf_counter() + timeout
-        while len(self.fake.messages) < count and time.perf_counter() < deadline:
-            time.sleep(0.05)
-        return time.perf_counter()
+def cpu_line(before: dict[str, float], after: dict[str, float], seconds: float) -> str:
+    """Where the CPU went during the run: seconds per process and cores busy on average."""
+    used = {name: after[name] - before[name] for name in before}
+    parts = [f"{name} {value:.1f} s" for name, value in used.items()]
+    return f"CPU {', '.join(parts)} (machine {used['machine'] / seconds:.2f} cores busy)"
 
 
 async def post_all(
@@ -198,46 +146,55 @@ def pct(values: list[float], p: float) -> float:
 
 
 def throughput(args: Any) -> None:
-    stack = Stack(args)
+    stack = start(args)
     try:
         warm = [signed(900_000 + i, "HELP") for i in range(100)]
         asyncio.run(post_all(stack.base, warm, args.concurrency))
-        stack.wait_for_replies(len(warm), 60)
+        wait_for_replies(stack, len(warm), 60)
         stack.fake.messages.clear()
         texts = [signed(i, "HELP") for i in range(args.texts)]
+        cpu = stack.cpu()
         started = time.perf_counter()
         _, errors = asyncio.run(post_all(stack.base, texts, args.concurrency))
         posted = time.perf_counter()
-        done = stack.wait_for_replies(args.texts, 600)
+        done = wait_for_replies(stack, args.texts, 600)
         got = len(stack.fake.messages)
         print(
-            f"end to end: {args.texts} texts, {args.worker_processes} worker process(es): "
+            f"end to end: {args.texts} texts, {args.worker_processes} worker process(es), "
+            f"Twilio latency {args.twilio_latency:g} s, "
+            f"send concurrency {args.send_concurrency or 'default'}: "
             f"webhooks took {posted - started:.1f} s ({args.texts / (posted - started):.0f}/s), "
             f"{got} replies accepted by the REST API after {done - started:.1f} s: "
-            f"{got / (done - started):.0f} texts/s fully processed; errors {errors}"
+            f"{got / (done - started):.0f} texts/s fully processed; errors {errors}; "
+            f"log errors {stack.log_errors()}"
         )
+        print(cpu_line(cpu, stack.cpu(), done - started))
     finally:
         stack.close()
 
 
 def steady(args: Any) -> None:
-    stack = Stack(args)
+    stack = start(args)
     try:
         warm = [signed(900_000 + i, "HELP") for i in range(100)]
         asyncio.run(post_all(stack.base, warm, args.concurrency))
-        stack.wait_for_replies(len(warm), 60)
+        wait_for_replies(stack, len(warm), 60)
         stack.fake.messages.clear()
         count = int(args.rate * args.seconds)
         texts = [signed(i, "HELP") for i in range(count)]
+        cpu = stack.cpu()
+        started = time.perf_counter()
         posted, errors = asyncio.run(post_all(stack.base, texts, args.concurrency, args.rate))
-        stack.wait_for_replies(count, 120)
+        done = wait_for_replies(stack, count, 120)
         delays = [m["_accepted_at"] - posted[m["To"]] for m in stack.fake.messages]
         print(
-            f"steady {args.rate:g} texts/s for {args.seconds:g} s: {len(delays)}/{count} "
+            f"steady {args.rate:g} texts/s for {args.seconds:g} s (Twilio latency "
+            f"{args.twilio_latency:g} s): {len(delays)}/{count} "
             f"replies; webhook to reply p50 {pct(delays, 0.5) * 1000:.0f} ms, "
             f"p99 {pct(delays, 0.99) * 1000:.0f} ms, max {max(delays) * 1000:.0f} ms; "
-            f"errors {errors}"
+            f"errors {errors}; log errors {stack.log_errors()}"
         )
+        print(cpu_line(cpu, stack.cpu(), done - started))
     finally:
         stack.close()
 
@@ -245,7 +202,7 @@ def steady(args: Any) -> None:
 def nothing_lost(args: Any) -> None:
     mark = Path(tempfile.mkdtemp(prefix="hotline-sms-lost-")) / "mid-batch"
     args.worker_processes = 1
-    stack = Stack(args, worker_module="tests.faults.flaky_sms_worker")
+    stack = start(args, worker_module="tests.faults.flaky_sms_worker")
     stack.kill_workers()  # started again below with the mark set
     try:
         texts = [signed(i, "HELP #flaky" if i % 10 == 3 else "HELP") for i in range(args.texts)]
@@ -257,7 +214,7 @@ def nothing_lost(args: Any) -> None:
         stack.kill_workers()  # SIGKILL in the middle of a batch
         killed_at = len(stack.fake.messages)
         stack.start_workers()
-        done = stack.wait_for_replies(args.texts, 1800)
+        done = wait_for_replies(stack, args.texts, 1800)
         time.sleep(5)  # anything sent twice would arrive now
         engine = create_engine(stack.url)
         with engine.connect() as conn:

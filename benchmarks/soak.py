@@ -23,12 +23,9 @@ from __future__ import annotations
 
 import argparse
 import itertools
-import logging
 import os
 import secrets
-import subprocess
 import sys
-import tempfile
 import threading
 import time
 from collections import Counter
@@ -40,55 +37,20 @@ from urllib.parse import urlencode
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import redis
 import requests
-from common import (
-    BIN,
-    PUBLIC_URL,
-    ROOT,
-    SECRET,
-    TOKEN,
-    free_port,
-    hotline_env,
-    prepare_database,
-    wait_healthy,
-)
+from common import FAKE_ACCOUNT_SID as ACCOUNT_SID
+from common import HOTLINE_NUMBER, PUBLIC_URL, SECRET, TOKEN, Stack, rss_kb
 from sqlalchemy import create_engine, func, select
 from sqlalchemy.orm import Session
 from twilio.request_validator import RequestValidator
 
 from hotline.agents.auth import create_agent
 from hotline.jobs.models import OutboxJob
-from tests.fakes.twilio_api import FakeTwilio, start_fake_twilio
+from tests.fakes.twilio_api import FakeTwilio
 
-ACCOUNT_SID = "AC" + "0" * 32
-HOTLINE_NUMBER = "+81500000000"
 LANGUAGE_STEP = "/voice/language?s=1&p=0&f=0"
 TEXT = "Công ty không trả lương cho tôi ba tháng rồi, tôi phải làm gì?"
 SLOW = 10.0  # seconds: an answer slower than this counts as an error
-
-
-def rss_kb(pid: int) -> int:
-    """Resident memory of `pid` and all its descendants, in kB."""
-    children: dict[int, list[int]] = {}
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
-            except (OSError, IndexError, ValueError):
-                continue
-            children.setdefault(ppid, []).append(int(entry.name))
-    total, todo = 0, [pid]
-    while todo:
-        current = todo.pop()
-        todo.extend(children.get(current, []))
-        try:
-            for line in Path(f"/proc/{current}/status").read_text().splitlines():
-                if line.startswith("VmRSS:"):
-                    total += int(line.split()[1])
-        except OSError:
-            continue
-    return total
 
 
 class Traffic:
@@ -233,38 +195,18 @@ def main() -> int:
     parser.add_argument("--threads", type=int, default=8)
     args = parser.parse_args()
 
-    logging.getLogger("werkzeug").setLevel(logging.ERROR)  # the fake's access log
-    database_url = prepare_database(args.postgres, args.database)
-    redis.Redis.from_url(args.redis).flushdb()
-    fake = start_fake_twilio(ACCOUNT_SID, TOKEN)
-    engine = create_engine(database_url)
+    stack = Stack(
+        postgres=args.postgres,
+        database=args.database,
+        redis_url=args.redis,
+        name="soak",
+        web_workers=args.workers,
+        threads=args.threads,
+    )
+    fake, web, worker, base = stack.fake, stack.web, stack.workers[0], stack.base
+    engine = create_engine(stack.url)
     with Session(engine) as session, session.begin():
         _, agent_token = create_agent(session, SECRET, name="Soak", languages="vi,en", phone=None)
-    env = {
-        **hotline_env(database_url, args.redis, "hotline-soak-"),
-        "TWILIO_ACCOUNT_SID": ACCOUNT_SID,
-        "TWILIO_NUMBER": HOTLINE_NUMBER,
-        "TWILIO_API_URL": fake.url,
-    }
-    logs = Path(tempfile.mkdtemp(prefix="hotline-soak-logs-"))
-    port = free_port()
-    serve_cmd = [str(BIN / "hotline"), "serve", "--port", str(port)]
-    serve_cmd += ["--workers", str(args.workers), "--threads", str(args.threads)]
-    web = subprocess.Popen(
-        serve_cmd,
-        env=env,
-        cwd=ROOT,
-        stdout=subprocess.DEVNULL,
-        stderr=(logs / "web.log").open("wb"),
-    )
-    worker = subprocess.Popen(
-        [str(BIN / "hotline"), "worker"],
-        env=env,
-        cwd=ROOT,
-        stdout=subprocess.DEVNULL,
-        stderr=(logs / "worker.log").open("wb"),
-    )
-    base = f"http://127.0.0.1:{port}"
     traffic = Traffic(base, agent_token, fake)
     rotation = [
         traffic.call,
@@ -280,7 +222,6 @@ def main() -> int:
     ]
     samples: list[tuple[float, int, int]] = []
     try:
-        wait_healthy(base, web, worker)
         pool = ThreadPoolExecutor(max_workers=16)
         in_flight = threading.BoundedSemaphore(16)
         started = time.monotonic()
@@ -316,18 +257,9 @@ def main() -> int:
         if web.poll() is not None or worker.poll() is not None:
             traffic.errors["a process exited"] += 1
     finally:
-        for proc in (web, worker):
-            proc.terminate()
-            proc.wait(timeout=30)
-        assert fake.server is not None
-        fake.server.stop()
+        stack.close()
         engine.dispose()
-    log_errors = Counter(
-        name
-        for name in ("web", "worker")
-        for line in (logs / f"{name}.log").read_text(errors="replace").splitlines()
-        if any(mark in line for mark in (" ERROR ", "[ERROR]", " CRITICAL ", "Traceback"))
-    )
+    log_errors = Counter({name: n for name, n in stack.log_errors().items() if n})
     errors = sum(traffic.errors.values()) + failed + still_open + sum(log_errors.values())
     ordered = sorted(traffic.latencies)
     p50 = ordered[len(ordered) // 2] * 1000
@@ -343,7 +275,7 @@ def main() -> int:
     )
     print(
         f"errors {errors}: answers {dict(traffic.errors)}, failed jobs {failed}, "
-        f"jobs still open {still_open}, log errors {dict(log_errors)} (logs in {logs})"
+        f"jobs still open {still_open}, log errors {dict(log_errors)} (logs in {stack.logs})"
     )
     return 1 if errors else 0
 

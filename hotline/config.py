@@ -69,6 +69,7 @@ class Settings:
     # Hours Twilio keeps a voicemail recording after the hotline has its own copy.
     recording_retention_hours: int = 24
     sms_flood_limit: int = 20  # inbound SMS per number per minute before auto-replies stop
+    sms_send_concurrency: int = 8  # REST calls to Twilio in flight per sending batch
     # Countries (ISO 3166 regions) callbacks may dial; empty means Japan plus the home
     # countries of the supported languages (see hotline.callbacks.tollfraud).
     callback_countries: tuple[str, ...] = ()
@@ -359,6 +360,14 @@ def load_settings(
     if not flood_raw.isascii() or not flood_raw.isdigit() or int(flood_raw) < 1:
         raise ConfigError("HOTLINE_SMS_FLOOD_LIMIT must be a whole number of messages, at least 1")
 
+    concurrency_raw = get("HOTLINE_SMS_SEND_CONCURRENCY") or "8"
+    if (
+        not concurrency_raw.isascii()
+        or not concurrency_raw.isdigit()
+        or not 1 <= int(concurrency_raw) <= 64
+    ):
+        raise ConfigError("HOTLINE_SMS_SEND_CONCURRENCY must be a whole number from 1 to 64")
+
     language_hours: list[tuple[str, str]] = []
     for item in (get("HOTLINE_LANGUAGE_OPENING_HOURS") or "").split(","):
         if not item.strip():
@@ -428,6 +437,7 @@ def load_settings(
         live_wait_limits=wait_limits,
         recording_retention_hours=int(retention_raw),
         sms_flood_limit=int(flood_raw),
+        sms_send_concurrency=int(concurrency_raw),
         callback_countries=countries,
         callback_max_attempts=int(max_attempts_raw),
         trusted_proxies=int(proxies_raw),

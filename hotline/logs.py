@@ -52,3 +52,6 @@ def configure_logging(level: int = logging.INFO) -> None:
         root.setLevel(level)
     for name in ("werkzeug", "gunicorn.access", "gunicorn.error", "rq.worker"):
         logging.getLogger(name).addFilter(RedactPhoneNumbers())
+    # The Twilio client logs eleven lines of headers per REST call at INFO: at hundreds
+    # of texts a second that is most of the worker's log and a measurable share of its CPU.
+    logging.getLogger("twilio.http_client").setLevel(logging.WARNING)

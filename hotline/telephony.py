@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import secrets
+import threading
 from dataclasses import dataclass
 from typing import Any, Protocol
 from urllib.parse import urlsplit
@@ -228,3 +229,25 @@ def telephony(settings: Settings) -> Telephony:
     if not calls_are_local(settings):
         return TwilioTelephony(settings)
     return DevTelephony()
+
+
+_kept = threading.local()
+
+
+def kept_telephony(settings: Settings) -> Telephony:
+    """This thread's client for these settings, kept while they (and the request
+    timeout) stay the same, so that its HTTP connection to Twilio stays open between
+    sends instead of a new TLS handshake for each."""
+    from hotline import clients
+
+    key = (
+        settings.twilio_account_sid,
+        settings.twilio_auth_token,
+        settings.twilio_api_url,
+        settings.twilio_number,
+        clients.TWILIO_TIMEOUT_SECONDS,
+    )
+    kept = getattr(_kept, "client", None)
+    if kept is None or kept[0] != key:
+        kept = _kept.client = (key, telephony(settings))
+    return kept[1]

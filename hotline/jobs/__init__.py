@@ -7,6 +7,11 @@ handler, and marks it done, so a duplicate push is harmless. A handler that rais
 `RetryLater` is rescheduled with backoff by the relay, which also pushes whatever did
 not reach Redis during an outage. The database loses nothing; Redis can.
 
+A job may be run in batches (`JobRegistry.add(..., batch=...)`, e.g. `sms.send`): its
+rows still are one per job, with their own attempts, backoff and lease, but `push` hands
+up to `batch_size` of them to RQ as one job, which claims them in one statement, renews
+their leases together and records their outcomes together (`run_outbox_jobs`).
+
 A running job holds a lease: the process running it renews `heartbeat_at` every
 `HEARTBEAT_EVERY` seconds from a thread of its own. A job whose heartbeat is older than
 `LEASE` was abandoned by a worker that died (SIGKILL, OOM, a lost machine); the relay
@@ -21,16 +26,16 @@ import contextlib
 import datetime as dt
 import logging
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import ColumnElement, and_, or_, select, tuple_, update
 from sqlalchemy.orm import Session
 
 from hotline.db import utcnow
 from hotline.jobs.models import OutboxJob
-from hotline.jobs.transport import push
+from hotline.jobs.transport import BATCHED_JOBS, locked_in_order, push
 from hotline.jobs.transport import queue as queue  # re-exported: RQ's queue of the outbox
 
 if TYPE_CHECKING:
@@ -66,6 +71,9 @@ class Backoff:
 DEFAULT_BACKOFF = Backoff((10, 30, 120, 600, 1800))
 
 Handler = Callable[..., None]
+# A batch handler: `func(runtime, [args, ...])` returns, for each job in that order, None
+# (done) or the exception it ended with (`RetryLater` for a retry after its backoff).
+BatchHandler = Callable[..., Sequence[Exception | None]]
 
 
 @dataclass(frozen=True)
@@ -75,6 +83,7 @@ class JobSpec:
     max_attempts: int
     backoff: Backoff
     on_give_up: Callable[..., None] | None
+    batch: BatchHandler | None = None
 
 
 @dataclass(frozen=True)
@@ -101,13 +110,19 @@ class JobRegistry:
         max_attempts: int = 6,
         backoff: Backoff = DEFAULT_BACKOFF,
         on_give_up: Callable[..., None] | None = None,
+        batch: BatchHandler | None = None,
+        batch_size: int = 50,
     ) -> None:
         """Handle jobs called `name` with `func(runtime, **args)`.
 
         Handlers must be idempotent: they re-read their rows by id and check state first.
         `on_give_up(runtime, error, **args)` runs once when the last attempt has failed.
+        With `batch`, up to `batch_size` due jobs of this name run together as
+        `batch(runtime, [args, ...])`; `func` should then be that same batch of one.
         """
-        self.jobs[name] = JobSpec(name, func, max_attempts, backoff, on_give_up)
+        self.jobs[name] = JobSpec(name, func, max_attempts, backoff, on_give_up, batch)
+        if batch is not None:
+            BATCHED_JOBS[name] = batch_size
 
     def every(self, name: str, func: Callable[[Runtime], object], *, seconds: float) -> None:
         """Run `func(runtime)` from the worker's relay loop about every `seconds`."""
@@ -181,44 +196,113 @@ def execute(outbox_id: int) -> str:
     return run_outbox_job(current(), outbox_id)
 
 
-def run_outbox_job(runtime: Runtime, outbox_id: int) -> str:
-    now = utcnow()
-    with runtime.db.session() as session:
-        claimed = session.execute(
-            update(OutboxJob)
-            .where(
-                OutboxJob.id == outbox_id,
-                OutboxJob.done_at.is_(None),
-                OutboxJob.failed_at.is_(None),
-                or_(OutboxJob.started_at.is_(None), OutboxJob.heartbeat_at < now - LEASE),
-            )
-            .values(started_at=now, heartbeat_at=now, attempts=OutboxJob.attempts + 1)
-        ).rowcount  # type: ignore[attr-defined]
-        if not claimed:
-            return "skipped"
-        row = session.get(OutboxJob, outbox_id)
-        assert row is not None
-        name, args, attempts = row.name, dict(row.args), row.attempts
+def execute_batch(outbox_ids: list[int], name: str | None = None) -> dict[int, str]:
+    """The RQ entry point of a batch (see `push`): each job at most once to completion,
+    topped up with other due jobs called `name`."""
+    from hotline.runtime import current
 
-    spec = REGISTRY[name]
-    with heartbeat(runtime, outbox_id, attempts):
-        try:
-            spec.func(runtime, **args)
-        except RetryLater as exc:
-            return _reschedule(runtime, outbox_id, spec, attempts, exc, exc.delay)
-        except Exception as exc:
-            log.exception("job %s (outbox %s) failed", name, outbox_id)
-            return _reschedule(runtime, outbox_id, spec, attempts, exc, None)
+    return run_outbox_jobs(current(), outbox_ids, fill=name)
+
+
+def run_outbox_job(runtime: Runtime, outbox_id: int) -> str:
+    return run_outbox_jobs(runtime, [outbox_id]).get(outbox_id, "skipped")
+
+
+def run_outbox_jobs(
+    runtime: Runtime, outbox_ids: Sequence[int], *, fill: str | None = None
+) -> dict[int, str]:
+    """Claim these jobs in one statement (those not done, failed or held by a live lease),
+    run them, and record how each ended: "done", "retry" or "failed"; a job another
+    worker holds or finished is left out.
+
+    `fill`, a batched job name: the claim also takes other due jobs of that name that no
+    worker has started, up to its batch size in all (lowest ids first). A batch is made
+    when it runs, not when it was pushed: at a steady trickle each push holds a text or
+    two, and with Twilio's latency per batch, batches that small could not keep up; the
+    RQ jobs whose rows were taken this way find nothing left to do.
+    """
+    now = utcnow()
+    wanted: ColumnElement[bool] = OutboxJob.id.in_(list(outbox_ids))
+    limit = None
+    if fill is not None and fill in BATCHED_JOBS:
+        limit = max(BATCHED_JOBS[fill], len(outbox_ids))
+        due = or_(OutboxJob.run_after.is_(None), OutboxJob.run_after <= now)
+        wanted = or_(wanted, and_(OutboxJob.name == fill, OutboxJob.started_at.is_(None), due))
     with runtime.db.session() as session:
-        session.execute(update(OutboxJob).where(OutboxJob.id == outbox_id).values(done_at=utcnow()))
-    return "done"
+        claimed = list(
+            session.execute(
+                update(OutboxJob)
+                .where(
+                    locked_in_order(
+                        wanted,
+                        OutboxJob.done_at.is_(None),
+                        OutboxJob.failed_at.is_(None),
+                        or_(OutboxJob.started_at.is_(None), OutboxJob.heartbeat_at < now - LEASE),
+                        limit=limit,
+                    )
+                )
+                .values(started_at=now, heartbeat_at=now, attempts=OutboxJob.attempts + 1)
+                .returning(OutboxJob.id, OutboxJob.name, OutboxJob.args, OutboxJob.attempts)
+                .execution_options(synchronize_session=False)
+            )
+        )
+    claimed.sort(key=lambda row: row.id)
+    outcomes: dict[int, str] = {}
+    by_name: dict[str, list[Any]] = {}
+    for row in claimed:
+        by_name.setdefault(row.name, []).append(row)
+    with heartbeat(runtime, [(row.id, row.attempts) for row in claimed]):
+        for name, rows in by_name.items():
+            spec = REGISTRY[name]
+            for row, error in zip(rows, _run(runtime, spec, rows), strict=True):
+                outcomes[row.id] = _finish(runtime, spec, row, error)
+    done = [outbox_id for outbox_id, outcome in outcomes.items() if outcome == "done"]
+    if done:
+        with runtime.db.session() as session:
+            session.execute(
+                update(OutboxJob)
+                .where(locked_in_order(OutboxJob.id.in_(done)))
+                .values(done_at=utcnow())
+                .execution_options(synchronize_session=False)
+            )
+    return outcomes
+
+
+def _run(runtime: Runtime, spec: JobSpec, rows: list[Any]) -> list[Exception | None]:
+    """How each of `rows` (jobs named `spec.name`) ended: None, or its exception."""
+    if spec.batch is not None and len(rows) > 1:
+        try:
+            results = list(spec.batch(runtime, [dict(row.args) for row in rows]))
+        except Exception as exc:
+            return [exc] * len(rows)
+        assert len(results) == len(rows), f"{spec.name}: one outcome per job"
+        return results
+    errors: list[Exception | None] = []
+    for row in rows:
+        try:
+            spec.func(runtime, **row.args)
+        except Exception as exc:
+            errors.append(exc)
+        else:
+            errors.append(None)
+    return errors
+
+
+def _finish(runtime: Runtime, spec: JobSpec, row: Any, error: Exception | None) -> str:
+    if error is None:
+        return "done"
+    if isinstance(error, RetryLater):
+        return _reschedule(runtime, row.id, spec, row.attempts, error, error.delay)
+    log.error("job %s (outbox %s) failed", spec.name, row.id, exc_info=error)
+    return _reschedule(runtime, row.id, spec, row.attempts, error, None)
 
 
 @contextlib.contextmanager
-def heartbeat(runtime: Runtime, outbox_id: int, attempt: int) -> Iterator[None]:
-    """Renew the lease of a running job every `HEARTBEAT_EVERY` seconds until it returns.
+def heartbeat(runtime: Runtime, leases: Sequence[tuple[int, int]]) -> Iterator[None]:
+    """Renew the leases of running jobs, (outbox id, attempt) pairs, every
+    `HEARTBEAT_EVERY` seconds until the block ends.
 
-    Only this attempt's lease: once another worker has claimed the row (attempts moved
+    Only these attempts' leases: once another worker has claimed a row (attempts moved
     on), this one's renewals change nothing.
     """
     stop = threading.Event()
@@ -230,16 +314,21 @@ def heartbeat(runtime: Runtime, outbox_id: int, attempt: int) -> Iterator[None]:
                     session.execute(
                         update(OutboxJob)
                         .where(
-                            OutboxJob.id == outbox_id,
-                            OutboxJob.attempts == attempt,
-                            OutboxJob.started_at.is_not(None),
+                            locked_in_order(
+                                tuple_(OutboxJob.id, OutboxJob.attempts).in_(list(leases)),
+                                OutboxJob.started_at.is_not(None),
+                            )
                         )
                         .values(heartbeat_at=utcnow())
+                        .execution_options(synchronize_session=False)
                     )
-            except Exception as exc:  # the database away: the job may lose its lease
-                log.warning("job heartbeat (outbox %s) failed: %s", outbox_id, type(exc).__name__)
+            except Exception as exc:  # the database away: the jobs may lose their lease
+                log.warning("job heartbeat (%d jobs) failed: %s", len(leases), type(exc).__name__)
 
-    thread = threading.Thread(target=beat, daemon=True, name=f"heartbeat-{outbox_id}")
+    if not leases:
+        yield
+        return
+    thread = threading.Thread(target=beat, daemon=True, name=f"heartbeat-{leases[0][0]}")
     thread.start()
     try:
         yield

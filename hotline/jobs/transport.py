@@ -4,13 +4,14 @@ runtime can push what a session committed without depending on the job machinery
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import logging
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 from rq import Queue, SimpleWorker
 from rq.exceptions import DuplicateJobError
-from sqlalchemy import select, update
+from sqlalchemy import ColumnElement, select, update
 
 from hotline.db import utcnow
 from hotline.jobs.models import OutboxJob
@@ -21,6 +22,9 @@ if TYPE_CHECKING:
 log = logging.getLogger("hotline.jobs")
 
 QUEUE_NAME = "hotline"
+# Job names whose due rows go to RQ together, at most this many per RQ job; filled by
+# `JobRegistry.add(..., batch=...)` (hotline.jobs), run by `hotline.jobs.execute_batch`.
+BATCHED_JOBS: dict[str, int] = {}
 
 
 class BurstWorker(SimpleWorker):
@@ -36,8 +40,50 @@ class BurstWorker(SimpleWorker):
         pass
 
 
+def locked_in_order(
+    *conditions: ColumnElement[bool], limit: int | None = None
+) -> ColumnElement[bool]:
+    """`id IN` the rows matching `conditions` (the first `limit` of them), locked in id
+    order first: every statement that changes several outbox rows (push, claim,
+    heartbeat, done) goes through this, so that two of them never lock the same rows in
+    opposite orders and deadlock (PostgreSQL; SQLite has a single writer, no row locks)."""
+    rows = select(OutboxJob.id).where(*conditions).order_by(OutboxJob.id).limit(limit)
+    return OutboxJob.id.in_(rows.with_for_update())
+
+
 def rq_job_id(outbox_id: int, attempt: int) -> str:
     return f"outbox-{outbox_id}-{attempt}"
+
+
+def rq_batch_id(attempts: list[tuple[int, int]]) -> str:
+    """The same rows at the same attempts make the same id: pushed twice, queued once."""
+    digest = hashlib.blake2b(repr(sorted(attempts)).encode(), digest_size=8).hexdigest()
+    return f"outbox-batch-{attempts[0][0]}-{len(attempts)}-{digest}"
+
+
+def _rq_jobs(
+    rows: Iterable[tuple[int, str, int]],
+) -> list[tuple[str, tuple[object, ...], str, list[int]]]:
+    """The RQ jobs for these (id, name, attempt) rows, in id order: (function, arguments,
+    job id, outbox ids); one per row, or one per `BATCHED_JOBS[name]` rows of a batched job."""
+    jobs: list[tuple[str, tuple[object, ...], str, list[int]]] = []
+    batches: list[tuple[str, list[tuple[int, int]]]] = []
+    open_batch: dict[str, list[tuple[int, int]]] = {}
+    for outbox_id, name, attempt in sorted(rows):
+        size = BATCHED_JOBS.get(name)
+        if size is None:
+            job_id = rq_job_id(outbox_id, attempt)
+            jobs.append(("hotline.jobs.execute", (outbox_id,), job_id, [outbox_id]))
+            continue
+        batch = open_batch.get(name)
+        if batch is None or len(batch) >= size:
+            batch = open_batch[name] = []
+            batches.append((name, batch))
+        batch.append((outbox_id, attempt))
+    for name, batch in batches:
+        ids = [outbox_id for outbox_id, _ in batch]
+        jobs.append(("hotline.jobs.execute_batch", (ids, name), rq_batch_id(batch), ids))
+    return jobs
 
 
 def queue(runtime: Runtime) -> Queue:
@@ -50,25 +96,31 @@ def push(runtime: Runtime, outbox_ids: Iterable[int]) -> int:
     try:
         q = queue(runtime)
         with runtime.db.session() as session:
-            rows = session.scalars(select(OutboxJob).where(OutboxJob.id.in_(list(outbox_ids))))
-            attempts = {row.id: row.attempts for row in rows}
-        for outbox_id, attempt in attempts.items():
+            rows = session.execute(
+                select(OutboxJob.id, OutboxJob.name, OutboxJob.attempts).where(
+                    OutboxJob.id.in_(list(outbox_ids))
+                )
+            ).all()
+        for func, args, job_id, ids in _rq_jobs((r.id, r.name, r.attempts) for r in rows):
             # An attempt already in Redis raises DuplicateJobError: nothing to add.
             with contextlib.suppress(DuplicateJobError):
                 q.enqueue_call(
-                    "hotline.jobs.execute",
-                    args=(outbox_id,),
-                    job_id=rq_job_id(outbox_id, attempt),
+                    func,
+                    args=args,
+                    job_id=job_id,
                     unique=True,
                     result_ttl=3600,
                     failure_ttl=7 * 24 * 3600,
                 )
-            pushed.append(outbox_id)
+            pushed.extend(ids)
     except Exception as exc:  # Redis down or slow: the relay will push these later.
         log.warning("outbox push deferred to relay: %s", type(exc).__name__)
     if pushed:
         with runtime.db.session() as session:
             session.execute(
-                update(OutboxJob).where(OutboxJob.id.in_(pushed)).values(pushed_at=utcnow())
+                update(OutboxJob)
+                .where(locked_in_order(OutboxJob.id.in_(pushed)))
+                .values(pushed_at=utcnow())
+                .execution_options(synchronize_session=False)
             )
     return len(pushed)

@@ -1,13 +1,15 @@
 """Whether the hotline may text a worker: the one gate every outbound SMS passes.
 
 `queue_sms` asks it before recording a message, and the `sms.send` job asks again just
-before handing one to Twilio (the worker may have said "no SMS" in between). Every
+before handing one to Twilio (the worker may have said "no SMS" in between), as SQL in
+the statement that takes the message (`refused_condition`). Every
 reason the hotline texts anyone is registered in `PURPOSES`; `queue_sms` refuses a
 purpose that is not, so a new path has to be added here, where its rule is decided.
 """
 
 from __future__ import annotations
 
+from sqlalchemy import ColumnElement, false, or_
 from sqlalchemy.orm import Session
 
 from hotline.callers.models import Caller
@@ -54,3 +56,17 @@ def sms_refusal(session: Session, caller: Caller, purpose: str | None = None) ->
     if caller.sms_allowed is False and purpose not in ANSWERS_TO_THE_WORKER:
         return "sms_refused"
     return None
+
+
+def refused_condition(purpose: str | None = None) -> ColumnElement[bool]:
+    """`sms_refusal` as SQL over `callers`: true when no SMS for `purpose` may go to that
+    caller. For the send itself, which must decide at the moment it takes a message
+    (hotline.sms.jobs), not when its batch began."""
+    if purpose is not None and purpose not in PURPOSES:
+        raise UnknownPurpose(f"unknown SMS purpose {purpose!r}: register it in hotline.sms.gate")
+    conditions: list[ColumnElement[bool]] = []
+    if purpose not in AFTER_STOP:
+        conditions.append(optout.opted_out_condition())
+    if purpose not in ANSWERS_TO_THE_WORKER:
+        conditions.append(Caller.sms_allowed.is_(False))
+    return or_(*conditions) if conditions else false()

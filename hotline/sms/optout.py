@@ -13,7 +13,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import ColumnElement, delete, select
 from sqlalchemy.orm import Session
 
 from hotline.callers.models import Caller
@@ -26,6 +26,11 @@ CARRIER_SOURCE = "twilio-21610"
 def is_opted_out(caller: Caller) -> bool:
     """Whether no SMS at all may go to this number (it sent STOP and no START since)."""
     return caller.sms_opted_out_at is not None
+
+
+def opted_out_condition() -> ColumnElement[bool]:
+    """`is_opted_out` as SQL over `callers`, for a statement that must decide as it writes."""
+    return Caller.sms_opted_out_at.is_not(None)
 
 
 def opted_out_at(caller: Caller) -> dt.datetime | None:

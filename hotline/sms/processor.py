@@ -27,6 +27,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, aliased
 
 from hotline.db import utcnow
+from hotline.review.live import live_sms_scripts
 from hotline.runtime import Runtime
 from hotline.sms import inbound as domain
 from hotline.sms.intake import Delivery
@@ -103,6 +104,8 @@ def process_batch(runtime: Runtime, *, limit: int = BATCH) -> BatchResult:
             return result
         rows = session.execute(_due_query(now, limit)).all()
         result.due = len(rows)
+        # The reviewers' latest texts, asked once for the batch rather than once a text.
+        scripts = live_sms_scripts(session, runtime.settings) if rows else None
         done: list[int] = []
         held: set[str] = set()  # senders with a text that failed in this batch
         failures: list[tuple[int, int, str]] = []
@@ -113,7 +116,9 @@ def process_batch(runtime: Runtime, *, limit: int = BATCH) -> BatchResult:
             inbound = domain.Inbound(delivery.sid, delivery.sender, delivery.body, delivery.media)
             try:
                 with session.begin_nested():
-                    domain.receive(session, runtime.settings, inbound, received_at=row.received_at)
+                    domain.receive(
+                        session, runtime.settings, inbound, scripts, received_at=row.received_at
+                    )
             except Exception as exc:
                 log.warning("sms delivery %s failed: %s", row.id, describe_error(exc))
                 if row.attempts + 1 < MAX_ATTEMPTS:

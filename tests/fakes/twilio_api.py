@@ -9,6 +9,7 @@ from __future__ import annotations
 import secrets
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -39,6 +40,11 @@ class FakeTwilio:
     deleted_calls: list[str] = field(default_factory=list)
     failures: dict[str, Failure] = field(default_factory=dict)
     delays: dict[str, float] = field(default_factory=dict)
+    # With `meet(n)`: new messages are taken only n at a time, all n in flight together.
+    barrier: threading.Barrier | None = None
+    barrier_broken: bool = False
+    # Called (once) when a message to that number arrives, before Twilio answers it.
+    on_message: dict[str, Callable[[], None]] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
     server: ThreadedServer | None = None
 
@@ -48,8 +54,8 @@ class FakeTwilio:
         return self.server.url
 
     def reset(self) -> None:
-        """Forget every request, message, call, recording, failure and delay: as new, on
-        the same port (a session's fake serves one test after another)."""
+        """Forget every request, message, call, recording, failure, delay, hook and
+        `meet`: as new, on the same port (a session's fake serves one test after another)."""
         with self.lock:
             for name in (
                 "messages",
@@ -62,8 +68,10 @@ class FakeTwilio:
                 "deleted_calls",
                 "failures",
                 "delays",
+                "on_message",
             ):
                 setattr(self, name, type(getattr(self, name))())
+            self.barrier, self.barrier_broken = None, False
 
     def fail(self, to: str, *, status: int = 400, code: int | None = None, times: int = 1) -> None:
         """Make the next `times` requests to `to` fail with this HTTP status and Twilio code."""
@@ -72,6 +80,12 @@ class FakeTwilio:
     def slow(self, to: str, seconds: float) -> None:
         """Accept messages to `to`, but answer only after `seconds` (a lost answer)."""
         self.delays[to] = seconds
+
+    def meet(self, n: int, timeout: float = 20.0) -> None:
+        """Hold each message request until `n` are in flight at once, then take them
+        together: a client that sends one at a time is held until `timeout`, and
+        `barrier_broken` says so."""
+        self.barrier = threading.Barrier(n, timeout=timeout)
 
     def add_recording(self, recording_sid: str, audio: bytes) -> str:
         self.recordings[recording_sid] = audio
@@ -136,6 +150,14 @@ def build_app(fake: FakeTwilio) -> Flask:
             return _error(400, 21604, "A 'To' phone number is required.")
         if not form.get("Body") and not form.get("MediaUrl"):
             return _error(400, 21602, "Message body is required.")
+        if fake.barrier is not None:
+            try:
+                fake.barrier.wait()
+            except threading.BrokenBarrierError:
+                fake.barrier_broken = True
+        hook = fake.on_message.pop(form["To"], None)
+        if hook is not None:
+            hook()
         failure = injected_failure(form["To"])
         if failure is not None:
             return failure
