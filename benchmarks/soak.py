@@ -22,8 +22,10 @@ jobs still open 60 s after the traffic stopped, and ERROR lines in the processes
 from __future__ import annotations
 
 import argparse
+import html
 import itertools
 import os
+import re
 import secrets
 import sys
 import threading
@@ -48,7 +50,7 @@ from hotline.agents.auth import create_agent
 from hotline.jobs.models import OutboxJob
 from tests.fakes.twilio_api import FakeTwilio
 
-LANGUAGE_STEP = "/voice/language?s=1&p=0&f=0"
+GATHER_ACTION = re.compile(r'<Gather[^>]*\baction="([^"]+)"')
 TEXT = "Công ty không trả lương cho tôi ba tháng rồi, tôi phải làm gì?"
 SLOW = 10.0  # seconds: an answer slower than this counts as an error
 
@@ -90,9 +92,9 @@ class Traffic:
             self.errors[f"{name}: slower than {SLOW:.0f} s"] += 1
         return response
 
-    def _twilio(self, name: str, path: str, params: dict[str, str]) -> None:
+    def _twilio(self, name: str, path: str, params: dict[str, str]) -> requests.Response | None:
         signature = self.validator.compute_signature(PUBLIC_URL + path, params)
-        self._call(
+        return self._call(
             name,
             "POST",
             path,
@@ -113,8 +115,15 @@ class Traffic:
             "CallStatus": "in-progress",
             "Direction": "inbound",
         }
-        self._twilio("call", "/voice/incoming", base)
-        self._twilio("call", LANGUAGE_STEP, {**base, "Digits": "84"})
+        answer = self._twilio("call", "/voice/incoming", base)
+        # As Twilio does: the key goes to the <Gather> action of the answer (a signed URL
+        # that carries the menu's state).
+        found = GATHER_ACTION.search(answer.text) if answer is not None else None
+        if found is None:
+            self.errors["call: no <Gather> to answer"] += 1
+        else:
+            step = html.unescape(found.group(1)).removeprefix(PUBLIC_URL)
+            self._twilio("call", step, {**base, "Digits": "84"})
         done = {**base, "CallStatus": "completed", "CallDuration": "20"}
         self._twilio("call status", "/voice/status", done)
 
