@@ -185,6 +185,11 @@ def postgres_url() -> Iterator[str]:
 
 
 def truncate_all(url: str) -> None:
+    """Empty every table and restart every sequence, as a fresh migration leaves them.
+
+    Only the tables that hold rows are truncated (truncating all ~50 costs ~0.1 s, a few
+    ms when most are empty, as after most tests); every sequence restarts at 1, since
+    a table emptied by the test itself still moved its sequence on."""
     engine = create_engine(url)
     with engine.begin() as conn:
         names = conn.scalars(
@@ -193,8 +198,18 @@ def truncate_all(url: str) -> None:
                 " AND tablename <> 'alembic_version'"
             )
         ).all()
-        tables = ", ".join(f'"{name}"' for name in names)
-        conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+        probes = [f"SELECT '{name}' WHERE EXISTS (SELECT 1 FROM \"{name}\")" for name in names]  # noqa: S608 (names from pg_tables)
+        holding = conn.scalars(text(" UNION ALL ".join(probes))).all()
+        if holding:
+            tables = ", ".join(f'"{name}"' for name in holding)
+            conn.execute(text(f"TRUNCATE {tables} CASCADE"))
+        conn.execute(
+            text(
+                "SELECT setval(c.oid, 1, false) FROM pg_class c"
+                " JOIN pg_namespace n ON n.oid = c.relnamespace"
+                " WHERE c.relkind = 'S' AND n.nspname = 'public'"
+            )
+        )
     engine.dispose()
 
 

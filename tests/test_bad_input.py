@@ -41,6 +41,7 @@ REQUIRED = [
 ]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("path", "missing"), REQUIRED)
 def test_missing_required_parameter_is_a_clear_400(
     client: Any, runtime: Any, path: str, missing: str
@@ -100,6 +101,7 @@ def test_non_form_body_is_a_clear_4xx(client: Any, runtime: Any, path: str) -> N
     assert stored_rows(runtime) == 0
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("path", list(WEBHOOKS))
 def test_body_over_the_size_limit_is_a_413(client: Any, runtime: Any, path: str) -> None:
     params = {**WEBHOOKS[path], "Body": "x" * (70 * 1024)}

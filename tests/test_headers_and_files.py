@@ -71,6 +71,7 @@ def mode(path: Path) -> int:
     return stat.S_IMODE(path.stat().st_mode)
 
 
+@pytest.mark.slow
 def test_the_embedded_install_keeps_its_files_to_its_user(
     tmp_path: Path, usual_umask: None
 ) -> None:

@@ -43,6 +43,7 @@ def _calls(name: str) -> list[tuple[Path, ast.Call]]:
     return found
 
 
+@pytest.mark.slow
 def test_every_deferred_job_is_named_by_a_constant_not_a_string() -> None:
     deferred = _calls("defer")
     assert len(deferred) >= 6

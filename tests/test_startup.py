@@ -84,6 +84,7 @@ def test_broken_scripts_stop_start_up_with_every_problem_listed(
     assert "Traceback" not in result.output
 
 
+@pytest.mark.slow
 def test_a_missing_menu_stops_start_up(
     database_url: str, redis_url: str, tmp_path: Path, broken_scripts: Path
 ) -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+import pytest
 from sqlalchemy import select
 
 from hotline.audit import AuditEvent
@@ -17,6 +18,7 @@ from hotline.voice.models import Voicemail
 from tests.builders import auth, make_agent, make_callback, worker_number
 
 
+@pytest.mark.slow
 def test_an_agent_without_khmer_cannot_read_a_khmer_case(client: Any, runtime: Runtime) -> None:
     _, khmer_case = make_callback(runtime, phone=worker_number(1), language="km")
     token = make_agent(runtime, languages="vi,en").token

@@ -44,6 +44,7 @@ def test_the_document_is_valid_openapi_and_needs_no_token(client: Any) -> None:
         assert path in answer.json["paths"]
 
 
+@pytest.mark.slow
 def test_every_answer_of_a_working_session_matches_the_document(
     phone_client: Any, twilio_runtime: Runtime
 ) -> None:

@@ -205,6 +205,7 @@ def test_only_configured_countries_may_be_called() -> None:
         check_destination("+84912345678", ("JP",))
 
 
+@pytest.mark.slow
 def test_dialling_a_premium_number_is_refused_with_a_clear_error_and_no_call(
     client: Any, runtime: Runtime
 ) -> None:

@@ -121,6 +121,7 @@ def test_reached_closes_the_request_and_the_case_stays_open(client: Any, runtime
         assert case.status == "open"
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("outcome", ["wrong_number", "unsafe"])
 def test_wrong_number_and_unsafe_close_the_request_for_good(
     client: Any, runtime: Runtime, outcome: str

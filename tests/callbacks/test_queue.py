@@ -256,6 +256,7 @@ def test_concurrent_claims_by_one_agent_hold_at_most_one_callback(
     assert set(held) <= set(ids)
 
 
+@pytest.mark.slow
 @both_backends
 def test_the_database_refuses_a_second_held_callback_for_one_agent(runtime: Runtime) -> None:
     first, _ = make_callback(runtime, phone=worker_number(1))

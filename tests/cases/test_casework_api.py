@@ -145,6 +145,7 @@ def test_hand_over_goes_only_to_an_adviser_who_speaks_the_language(
     assert [c["id"] for c in listed(client, lan.token, "?assigned=none")] == [case_id]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "body",
     [{}, {"agent_id": "2"}, {"agent_id": True}, {"agent_id": 999999}, {"agent_id": 2**40}],
@@ -226,6 +227,7 @@ def test_a_worker_who_answers_a_waiting_case_makes_it_open_again(
     assert (item["status"], item["needs_reply"]) == ("open", True)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "body",
     [
@@ -332,6 +334,7 @@ def test_a_bad_inbox_filter_is_a_clear_422(client: Any, runtime: Runtime, query:
     assert answer.json["error"] == "validation_error"
 
 
+@pytest.mark.slow
 def test_a_long_inbox_counts_only_so_far_and_still_pages_on(
     client: Any, runtime: Runtime, monkeypatch: pytest.MonkeyPatch
 ) -> None:

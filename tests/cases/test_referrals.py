@@ -115,6 +115,7 @@ def test_no_referral_sms_when_the_worker_refused_sms(
     assert fake_twilio.sms_to(WORKER) == []
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "body",
     [

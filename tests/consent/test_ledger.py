@@ -98,6 +98,7 @@ def test_an_adviser_records_what_the_worker_asked_for_audited_and_then_a_reply_g
     assert len(fake_twilio.sms_to(WORKER)) == 1
 
 
+@pytest.mark.slow
 def test_sharing_the_number_is_kept_on_the_ledger_and_on_the_case(
     client: Any, runtime: Runtime
 ) -> None:

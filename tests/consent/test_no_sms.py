@@ -48,6 +48,7 @@ def the_case(runtime: Runtime) -> Case:
         return session.scalars(select(Case)).one()
 
 
+@pytest.mark.slow
 @both_backends
 def test_no_sms_holds_for_replies_referrals_and_the_last_missed_call_even_after_a_second_request(
     client: Any, twilio_runtime: Runtime, fake_twilio: Any
@@ -139,6 +140,7 @@ def test_not_asked_is_not_no_an_adviser_may_text_a_worker_never_asked(
     assert len(fake_twilio.sms_to(WORKER)) == 1
 
 
+@pytest.mark.slow
 def test_a_no_given_after_a_message_was_queued_stops_it_before_twilio(
     client: Any, twilio_runtime: Runtime, fake_twilio: Any
 ) -> None:

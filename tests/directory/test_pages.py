@@ -40,6 +40,7 @@ def test_an_adviser_sees_unverified_entries_marked_and_cannot_change_them(
     assert client.get("/directory/new").status_code == 403
 
 
+@pytest.mark.slow
 def test_the_page_speaks_japanese_with_weekdays_in_japanese(client: Any, runtime: Runtime) -> None:
     _seed(runtime)
     adviser = make_agent(

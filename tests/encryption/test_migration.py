@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from sqlalchemy import create_engine, select, text
 
 from hotline.encryption import Keyring
@@ -29,6 +30,7 @@ def raw(url: str, sql: str) -> list[Any]:
     return values
 
 
+@pytest.mark.slow
 @both_backends
 def test_upgrade_encrypts_rows_written_in_clear_and_downgrade_restores_them(
     twilio_runtime: Runtime, fake_twilio: Any

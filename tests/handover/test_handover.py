@@ -32,6 +32,7 @@ def _summary(client: Any, token: str, case_id: int, text: str) -> Any:
     return client.put(f"/api/cases/{case_id}/summary", json={"text": text}, headers=auth(token))
 
 
+@pytest.mark.slow
 @both_backends
 def test_the_summary_is_on_the_timeline_and_the_latest_wins(client: Any, runtime: Runtime) -> None:
     _, case_id = make_callback(runtime, phone=PHONE, language="vi")
@@ -153,6 +154,7 @@ def test_the_number_is_in_the_handover_only_after_the_worker_agreed(
     )
 
 
+@pytest.mark.slow
 def test_without_google_the_summary_is_marked_not_translated(client: Any, runtime: Runtime) -> None:
     _, case_id = make_callback(runtime, phone=PHONE, language="vi")
     token = make_agent(runtime, name="Lan", languages="vi,en").token

@@ -72,6 +72,7 @@ def test_a_wrong_key_repeats_the_question_and_91_asks_hindi_or_tamil(
     assert call_row(runtime, result.call_sid).language == "hi"
 
 
+@pytest.mark.slow
 def test_a_text_in_tamil_is_answered_in_tamil(client: Any, runtime: Any) -> None:
     reply = reply_of(text_in(client, TAMIL_HELP_WORD))
     assert reply is not None and reply.startswith(TAMIL_HELP)

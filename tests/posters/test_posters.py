@@ -174,6 +174,7 @@ def test_machine_drafted_poster_texts_wait_for_review(settings: Settings) -> Non
         assert not any(text.reviewed for text in prompts.poster.values()), code
 
 
+@pytest.mark.slow
 def test_supervisors_download_posters_from_the_web_app(
     app: Any, client: Any, runtime: Any, tmp_path: Path
 ) -> None:

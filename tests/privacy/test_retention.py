@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+import pytest
 import time_machine
 from click.testing import CliRunner
 from sqlalchemy import select
@@ -86,6 +87,7 @@ def _audit_at(runtime: Runtime, when: dt.datetime) -> int:
         return event.id
 
 
+@pytest.mark.slow
 @both_backends
 def test_retention_deletes_exactly_what_is_due_and_a_second_run_changes_nothing(
     runtime: Runtime,

@@ -183,6 +183,7 @@ def test_percentiles_are_values_that_occurred() -> None:
     assert percentile(list(range(1, 101)), 0.9) == 90
 
 
+@pytest.mark.slow
 def test_the_reports_page_shows_counts_and_charts_to_supervisors_only(
     app: Any, client: Any, runtime: Runtime
 ) -> None:

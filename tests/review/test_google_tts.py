@@ -96,6 +96,7 @@ def test_google_speaks_urdu_and_espeak_ng_the_rest_and_the_manifest_says_which(
     assert line.split("|")[1].split() == ["0", count, count, "0", "0"]
 
 
+@pytest.mark.slow
 def test_a_google_failure_is_one_clear_line_and_finished_files_are_kept(
     settings: Any, audio: Path, fake_tts: FakeGoogleTTS
 ) -> None:

@@ -59,6 +59,7 @@ def test_the_shipped_tone_sequence_is_the_one_the_code_makes() -> None:
     assert (audio_dir() / "tones" / "no_voice.wav").read_bytes() == tone_sequence_wav()
 
 
+@pytest.mark.slow
 def test_the_coverage_report_says_first_that_khmer_and_mongolian_callers_hear_no_voice(
     client: Any, runtime: Any, settings: Any
 ) -> None:

@@ -99,6 +99,7 @@ def test_a_take_over_a_reviewed_recording_goes_live_only_once_reviewed(
     assert (event.detail or {})["recording"] == 1 and event.agent_id == sok.id
 
 
+@pytest.mark.slow
 def test_a_first_take_is_live_at_once_and_reviewing_it_marks_it_reviewed(
     client: Any, runtime: Any, settings: Any, staff: int, fake_twilio: Any
 ) -> None:

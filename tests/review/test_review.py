@@ -95,6 +95,7 @@ def test_a_reviewer_marks_a_text_reviewed_and_the_coverage_and_audit_log_follow(
     assert "prompt.reviewed" in client.get("/audit").get_data(as_text=True)
 
 
+@pytest.mark.slow
 def test_an_edit_is_the_live_text_of_calls_and_sms_and_export_writes_it_back(
     client: Any, runtime: Any, settings: Any, tmp_path: Path
 ) -> None:
@@ -208,6 +209,7 @@ def test_non_reviewers_and_reviewers_of_another_language_are_refused(
     assert client.get("/review/vi").status_code == 302  # signed out: to the sign-in page
 
 
+@pytest.mark.slow
 def test_a_supervisor_makes_an_agent_a_reviewer_on_the_page(
     client: Any, runtime: Any, settings: Any
 ) -> None:

@@ -27,6 +27,7 @@ from tests.sms.helpers import (
 )
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("word", "language"),
     [
@@ -131,6 +132,7 @@ def test_a_keyword_followed_by_words_still_reaches_advisers(client: Any, runtime
     assert message.case_id is not None and message.kind == "worker"
 
 
+@pytest.mark.slow
 def test_media_is_stored_as_references(client: Any, runtime: Any) -> None:
     url0 = "https://api.twilio.com/2010-04-01/Accounts/AC0/Messages/MM1/Media/ME1"
     url1 = "https://api.twilio.com/2010-04-01/Accounts/AC0/Messages/MM1/Media/ME2"

@@ -112,6 +112,7 @@ def problems_of(root: Path) -> list[str]:
     return [str(p) for p in caught.value.problems]
 
 
+@pytest.mark.slow
 def test_a_topic_without_its_sms_block_fails_the_check_with_file_and_line(
     scripts_copy: Path,
 ) -> None:

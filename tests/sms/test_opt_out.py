@@ -87,6 +87,7 @@ def test_stop_in_the_workers_language_blocks_every_later_sms_until_start(
     assert ledger(runtime) == [("stop", "sms"), ("stop", "sms"), ("start", "sms")]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("word", "keyword"),
     [
@@ -120,6 +121,7 @@ def test_only_one_confirmation_is_ever_sent_for_a_stop(client: Any, runtime: Any
     assert len(outbound(runtime)) == 1
 
 
+@pytest.mark.slow
 @both_backends
 def test_a_21610_from_twilio_marks_the_number_opted_out_and_is_never_retried(
     twilio_runtime: Any, fake_twilio: Any

@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+import pytest
 from sqlalchemy import update
 
 from hotline import clients, create_app
@@ -25,6 +26,7 @@ def message(runtime: Any, message_id: int) -> SmsMessage:
         return row
 
 
+@pytest.mark.slow
 def test_a_lost_answer_from_twilio_does_not_send_the_message_twice(
     twilio_runtime: Any, fake_twilio: Any, monkeypatch: Any
 ) -> None:
@@ -54,6 +56,7 @@ def test_a_lost_answer_from_twilio_does_not_send_the_message_twice(
     assert (delivered.status, delivered.sid) == ("delivered", sid)
 
 
+@pytest.mark.slow
 def test_a_send_never_confirmed_is_marked_failed_for_an_adviser_to_see(
     twilio_runtime: Any, fake_twilio: Any, monkeypatch: Any
 ) -> None:

@@ -56,6 +56,7 @@ def statuses(runtime: Runtime, ids: list[int]) -> dict[int, str]:
     return {message_id: status for message_id, status in rows}
 
 
+@pytest.mark.slow
 @both_backends
 def test_many_replies_go_out_together_and_each_reaches_twilio_exactly_once(
     twilio_runtime: Runtime, fake_twilio: Any, client: Any
@@ -80,6 +81,7 @@ def test_many_replies_go_out_together_and_each_reaches_twilio_exactly_once(
     assert len(fake_twilio.messages) == len(queued)
 
 
+@pytest.mark.slow
 @both_backends
 def test_a_numbers_replies_reach_twilio_in_the_order_they_were_written(
     twilio_runtime: Runtime, fake_twilio: Any, client: Any

@@ -89,6 +89,7 @@ def test_the_webhook_stores_the_delivery_once_and_answers_empty_twiml(
     assert [m.body for m in outbound(runtime)] == [expected_help("en")]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("params", "message"),
     [

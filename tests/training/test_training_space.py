@@ -204,6 +204,7 @@ def test_a_trainer_resets_a_space_from_the_page_and_it_is_audited(
     assert len(case_ids(trainee_again.get(f"{SPACE}/inbox").get_data(as_text=True), SPACE)) == 4
 
 
+@pytest.mark.slow
 def test_the_simulator_calls_the_space_and_shows_the_prompts(
     settings: Any, runtime: Any, client: Any
 ) -> None:

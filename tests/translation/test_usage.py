@@ -45,6 +45,7 @@ def test_usage_summary_leaves_out_days_before_the_window(google_runtime: Runtime
     assert later.characters == 0
 
 
+@pytest.mark.slow
 def test_cli_shows_usage_to_supervisors(
     google_runtime: Runtime, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:

@@ -113,6 +113,7 @@ def test_callback_to_another_number_is_validated_and_keyed_numbers_are_never_sto
     assert "09000000002" not in str(states)
 
 
+@pytest.mark.slow
 @both_backends
 def test_a_voice_message_joins_the_case_and_queues_its_transcription(
     client: Any, runtime: Any
@@ -270,6 +271,7 @@ def test_one_while_waiting_leaves_the_queue_for_a_callback_request(
     assert only(runtime, CallbackRequest).window == "afternoon"
 
 
+@pytest.mark.slow
 @both_backends
 def test_hanging_up_in_the_queue_is_recorded_as_abandoned(client: Any, runtime: Any) -> None:
     make_agent(runtime, name="Test adviser", languages="vi", phone=None, available=True)
@@ -297,6 +299,7 @@ def test_opening_hours_are_per_language(
 # --- Nepali: recorded audio, never <Say> ------------------------------------------------
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "keys, outcome",
     [

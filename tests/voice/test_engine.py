@@ -36,6 +36,7 @@ def rename_node(scripts: Path, old: str, new: str) -> None:
     menu.write_text(text, "utf-8")
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("node", "action"),
     [
