@@ -35,7 +35,7 @@ from sqlalchemy.orm import Session
 
 from hotline.db import utcnow
 from hotline.jobs.models import OutboxJob
-from hotline.jobs.transport import BATCHED_JOBS, locked_in_order, push
+from hotline.jobs.transport import BATCHED_JOBS, locked_in_order, push, stamp_rows
 from hotline.jobs.transport import queue as queue  # re-exported: RQ's queue of the outbox
 
 if TYPE_CHECKING:
@@ -258,13 +258,7 @@ def run_outbox_jobs(
                 outcomes[row.id] = _finish(runtime, spec, row, error)
     done = [outbox_id for outbox_id, outcome in outcomes.items() if outcome == "done"]
     if done:
-        with runtime.db.session() as session:
-            session.execute(
-                update(OutboxJob)
-                .where(locked_in_order(OutboxJob.id.in_(done)))
-                .values(done_at=utcnow())
-                .execution_options(synchronize_session=False)
-            )
+        stamp_rows(runtime, done, done_at=utcnow())
     return outcomes
 
 

@@ -7,7 +7,7 @@ import contextlib
 import hashlib
 import logging
 from collections.abc import Iterable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from rq import Queue, SimpleWorker
 from rq.exceptions import DuplicateJobError
@@ -49,6 +49,18 @@ def locked_in_order(
     opposite orders and deadlock (PostgreSQL; SQLite has a single writer, no row locks)."""
     rows = select(OutboxJob.id).where(*conditions).order_by(OutboxJob.id).limit(limit)
     return OutboxJob.id.in_(rows.with_for_update())
+
+
+def stamp_rows(runtime: Runtime, ids: Iterable[int], **values: Any) -> None:
+    """Set `values` on the outbox rows `ids`, in a transaction of its own, rows locked in
+    id order (`locked_in_order`)."""
+    with runtime.db.session() as session:
+        session.execute(
+            update(OutboxJob)
+            .where(locked_in_order(OutboxJob.id.in_(list(ids))))
+            .values(**values)
+            .execution_options(synchronize_session=False)
+        )
 
 
 def rq_job_id(outbox_id: int, attempt: int) -> str:
@@ -116,11 +128,5 @@ def push(runtime: Runtime, outbox_ids: Iterable[int]) -> int:
     except Exception as exc:  # Redis down or slow: the relay will push these later.
         log.warning("outbox push deferred to relay: %s", type(exc).__name__)
     if pushed:
-        with runtime.db.session() as session:
-            session.execute(
-                update(OutboxJob)
-                .where(locked_in_order(OutboxJob.id.in_(pushed)))
-                .values(pushed_at=utcnow())
-                .execution_options(synchronize_session=False)
-            )
+        stamp_rows(runtime, pushed, pushed_at=utcnow())
     return len(pushed)
