@@ -29,8 +29,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import aiohttp
-from common import FAKE_ACCOUNT_SID, HOTLINE_NUMBER, PUBLIC_URL, TOKEN, Stack
+from common import PUBLIC_URL, TOKEN
 from sqlalchemy import create_engine, text
+from stack import FAKE_ACCOUNT_SID, HOTLINE_NUMBER, Stack
 from twilio.request_validator import RequestValidator
 
 

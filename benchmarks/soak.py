@@ -40,10 +40,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import requests
-from common import FAKE_ACCOUNT_SID as ACCOUNT_SID
-from common import HOTLINE_NUMBER, PUBLIC_URL, SECRET, TOKEN, Stack, rss_kb
+from common import PUBLIC_URL, SECRET, TOKEN
 from sqlalchemy import create_engine, func, select
 from sqlalchemy.orm import Session
+from stack import FAKE_ACCOUNT_SID as ACCOUNT_SID
+from stack import HOTLINE_NUMBER, Stack, rss_kb
 from twilio.request_validator import RequestValidator
 
 from hotline.agents.auth import create_agent
