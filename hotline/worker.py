@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import math
+import signal
 import threading
 import time
 from typing import Any
@@ -129,13 +130,21 @@ def processor_loop(runtime: Runtime, stop: threading.Event) -> None:
 
 
 class RQWorker(SimpleWorker):
-    """RQ's worker in this process, which remembers whether a stop was asked for."""
+    """RQ's worker in this process. A stop asked for (SIGTERM, SIGINT) is also noted in
+    `stopping`, and stays a stop when Redis is away: RQ's own handler asks Redis for the
+    worker's state, and the connection error it raised was taken for a lost connection
+    and the worker started again, so a worker could not be stopped during an outage."""
 
-    stop_asked = False
+    def __init__(self, *args: Any, stopping: threading.Event, **kwargs: Any) -> None:
+        self.stopping = stopping
+        super().__init__(*args, **kwargs)
 
     def request_stop(self, signum: int, frame: Any) -> None:
-        self.stop_asked = True
-        super().request_stop(signum, frame)
+        self.stopping.set()
+        try:
+            super().request_stop(signum, frame)
+        except (redis.ConnectionError, redis.TimeoutError):
+            raise StopRequested() from None
 
 
 def run_rq(runtime: Runtime, *, most_wait: float = 5.0) -> None:
@@ -143,16 +152,28 @@ def run_rq(runtime: Runtime, *, most_wait: float = 5.0) -> None:
     stops RQ's worker (an error in its bookkeeping, or its teardown); this process does not
     stop with it, since the relay and the SMS processor need only the database and nothing
     in the outbox is lost: a new RQ worker is started until Redis answers again."""
+    stopping = threading.Event()
+
+    def stop_now(signum: int, frame: Any) -> None:
+        stopping.set()
+        raise StopRequested()
+
     wait = 0.5
-    while True:
-        worker = None
+    while not stopping.is_set():
+        if threading.current_thread() is threading.main_thread():
+            # Between RQ workers (RQ's own handlers are installed while one works).
+            signal.signal(signal.SIGTERM, stop_now)
+            signal.signal(signal.SIGINT, stop_now)
         try:
-            worker = RQWorker([queue(runtime)], connection=runtime.redis)
-            worker.work()
+            RQWorker([queue(runtime)], connection=runtime.redis, stopping=stopping).work()
+        except StopRequested:
+            return
         except (redis.ConnectionError, redis.TimeoutError) as exc:
+            if stopping.is_set():
+                return
             log.warning("RQ worker lost Redis (%s); starting it again", type(exc).__name__)
         else:
-            if worker.stop_asked:
+            if stopping.is_set():
                 return
             log.warning("RQ worker quit without a stop request; starting it again")
         try:

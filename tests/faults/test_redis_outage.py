@@ -139,3 +139,36 @@ def test_redis_down_and_back_loses_no_job_and_sends_nothing_twice(
             raise
         finally:
             log.close()
+
+
+@pytest.mark.slow
+@pytest.mark.postgres
+def test_a_worker_asked_to_stop_while_redis_is_down_stops(
+    runtime_private_redis: Runtime, redis_process: RedisProcess, fake_twilio: Any, tmp_path: Path
+) -> None:
+    """A process manager's SIGTERM during an outage ends the worker: RQ's own handler asks
+    Redis for the worker's state, and its connection error used to be taken for a lost
+    connection, so the worker started again instead of stopping."""
+    runtime = runtime_private_redis
+    client = create_app(runtime=runtime).test_client()
+    text_in(client, "hello", process=False)
+    hotline = str(Path(sys.executable).parent / "hotline")
+    log_path = tmp_path / "worker.log"
+    with log_path.open("wb") as log:
+        worker = subprocess.Popen(
+            [hotline, "worker", "--relay-interval", "0.2"],
+            env=worker_env(runtime, fake_twilio, tmp_path),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        try:
+            wait_until(lambda: bool(fake_twilio.sms_to(WORKER_NUMBER)), worker, log_path)
+            redis_process.stop()
+            time.sleep(3)  # the worker meets the outage and starts RQ's worker again
+            assert worker.poll() is None, log_path.read_text()
+            worker.terminate()
+            assert worker.wait(timeout=30) == 0, log_path.read_text()
+        finally:
+            if worker.poll() is None:
+                worker.kill()
+                worker.wait(timeout=30)
