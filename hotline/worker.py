@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import math
+import os
 import signal
 import threading
 import time
@@ -129,6 +130,27 @@ def processor_loop(runtime: Runtime, stop: threading.Event) -> None:
             listener.close()
 
 
+STOP_GRACE = 20.0  # seconds from a stop asked for to the process's end, at the latest
+
+
+def stop_asked(stopping: threading.Event, grace: float = STOP_GRACE) -> None:
+    """Note a stop, and make sure it happens: a running job gets `grace` seconds to end,
+    then the process exits anyway. RQ's stop is an exception raised from its signal
+    handler, and one raised where something catches every exception (a log handler while
+    Redis is away and RQ logs each retry) is lost, leaving RQ retrying forever. An exit
+    in the middle of a job is what the job lease is for (hotline.jobs)."""
+    if stopping.is_set():
+        return
+    stopping.set()
+
+    def exit_late() -> None:
+        time.sleep(grace)
+        log.warning("a stop was asked for %.0f s ago: exiting now", grace)
+        os._exit(0)
+
+    threading.Thread(target=exit_late, daemon=True, name="stop-grace").start()
+
+
 class RQWorker(SimpleWorker):
     """RQ's worker in this process. A stop asked for (SIGTERM, SIGINT) is also noted in
     `stopping`, and stays a stop when Redis is away: RQ's own handler asks Redis for the
@@ -140,7 +162,7 @@ class RQWorker(SimpleWorker):
         super().__init__(*args, **kwargs)
 
     def request_stop(self, signum: int, frame: Any) -> None:
-        self.stopping.set()
+        stop_asked(self.stopping)
         try:
             super().request_stop(signum, frame)
         except (redis.ConnectionError, redis.TimeoutError):
@@ -155,7 +177,7 @@ def run_rq(runtime: Runtime, *, most_wait: float = 5.0) -> None:
     stopping = threading.Event()
 
     def stop_now(signum: int, frame: Any) -> None:
-        stopping.set()
+        stop_asked(stopping)
         raise StopRequested()
 
     wait = 0.5

@@ -167,7 +167,10 @@ def test_a_worker_asked_to_stop_while_redis_is_down_stops(
             time.sleep(3)  # the worker meets the outage and starts RQ's worker again
             assert worker.poll() is None, log_path.read_text()
             worker.terminate()
-            assert worker.wait(timeout=30) == 0, log_path.read_text()
+            try:
+                assert worker.wait(timeout=30) == 0, log_path.read_text()
+            except subprocess.TimeoutExpired:
+                pytest.fail("SIGTERM did not stop the worker:\n" + log_path.read_text())
         finally:
             if worker.poll() is None:
                 worker.kill()
