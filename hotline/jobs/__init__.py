@@ -167,6 +167,15 @@ def defer(session: Session, name: str, **args: Any) -> OutboxJob:
     return row
 
 
+def due(now: dt.datetime) -> ColumnElement[bool]:
+    """Outbox jobs neither done nor given up, whose time to run has come."""
+    return and_(
+        OutboxJob.done_at.is_(None),
+        OutboxJob.failed_at.is_(None),
+        or_(OutboxJob.run_after.is_(None), OutboxJob.run_after <= now),
+    )
+
+
 def relay(runtime: Runtime, *, now: dt.datetime | None = None, limit: int = 500) -> int:
     """Push every job that is due and not on its way: never pushed, lost, or abandoned."""
     now = now or utcnow()
@@ -174,9 +183,7 @@ def relay(runtime: Runtime, *, now: dt.datetime | None = None, limit: int = 500)
         ids = session.scalars(
             select(OutboxJob.id)
             .where(
-                OutboxJob.done_at.is_(None),
-                OutboxJob.failed_at.is_(None),
-                or_(OutboxJob.run_after.is_(None), OutboxJob.run_after <= now),
+                due(now),
                 or_(
                     OutboxJob.pushed_at.is_(None),
                     (OutboxJob.started_at.is_(None) & (OutboxJob.pushed_at < now - STALE_PUSH)),

@@ -209,7 +209,7 @@ def run_jobs(runtime: Runtime, ids: list[int]) -> None:
 def run_due(runtime: Runtime) -> None:
     """Process the texts the space's /sms/incoming stored, then run every job of the space
     that is due (retries, scheduled work): a space has no worker and no relay."""
-    from sqlalchemy import or_, select
+    from sqlalchemy import select
 
     from hotline.sms.processor import process_due
 
@@ -219,17 +219,13 @@ def run_due(runtime: Runtime) -> None:
         log.exception("training SMS processing failed")
 
     from hotline.db import utcnow
+    from hotline.jobs import due
     from hotline.jobs.models import OutboxJob
 
     with runtime.db.session() as session:
         ids = session.scalars(
             select(OutboxJob.id)
-            .where(
-                OutboxJob.done_at.is_(None),
-                OutboxJob.failed_at.is_(None),
-                OutboxJob.started_at.is_(None),
-                or_(OutboxJob.run_after.is_(None), OutboxJob.run_after <= utcnow()),
-            )
+            .where(due(utcnow()), OutboxJob.started_at.is_(None))
             .order_by(OutboxJob.id)
             .limit(200)
         ).all()
