@@ -21,8 +21,8 @@ from typing import Any
 
 from flask import Flask, Response, request
 
-from tests.fakes.google_translate import Failure, google_error, take_failure
-from tests.fakes.server import ThreadedServer
+from tests.fakes.google_translate import Failure, GoogleFailures, google_error
+from tests.fakes.server import ServedFake, ThreadedServer
 
 SYNC_LIMIT_SECONDS = 60.0
 
@@ -39,18 +39,13 @@ def wav_seconds(wav_bytes: bytes) -> float:
 
 
 @dataclass
-class FakeGoogleSpeech:
+class FakeGoogleSpeech(ServedFake, GoogleFailures):
     requests: list[dict[str, Any]] = field(default_factory=list)
     transcripts: dict[str, tuple[str, float]] = field(default_factory=dict)
     failures: list[Failure] = field(default_factory=list)
     latency: float = 0.0
     lock: threading.Lock = field(default_factory=threading.Lock)
     server: ThreadedServer | None = None
-
-    @property
-    def url(self) -> str:
-        assert self.server is not None
-        return self.server.url
 
     def add_transcript(self, wav_bytes: bytes, transcript: str, confidence: float = 0.9) -> None:
         self.transcripts[pcm_key(wav_bytes)] = (transcript, confidence)
@@ -62,12 +57,6 @@ class FakeGoogleSpeech:
             self.failures.clear()
             self.latency = 0.0
             self.transcripts.clear()
-
-    def fail(self, status: int = 503, *, times: int = 1) -> None:
-        self.failures.append(Failure(status, times))
-
-    def _take_failure(self) -> int | None:
-        return take_failure(self.failures, self.lock)
 
 
 def build_app(fake: FakeGoogleSpeech) -> Flask:

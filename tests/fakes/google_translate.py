@@ -22,7 +22,7 @@ from typing import Any
 
 from flask import Flask, Response, request
 
-from tests.fakes.server import ThreadedServer
+from tests.fakes.server import ServedFake, ThreadedServer
 
 # Each group is one phrase in several languages (Google codes).
 PHRASES: list[dict[str, str]] = [
@@ -69,19 +69,29 @@ class Failure:
     times: int
 
 
-def take_failure(failures: list[Failure], lock: Any) -> int | None:
-    """The status of the next injected failure, if any is left (each Google fake)."""
-    with lock:
-        while failures and failures[0].times <= 0:
-            failures.pop(0)
-        if not failures:
-            return None
-        failures[0].times -= 1
-        return failures[0].status
+class GoogleFailures:
+    """For each Google fake's dataclass: failures injected with `fail`, answered in turn."""
+
+    failures: list[Failure]
+    lock: Any
+
+    def fail(self, status: int = 503, *, times: int = 1) -> None:
+        """Answer the next `times` requests with this HTTP status and Google's error body."""
+        self.failures.append(Failure(status, times))
+
+    def _take_failure(self) -> int | None:
+        """The status of the next injected failure, if any is left."""
+        with self.lock:
+            while self.failures and self.failures[0].times <= 0:
+                self.failures.pop(0)
+            if not self.failures:
+                return None
+            self.failures[0].times -= 1
+            return self.failures[0].status
 
 
 @dataclass
-class FakeGoogleTranslate:
+class FakeGoogleTranslate(ServedFake, GoogleFailures):
     project: str
     requests: list[dict[str, Any]] = field(default_factory=list)
     failures: list[Failure] = field(default_factory=list)
@@ -89,21 +99,12 @@ class FakeGoogleTranslate:
     lock: threading.Lock = field(default_factory=threading.Lock)
     server: ThreadedServer | None = None
 
-    @property
-    def url(self) -> str:
-        assert self.server is not None
-        return self.server.url
-
     def reset(self) -> None:
         """Forget requests, failures and latency: one server can serve many tests."""
         with self.lock:
             self.requests.clear()
             self.failures.clear()
             self.latency = 0.0
-
-    def fail(self, status: int = 503, *, times: int = 1) -> None:
-        """Answer the next `times` requests with this HTTP status and Google's error body."""
-        self.failures.append(Failure(status, times))
 
     def translate_requests(self) -> list[dict[str, Any]]:
         return [r["body"] for r in self.requests if r["method"] == "translateText"]
@@ -123,9 +124,6 @@ class FakeGoogleTranslate:
             body = r["body"]
             total += sum(len(c) for c in body.get("contents", [])) + len(body.get("content", ""))
         return total
-
-    def _take_failure(self) -> int | None:
-        return take_failure(self.failures, self.lock)
 
 
 _STATUS_NAMES = {

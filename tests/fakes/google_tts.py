@@ -22,8 +22,8 @@ from typing import Any
 
 from flask import Flask, Response, request
 
-from tests.fakes.google_translate import Failure, google_error, take_failure
-from tests.fakes.server import ThreadedServer
+from tests.fakes.google_translate import Failure, GoogleFailures, google_error
+from tests.fakes.server import ServedFake, ThreadedServer
 
 # The voices the fake knows (Google's names).
 VOICES = {"ur-IN-Standard-A": "ur-IN", "en-US-Standard-C": "en-US"}
@@ -45,22 +45,11 @@ def tone_wav(text: str, rate: int) -> bytes:
 
 
 @dataclass
-class FakeGoogleTTS:
+class FakeGoogleTTS(ServedFake, GoogleFailures):
     requests: list[dict[str, Any]] = field(default_factory=list)
     failures: list[Failure] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
     server: ThreadedServer | None = None
-
-    @property
-    def url(self) -> str:
-        assert self.server is not None
-        return self.server.url
-
-    def fail(self, status: int = 503, *, times: int = 1) -> None:
-        self.failures.append(Failure(status, times))
-
-    def _take_failure(self) -> int | None:
-        return take_failure(self.failures, self.lock)
 
 
 def build_app(fake: FakeGoogleTTS) -> Flask:

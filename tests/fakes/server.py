@@ -24,3 +24,14 @@ class ThreadedServer:
     def stop(self) -> None:
         self._server.shutdown()
         self._thread.join(timeout=5)
+
+
+class ServedFake:
+    """For a fake's dataclass: the URL of its running `ThreadedServer`."""
+
+    server: ThreadedServer | None
+
+    @property
+    def url(self) -> str:
+        assert self.server is not None
+        return self.server.url

@@ -15,7 +15,7 @@ from typing import Any
 
 from flask import Flask, Response, jsonify, request
 
-from tests.fakes.server import ThreadedServer
+from tests.fakes.server import ServedFake, ThreadedServer
 
 
 @dataclass
@@ -26,7 +26,7 @@ class Failure:
 
 
 @dataclass
-class FakeTwilio:
+class FakeTwilio(ServedFake):
     account_sid: str
     auth_token: str
     messages: list[dict[str, Any]] = field(default_factory=list)
@@ -47,11 +47,6 @@ class FakeTwilio:
     on_message: dict[str, Callable[[], None]] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
     server: ThreadedServer | None = None
-
-    @property
-    def url(self) -> str:
-        assert self.server is not None
-        return self.server.url
 
     def reset(self) -> None:
         """Forget every request, message, call, recording, failure, delay, hook and
