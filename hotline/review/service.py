@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import string
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from hotline import audit
@@ -18,7 +18,7 @@ from hotline.review.packs import REPLY, Packs, PackText, pack_texts
 from hotline.sms.scripts import MAX_HELP_SEGMENTS, MAX_REPLY_SEGMENTS, WORST_CASE_VALUES
 from hotline.sms.segments import count_segments
 from hotline.voice import sms_form
-from hotline.voice.models import PromptRecording
+from hotline.voice.models import PromptRecording, replace_kept_recording
 from hotline.voice.scripts import Scripts
 
 MAX_TEXT_CHARS = 1000
@@ -244,15 +244,7 @@ def approve_recording(session: Session, language: str, prompt: str) -> int | Non
     if row is None or (row.status == "kept" and row.reviewed):
         return None
     if row.status == PENDING:
-        session.execute(
-            update(PromptRecording)
-            .where(
-                PromptRecording.language == language,
-                PromptRecording.prompt == prompt,
-                PromptRecording.status == "kept",
-            )
-            .values(status="replaced")
-        )
+        replace_kept_recording(session, language, prompt)
         row.status = "kept"
     row.reviewed = True
     return row.id

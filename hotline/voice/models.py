@@ -3,8 +3,8 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, update
+from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from hotline.db import Base, utcnow
 from hotline.encryption import EncryptedBytes, EncryptedText
@@ -112,3 +112,16 @@ class RecorderPin(Base):
     failed_attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     lockouts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     locked_until: Mapped[dt.datetime | None]
+
+
+def replace_kept_recording(session: Session, language: str, prompt: str) -> None:
+    """The prompt's live recording, if any, is `replaced` (a new take is about to be kept)."""
+    session.execute(
+        update(PromptRecording)
+        .where(
+            PromptRecording.language == language,
+            PromptRecording.prompt == prompt,
+            PromptRecording.status == "kept",
+        )
+        .values(status="replaced")
+    )

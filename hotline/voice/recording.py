@@ -31,7 +31,7 @@ from hotline.jobs import defer
 from hotline.languages import LANGUAGES, by_calling_code
 from hotline.voice.actions.voicemail import discard_take
 from hotline.voice.jobs import FETCH_JOB
-from hotline.voice.models import PromptRecording, RecorderPin
+from hotline.voice.models import PromptRecording, RecorderPin, replace_kept_recording
 from hotline.voice.scripts import ivr_scripts_dir
 from hotline.voice.state import BadStep
 from hotline.voice.turn import Turn, recorded_prompts
@@ -338,15 +338,7 @@ class StaffFlow(Turn):
             self.session, self.scripts, language, prompt
         )
         if not held:
-            self.session.execute(
-                update(PromptRecording)
-                .where(
-                    PromptRecording.language == language,
-                    PromptRecording.prompt == prompt,
-                    PromptRecording.status == "kept",
-                )
-                .values(status="replaced")
-            )
+            replace_kept_recording(self.session, language, prompt)
         row = PromptRecording(
             language=language,
             prompt=prompt,
