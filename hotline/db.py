@@ -239,11 +239,18 @@ class Database:
         """PostgreSQL connections that are in autocommit mode from the start, for a
         statement that is its own transaction (the SMS webhook's one INSERT): one round
         trip, where switching a pooled connection to autocommit and back costs three more.
-        Made on first use: only web processes need it."""
+        Made on first use: only web processes and senders of SMS need it."""
         with self._autocommit_lock:
             if self._autocommit is None:
                 self._autocommit = self._engine(isolation_level="AUTOCOMMIT")
             return self._autocommit
+
+    @property
+    def statement_engine(self) -> Engine:
+        """The engine for a statement that is a transaction of its own, used with
+        `begin()`: autocommitted connections on PostgreSQL (one round trip, no BEGIN or
+        COMMIT); on SQLite the ordinary engine, whose BEGIN takes the write lock."""
+        return self.engine if self.is_sqlite else self.autocommit_engine
 
     @property
     def is_sqlite(self) -> bool:
