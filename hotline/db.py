@@ -76,12 +76,21 @@ def insert_unless_taken(session: Session, model: type[Row], **values: Any) -> Ro
 
     One round trip, where a savepoint around an insert that may collide costs three.
     """
+    rows = insert_all_unless_taken(session, model, [values])
+    return rows[0] if rows else None
+
+
+def insert_all_unless_taken(
+    session: Session, model: type[Row], rows: list[dict[str, Any]]
+) -> list[Row]:
+    """`insert_unless_taken` for several rows in one statement: the rows inserted (in no
+    particular order), without those whose unique key was already taken."""
     dialect = session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    statement = insert(model).values(**values).on_conflict_do_nothing().returning(model)
+    statement = insert(model).values(rows).on_conflict_do_nothing().returning(model)
     # Rows still pending stay pending: they may yet change before they are written.
     with session.no_autoflush:
-        return session.scalars(statement).first()
+        return list(session.scalars(statement))
 
 
 def make_engine(url: str, *, statement_timeout: float | None = None, **kwargs: Any) -> Engine:

@@ -73,7 +73,9 @@ class Runtime:
 def _collect_committed_jobs(session: Session) -> None:
     pending = session.info.pop("hotline.outbox_new", None)
     if pending:
-        session.info.setdefault(PENDING_PUSH_KEY, []).extend(job.id for job in pending)
+        # A job whose savepoint was rolled back was never inserted.
+        ids = [job.id for job in pending if job.id is not None]
+        session.info.setdefault(PENDING_PUSH_KEY, []).extend(ids)
 
 
 def _forget_jobs(session: Session, previous_transaction: object) -> None:

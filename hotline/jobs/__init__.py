@@ -30,7 +30,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import ColumnElement, and_, or_, select, tuple_, update
+from sqlalchemy import ColumnElement, and_, event, inspect, or_, select, tuple_, update
 from sqlalchemy.orm import Session
 
 from hotline.db import utcnow
@@ -157,14 +157,50 @@ def job(
 
 
 def defer(session: Session, name: str, **args: Any) -> OutboxJob:
-    """Record a job in the session's transaction; it is pushed to Redis after commit."""
+    """Record a job in the session's transaction (inserted at its next flush); it is
+    pushed to Redis after commit."""
     if name not in REGISTRY:
         raise KeyError(f"no job handler named {name!r} (register_handlers not called?)")
     row = OutboxJob(name=name, args=args)
     session.add(row)
-    session.flush()
     session.info.setdefault("hotline.outbox_new", []).append(row)
     return row
+
+
+AWAITING_IDS = "hotline.outbox_awaiting_ids"
+
+
+def defer_for(session: Session, name: str, row: Any, key: str, **args: Any) -> None:
+    """`defer` a job that names `row` by its id (`key=row.id`) as soon as the row has
+    one: at once if it was inserted already, else just after the flush that inserts it
+    (and inserted at the next, which a commit runs before it ends). Rows and their jobs
+    are then inserted many to a statement, where a flush per row to learn its id costs
+    a round trip each (the SMS processor's replies)."""
+    if row.id is not None:
+        defer(session, name, **{key: row.id}, **args)
+        return
+    session.info.setdefault(AWAITING_IDS, []).append((name, row, key, args))
+
+
+@event.listens_for(Session, "after_flush_postexec")
+def _defer_awaiting(session: Session, _context: object) -> None:
+    awaiting = session.info.pop(AWAITING_IDS, None)
+    if not awaiting:
+        return
+    still = []
+    for name, row, key, args in awaiting:
+        if row.id is not None:
+            defer(session, name, **{key: row.id}, **args)
+        elif not (inspect(row).transient or inspect(row).detached):
+            still.append((name, row, key, args))  # not flushed yet; a rolled-back row is dropped
+    if still:
+        session.info[AWAITING_IDS] = still
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _forget_awaiting(session: Session, _previous: object) -> None:
+    if not session.in_transaction():
+        session.info.pop(AWAITING_IDS, None)
 
 
 def due(now: dt.datetime) -> ColumnElement[bool]:

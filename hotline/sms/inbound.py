@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import phonenumbers
-from sqlalchemy import bindparam, func, select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from hotline import jobs
@@ -27,11 +27,9 @@ from hotline.callbacks.models import CallbackRequest
 from hotline.callbacks.service import request_callback
 from hotline.callers.consent import record_answer
 from hotline.callers.models import Caller
-from hotline.callers.service import create_caller
 from hotline.cases.models import Case
 from hotline.cases.service import is_valid_reference, new_case_for, touch, worker_contacted
 from hotline.config import Settings
-from hotline.crypto import normalise_phone, phone_hash
 from hotline.db import utcnow
 from hotline.languages import LANGUAGES, by_calling_code
 from hotline.privacy.notice import retention_values
@@ -42,6 +40,7 @@ from hotline.sms.outbound import queue_sms
 from hotline.sms.script_guess import guess_language
 from hotline.sms.scripts import KeywordMatch, SmsScripts, words_of
 from hotline.sms.segments import count_segments
+from hotline.sms.senders import SenderState, sender_states
 from hotline.translation.jobs import TRANSLATE_SMS_JOB
 
 CONVERSATION_TTL = dt.timedelta(minutes=30)
@@ -94,12 +93,29 @@ def receive(
     flood window it counts in, however late it is processed.
     """
     received_at = received_at or utcnow()
-    caller, recent, case = _sender_state(session, settings, inbound.sender, received_at)
+    (state,) = sender_states(session, settings.secret_key, [(inbound.sender, received_at)])
+    outcome = act(session, settings, inbound, state, scripts, received_at=received_at)
+    session.flush()
+    return outcome
+
+
+def act(
+    session: Session,
+    settings: Settings,
+    inbound: Inbound,
+    sender: SenderState,
+    scripts: SmsScripts | None = None,
+    *,
+    received_at: dt.datetime,
+) -> Outcome:
+    """`receive` for a sender whose state is known (`hotline.sms.senders`). The message,
+    its replies and their `sms.send` jobs are inserted at the session's next flush: the
+    processor inserts a whole batch's together."""
     message = SmsMessage(
         sid=inbound.sid,
         direction="in",
         kind="worker",
-        caller_id=caller.id,
+        caller_id=sender.caller.id,
         body=inbound.body,
         status="received",
         segments=count_segments(inbound.body).segments if inbound.body else 0,
@@ -108,36 +124,14 @@ def receive(
     )
     if inbound.media:
         message.media = inbound.media
-    # Inserted at the next flush, with the case and language it gets below.
     session.add(message)
     scripts = scripts or live_sms_scripts(session, settings)  # reviewers' latest versions
-    exchange = _Exchange(session, settings, scripts, caller, message)
-    exchange.throttled = recent >= settings.sms_flood_limit
-    exchange.open_case = case
+    exchange = _Exchange(session, settings, scripts, sender.caller, message)
+    exchange.throttled = sender.recent >= settings.sms_flood_limit
+    exchange.open_case = sender.open_case
     exchange.run(inbound)
-    session.flush()
     return Outcome(message, exchange.replies, exchange.throttled, exchange.deferred)
 
-
-# The sender, how many texts it sent since `since`, and its open case (at most one: a
-# partial unique index), in one query built once: the webhook's cost is mostly
-# database round trips and building statements.
-_SENDER_STATE = (
-    select(
-        Caller,
-        select(func.count())
-        .select_from(SmsMessage)
-        .where(
-            SmsMessage.caller_id == Caller.id,
-            SmsMessage.direction == "in",
-            SmsMessage.created_at >= bindparam("since"),
-        )
-        .scalar_subquery(),
-        Case,
-    )
-    .outerjoin(Case, (Case.caller_id == Caller.id) & (Case.status != "closed"))
-    .where(Caller.phone_hash == bindparam("digest"))
-)
 
 _EARLIER_TEXT = (
     select(SmsMessage.id)
@@ -148,19 +142,6 @@ _EARLIER_TEXT = (
     )
     .limit(1)
 )
-
-
-def _sender_state(
-    session: Session, settings: Settings, sender: str, received_at: dt.datetime
-) -> tuple[Caller, int, Case | None]:
-    """The sender, how many texts it sent in the flood window, and its open case."""
-    digest = phone_hash(settings.secret_key, normalise_phone(sender))
-    row = session.execute(
-        _SENDER_STATE, {"digest": digest, "since": received_at - FLOOD_WINDOW}
-    ).first()
-    if row is None:
-        return create_caller(session, settings.secret_key, sender), 0, None
-    return row[0], int(row[1] or 0), row[2]
 
 
 class _Exchange:
@@ -394,8 +375,7 @@ class _Exchange:
             else:
                 self._reply(reply_language, "received", reference=case.reference)
         if self.message.body.strip():
-            self.session.flush()  # the job names the message by its id
-            jobs.defer(self.session, TRANSLATE_SMS_JOB, message_id=self.message.id)
+            jobs.defer_for(self.session, TRANSLATE_SMS_JOB, self.message, "message_id")
             self.deferred.append(TRANSLATE_SMS_JOB)
 
     def _has_earlier_text(self, case: Case) -> bool:
@@ -447,9 +427,9 @@ class _Exchange:
             "language": language,
         }
         if self.confirming_stop:
-            reply = queue_sms(self.session, purpose="stop_confirmation", **record)
+            reply = queue_sms(self.session, purpose="stop_confirmation", flush=False, **record)
         else:
-            reply = queue_sms(self.session, purpose="keyword_answer", **record)
+            reply = queue_sms(self.session, purpose="keyword_answer", flush=False, **record)
         if reply is not None:
             self.replies.append(reply)
 

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from hotline.callers.models import Caller
 from hotline.cases.models import Case
-from hotline.jobs import defer
+from hotline.jobs import defer_for
 from hotline.sms.gate import sms_refusal
 from hotline.sms.jobs import SEND_JOB
 from hotline.sms.models import SmsMessage
@@ -33,9 +33,13 @@ def queue_sms(
     kind: str = "system",
     agent_id: int | None = None,
     language: str | None = None,
+    flush: bool = True,
 ) -> SmsMessage | None:
     """Record an outbound SMS for `purpose` (one of `hotline.sms.gate.PURPOSES`) and
     defer its sending. None when the gate refuses (STOP, or the worker's "no SMS").
+
+    With `flush=False` the message has no id yet: it and its job are inserted at the
+    session's next flush (the SMS processor inserts a batch's replies together).
     """
     refusal = sms_refusal(session, caller, purpose)
     if refusal is not None:
@@ -53,6 +57,7 @@ def queue_sms(
         segments=count_segments(body).segments,
     )
     session.add(message)
-    session.flush()
-    defer(session, SEND_JOB, message_id=message.id, purpose=purpose)
+    if flush:
+        session.flush()
+    defer_for(session, SEND_JOB, message, "message_id", purpose=purpose)
     return message

@@ -1,13 +1,19 @@
 """The worker's side of store-first SMS: stored deliveries become messages, cases,
 keyword actions and replies.
 
-`process_batch` takes up to `BATCH` due deliveries in arrival order and handles each in
-a savepoint of one transaction, which also marks them processed: a delivery is acted on
-exactly once, or not at all if the worker dies before the commit (it is then taken
-again). A delivery whose processing raises is rolled back alone, counted, and tried
-again after `BACKOFF`; after `MAX_ATTEMPTS` it is `failed` for `hotline inbound failed`
-and `replay`. A sender's later texts wait while an earlier one waits for its retry, so
-each sender's texts are acted on in the order they arrived.
+`process_batch` takes up to `BATCH` due deliveries in arrival order, at most one per
+sender (a sender's next text waits for the batch after: each sender's texts are acted on
+in the order they arrived), and acts on them in one transaction, which also marks them
+processed: a delivery is acted on exactly once, or not at all if the worker dies before
+the commit (it is then taken again).
+
+The batch is first tried whole: the senders' callers, open cases and recent texts asked
+together (hotline.sms.senders), and the messages, replies and their jobs inserted
+together at the end, a few statements for the batch instead of several round trips per
+text. If anything in it raises, it is rolled back and tried again text by text, each in
+a savepoint: a delivery whose processing raises is rolled back alone, counted, and tried
+again after `BACKOFF` (its sender's later texts wait for it); after `MAX_ATTEMPTS` it is
+`failed` for `hotline inbound failed` and `replay`.
 
 One batch runs at a time across all worker processes (a transaction-scoped advisory lock
 on PostgreSQL; SQLite's write lock, taken by BEGIN IMMEDIATE, does the same), so order
@@ -21,6 +27,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from dataclasses import dataclass, field
+from typing import Any
 
 from sqlalchemy import ColumnElement, Select, and_, exists, or_, select, text, update
 from sqlalchemy.exc import DBAPIError
@@ -32,6 +39,8 @@ from hotline.runtime import Runtime
 from hotline.sms import inbound as domain
 from hotline.sms.intake import Delivery
 from hotline.sms.models import SmsDelivery
+from hotline.sms.scripts import SmsScripts
+from hotline.sms.senders import sender_states
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +56,7 @@ POLL_SECONDS = 1.0  # SQLite, and the retries that come due: picked up within th
 class BatchResult:
     processed: int = 0
     failed: int = 0  # attempts that raised in this batch
+    given_up: int = 0  # of which the last attempt: `failed` for good
     busy: bool = False  # another process held the batch lock
     due: int = 0  # deliveries that were due when the batch began
     errors: list[str] = field(default_factory=list)
@@ -57,13 +67,13 @@ def _pending() -> list[ColumnElement[bool]]:
 
 
 def _due_query(now: dt.datetime, limit: int) -> Select[int, str, str, str, dt.datetime, int]:
+    """Due deliveries, oldest first: each sender's earliest unprocessed one, when due."""
     earlier = aliased(SmsDelivery)
-    waiting = exists().where(
+    behind = exists().where(
         earlier.sender_hash == SmsDelivery.sender_hash,
         earlier.id < SmsDelivery.id,
         earlier.processed_at.is_(None),
         earlier.failed_at.is_(None),
-        earlier.run_after > now,
     )
     return (
         select(
@@ -77,7 +87,7 @@ def _due_query(now: dt.datetime, limit: int) -> Select[int, str, str, str, dt.da
         .where(
             *_pending(),
             or_(SmsDelivery.run_after.is_(None), SmsDelivery.run_after <= now),
-            ~waiting,
+            ~behind,
         )
         .order_by(SmsDelivery.id)
         .limit(limit)
@@ -92,8 +102,19 @@ def describe_error(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {first_line}"[:255]
 
 
+class _TryTextByText(Exception):
+    """Something in the batch raised: try it again with a savepoint per text."""
+
+
 def process_batch(runtime: Runtime, *, limit: int = BATCH) -> BatchResult:
     """Act on up to `limit` due deliveries, in one transaction; see the module's doc."""
+    try:
+        return _run_batch(runtime, limit, whole=True)
+    except _TryTextByText:
+        return _run_batch(runtime, limit, whole=False)
+
+
+def _run_batch(runtime: Runtime, limit: int, *, whole: bool) -> BatchResult:
     result = BatchResult()
     now = utcnow()
     with runtime.session() as session:
@@ -104,28 +125,17 @@ def process_batch(runtime: Runtime, *, limit: int = BATCH) -> BatchResult:
             return result
         rows = session.execute(_due_query(now, limit)).all()
         result.due = len(rows)
+        if not rows:
+            return result
         # The reviewers' latest texts, asked once for the batch rather than once a text.
-        scripts = live_sms_scripts(session, runtime.settings) if rows else None
-        done: list[int] = []
-        held: set[str] = set()  # senders with a text that failed in this batch
-        failures: list[tuple[int, int, str]] = []
-        for row in rows:
-            if row.sender_hash in held:
-                continue  # its earlier text waits for a retry: so does this one
-            delivery = Delivery.opened(row.sid, row.payload)
-            inbound = domain.Inbound(delivery.sid, delivery.sender, delivery.body, delivery.media)
-            try:
-                with session.begin_nested():
-                    domain.receive(
-                        session, runtime.settings, inbound, scripts, received_at=row.received_at
-                    )
-            except Exception as exc:
-                log.warning("sms delivery %s failed: %s", row.id, describe_error(exc))
-                if row.attempts + 1 < MAX_ATTEMPTS:
-                    held.add(row.sender_hash)  # given up: the sender's next texts go on
-                failures.append((row.id, row.attempts + 1, describe_error(exc)))
-                continue
-            done.append(row.id)
+        scripts = live_sms_scripts(session, runtime.settings)
+        texts = [(row, Delivery.opened(row.sid, row.payload)) for row in rows]
+        if whole:
+            _act_on_all(session, runtime, texts, scripts)
+            done = [row.id for row, _ in texts]
+            failures: list[tuple[int, int, str]] = []
+        else:
+            done, failures = _act_text_by_text(session, runtime, texts, scripts)
         if done:
             session.execute(
                 update(SmsDelivery).where(SmsDelivery.id.in_(done)).values(processed_at=now)
@@ -134,8 +144,64 @@ def process_batch(runtime: Runtime, *, limit: int = BATCH) -> BatchResult:
             _record_failure(session, delivery_id, attempts, error, now)
         result.processed = len(done)
         result.failed = len(failures)
+        result.given_up = sum(1 for _, attempts, _ in failures if attempts >= MAX_ATTEMPTS)
         result.errors = [error for _, _, error in failures]
     return result
+
+
+def _inbound(delivery: Delivery) -> domain.Inbound:
+    return domain.Inbound(delivery.sid, delivery.sender, delivery.body, delivery.media)
+
+
+def _act_on_all(
+    session: Session, runtime: Runtime, texts: list[tuple[Any, Delivery]], scripts: SmsScripts
+) -> None:
+    """The whole batch at once (its senders are distinct); `_TryTextByText` if any of it
+    raises, the transaction then being rolled back."""
+    try:
+        senders = sender_states(
+            session,
+            runtime.settings.secret_key,
+            [(delivery.sender, row.received_at) for row, delivery in texts],
+        )
+        for (row, delivery), sender in zip(texts, senders, strict=True):
+            domain.act(
+                session,
+                runtime.settings,
+                _inbound(delivery),
+                sender,
+                scripts,
+                received_at=row.received_at,
+            )
+        session.flush()
+    except DBAPIError as exc:
+        if exc.connection_invalidated:
+            raise  # the database went away: the batch is tried again on a new connection
+        raise _TryTextByText from exc
+    except Exception as exc:
+        raise _TryTextByText from exc
+
+
+def _act_text_by_text(
+    session: Session, runtime: Runtime, texts: list[tuple[Any, Delivery]], scripts: SmsScripts
+) -> tuple[list[int], list[tuple[int, int, str]]]:
+    """Each text in a savepoint of its own: the ones acted on, and the ones that raised
+    (id, attempts so far, what went wrong)."""
+    done: list[int] = []
+    failures: list[tuple[int, int, str]] = []
+    for row, delivery in texts:
+        try:
+            with session.begin_nested():
+                inbound = _inbound(delivery)
+                domain.receive(
+                    session, runtime.settings, inbound, scripts, received_at=row.received_at
+                )
+        except Exception as exc:
+            log.warning("sms delivery %s failed: %s", row.id, describe_error(exc))
+            failures.append((row.id, row.attempts + 1, describe_error(exc)))
+            continue
+        done.append(row.id)
+    return done, failures
 
 
 def _record_failure(
@@ -166,7 +232,9 @@ def process_due(runtime: Runtime, *, limit: int = BATCH) -> int:
             reconnected = True
             continue
         total += result.processed
-        if result.busy or result.due < limit or result.processed == 0:
+        # A batch takes one text per sender: while it settled any (acted on, or given
+        # up), their senders' next texts may be due.
+        if result.busy or result.processed + result.given_up == 0:
             return total
 
 

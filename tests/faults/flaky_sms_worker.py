@@ -23,17 +23,17 @@ from hotline.cli import main
 from hotline.sms import inbound as domain
 from hotline.sms.models import SmsDelivery
 
-real_receive = domain.receive
+real_act = domain.act
 seen = 0
 
 
-def flaky_receive(session: Any, settings: Any, inbound: Any, *args: Any, **kwargs: Any) -> Any:
+def flaky_act(session: Any, settings: Any, inbound: Any, *args: Any, **kwargs: Any) -> Any:
     global seen
     seen += 1
     if seen == int(os.environ.get("FLAKY_MARK_AT", "0")):
         Path(os.environ["FLAKY_MARK"]).touch()
     time.sleep(float(os.environ.get("FLAKY_DELAY", "0")))
-    outcome = real_receive(session, settings, inbound, *args, **kwargs)
+    outcome = real_act(session, settings, inbound, *args, **kwargs)
     if "#flaky" in inbound.body:
         attempts = session.scalar(
             select(SmsDelivery.attempts).where(SmsDelivery.sid == inbound.sid)
@@ -44,5 +44,5 @@ def flaky_receive(session: Any, settings: Any, inbound: Any, *args: Any, **kwarg
 
 
 if __name__ == "__main__":
-    domain.receive = flaky_receive
+    domain.act = flaky_act
     sys.exit(main(["worker", *sys.argv[1:]]))
