@@ -87,10 +87,12 @@ def insert_all_unless_taken(
     particular order), without those whose unique key was already taken."""
     dialect = session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    statement = insert(model).values(rows).on_conflict_do_nothing().returning(model)
+    statement = insert(model).on_conflict_do_nothing().returning(model)
     # Rows still pending stay pending: they may yet change before they are written.
     with session.no_autoflush:
-        return list(session.scalars(statement))
+        # The rows as parameters, not as VALUES: one statement all the same (SQLAlchemy's
+        # "insertmanyvalues"), compiled once rather than once per number of rows.
+        return list(session.scalars(statement, rows))
 
 
 def make_engine(url: str, *, statement_timeout: float | None = None, **kwargs: Any) -> Engine:
@@ -113,6 +115,7 @@ def make_engine(url: str, *, statement_timeout: float | None = None, **kwargs: A
     # statement and invalidates the whole pool, and webhooks handle that delivery again.
     if "poolclass" not in kwargs:
         kwargs.setdefault("pool_timeout", POOL_TIMEOUT)
+        kwargs.setdefault("pool_size", POOL_SIZE)
     connect_args = {
         "connect_timeout": CONNECT_TIMEOUT,
         **kwargs.pop("connect_args", {}),
@@ -133,6 +136,10 @@ def make_engine(url: str, *, statement_timeout: float | None = None, **kwargs: A
 # a voice step fails in time to answer the fallback (hotline.fallback) instead.
 CONNECT_TIMEOUT = 2  # seconds for a new connection, whole handshake included
 POOL_TIMEOUT = 3.0  # seconds waiting for a pooled connection when all are in use
+# Connections a pool keeps: as many as a process's threads use at once (gunicorn's 8
+# threads; the worker's 8 SMS senders). A connection given back to a full pool is
+# closed, and the next one costs a new server process (SQLAlchemy's default is 5).
+POOL_SIZE = 10
 STATEMENT_TIMEOUT = 5.0  # seconds per statement, for the web and worker processes
 
 
