@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from hotline.callers.models import Caller
 from hotline.cases.models import Case
+from hotline.db import utcnow
 from hotline.jobs import defer_for
 from hotline.sms.gate import sms_refusal
 from hotline.sms.jobs import SEND_JOB
@@ -55,6 +56,11 @@ def queue_sms(
         language=language or caller.language,
         status="pending",
         segments=count_segments(body).segments,
+        # Every column given, as an inbound text's are: SQLAlchemy inserts consecutive
+        # rows with the same columns in one statement, so a batch's texts and replies
+        # go in together rather than one statement per row.
+        num_media=0,
+        created_at=utcnow(),
     )
     session.add(message)
     if flush:
