@@ -43,7 +43,7 @@ def incoming() -> Response:
     )
     runtime = app_runtime()
     try:
-        intake.store(runtime.db, g.db, runtime.settings.secret_key, delivery)
+        intake.store(runtime.db, runtime.settings.secret_key, delivery)
     except InvalidPhoneNumber as exc:
         raise BadWebhook("From is not a phone number the hotline can answer") from exc
     return twiml(EMPTY)
