@@ -57,9 +57,12 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
     _register_error_handlers(app)
     _register_blueprints(app)
     if runtime.training_space is None:
+        from hotline.sms.routes import IncomingTexts
         from hotline.training.mount import install
 
         install(app, runtime, create_app)  # /training/<trainee>/: the trainees' spaces
+        https = settings.public_url.startswith("https://")
+        app.wsgi_app = IncomingTexts(app.wsgi_app, runtime, security_headers("/", https=https))  # type: ignore[method-assign]
     return app
 
 
@@ -190,13 +193,19 @@ def _register_security_headers(app: Flask, *, https: bool) -> None:
 
     @app.after_request
     def _security_headers(response: Response) -> Response:
-        headers = response.headers
-        headers.setdefault("X-Content-Type-Options", "nosniff")
-        if not request.path.startswith(PUBLIC_CACHEABLE_PREFIXES):
-            headers.setdefault("Cache-Control", "no-store")
-        if https:
-            headers.setdefault("Strict-Transport-Security", HSTS)
+        for name, value in security_headers(request.path, https=https):
+            response.headers.setdefault(name, value)
         return response
+
+
+def security_headers(path: str, *, https: bool) -> list[tuple[str, str]]:
+    """The headers every answer carries unless its view set them itself."""
+    headers = [("X-Content-Type-Options", "nosniff")]
+    if not path.startswith(PUBLIC_CACHEABLE_PREFIXES):
+        headers.append(("Cache-Control", "no-store"))
+    if https:
+        headers.append(("Strict-Transport-Security", HSTS))
+    return headers
 
 
 def _register_error_handlers(app: Flask) -> None:

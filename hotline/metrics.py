@@ -55,7 +55,7 @@ WEBHOOK_SECONDS = Histogram(
 _TIMERS: dict[str, Any] = {}
 
 
-def _timer(route: str) -> Any:
+def webhook_timer(route: str) -> Any:
     """The route's histogram, looked up once per process (`labels` takes a lock and
     builds its key on every call)."""
     timer = _TIMERS.get(route)
@@ -77,7 +77,7 @@ def init_app(app: Flask) -> None:
         if started is not None and request.path.startswith(WEBHOOK_PREFIXES):
             # The rule, not the path: `/voice/node/<name>`, never a caller's values.
             route = request.url_rule.rule if request.url_rule else "unmatched"
-            _timer(route).observe(time.perf_counter() - started)
+            webhook_timer(route).observe(time.perf_counter() - started)
         return response
 
     app.register_blueprint(bp)

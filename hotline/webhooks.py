@@ -79,7 +79,11 @@ def parse_form() -> MultiDict[str, str]:
     ctype = request.mimetype
     if ctype != "application/x-www-form-urlencoded":
         raise BadWebhook("expected an application/x-www-form-urlencoded body")
-    raw = request.get_data(cache=True)
+    return form_from_body(request.get_data(cache=True))
+
+
+def form_from_body(raw: bytes) -> MultiDict[str, str]:
+    """A urlencoded body read strictly; BadWebhook when it is not valid UTF-8 form data."""
     try:
         text = raw.decode("ascii")
         pairs = parse_qsl(text, keep_blank_values=True, encoding="utf-8", errors="strict")
@@ -98,17 +102,31 @@ def _lenient_form() -> MultiDict[str, str]:
 
 
 def signature_is_valid(form: MultiDict[str, str]) -> bool:
-    """Whether Twilio signed this request, decided as `RequestValidator.validate` does
-    (the URL without its port, then with its default port), but computing the second
-    HMAC only when the first does not match: validate always computes both."""
     settings = app_runtime().settings
-    signature = request.headers.get("X-Twilio-Signature", "")
-    if not signature or not settings.twilio_auth_token:
+    return signature_matches(
+        settings.twilio_auth_token,
+        public_url_for_request(),
+        form,
+        request.headers.get("X-Twilio-Signature", ""),
+        request.headers.get(SIGNATURE_SETTINGS_HEADER),
+    )
+
+
+def signature_matches(
+    token: str | None,
+    url: str,
+    form: MultiDict[str, str],
+    signature: str,
+    settings_header: str | None = None,
+) -> bool:
+    """Whether Twilio signed `url` and `form`, decided as `RequestValidator.validate`
+    does (the URL without its port, then with its default port), but computing the
+    second HMAC only when the first does not match: validate always computes both."""
+    if not signature or not token:
         return False
-    validator = RequestValidator(settings.twilio_auth_token)
+    validator = RequestValidator(token)
     # Twilio signs with HMAC-SHA1 unless the settings header names another algorithm.
-    algorithm = get_signature_algorithm(request.headers.get(SIGNATURE_SETTINGS_HEADER))
-    url = public_url_for_request()
+    algorithm = get_signature_algorithm(settings_header)
     given = signature.encode("utf-8")
     parsed = urlparse(url)
     try:
