@@ -5,7 +5,9 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from flask import Flask, Response, abort, g, jsonify, request
+from flask import Flask, Request, Response, abort, g, has_request_context, jsonify, request
+from flask.ctx import _AppCtxGlobals
+from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
 from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter, Rule
@@ -15,7 +17,7 @@ from hotline.handlers import register_handlers
 from hotline.inputs import MAX_ID, first_with_control_characters
 from hotline.jobs import REGISTRY
 from hotline.logs import configure_logging
-from hotline.runtime import EXTENSION, PENDING_PUSH_KEY, Runtime, set_current
+from hotline.runtime import EXTENSION, PENDING_PUSH_KEY, Runtime, app_runtime, set_current
 
 __all__ = ["create_app"]
 
@@ -55,9 +57,12 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
     _register_error_handlers(app)
     _register_blueprints(app)
     if runtime.training_space is None:
+        from hotline.sms.routes import IncomingTexts
         from hotline.training.mount import install
 
         install(app, runtime, create_app)  # /training/<trainee>/: the trainees' spaces
+        https = settings.public_url.startswith("https://")
+        app.wsgi_app = IncomingTexts(app.wsgi_app, runtime, security_headers("/", https=https))  # type: ignore[method-assign]
     return app
 
 
@@ -104,7 +109,35 @@ class DatabaseId(IntegerConverter):
         super().__init__(url_map, *args, **kwargs)
 
 
+class RequestGlobals(_AppCtxGlobals):
+    """`g` with the request's database session (`g.db`) made on first use: a webhook
+    that needs none (the SMS intake's own autocommitted insert on PostgreSQL, a menu
+    step answered from its signed URL) neither makes nor closes one. The session is
+    closed when the request ends (`_close_session`)."""
+
+    def __getattr__(self, name: str) -> Any:
+        if name == "db" and has_request_context():
+            session = app_runtime().db.sessionmaker()
+            self.db = session
+            return session
+        return super().__getattr__(name)
+
+
+class CookieSessions(SecureCookieSessionInterface):
+    """Flask's signed-cookie sessions, with the signing serializer built only when there
+    is a cookie to read: Twilio's webhooks never send one, and building it was a tenth of
+    a webhook's time in Flask."""
+
+    def open_session(self, app: Flask, request: Request) -> SecureCookieSession | None:
+        if app.secret_key and not request.cookies.get(self.get_cookie_name(app)):
+            return self.session_class()
+        return super().open_session(app, request)
+
+
 def _register_request_session(app: Flask, runtime: Runtime) -> None:
+    app.app_ctx_globals_class = RequestGlobals
+    app.session_interface = CookieSessions()
+
     @app.before_request
     def _open_session() -> None:
         length = request.content_length
@@ -113,7 +146,6 @@ def _register_request_session(app: Flask, runtime: Runtime) -> None:
 
             raise RequestEntityTooLarge()
         _refuse_control_characters()
-        g.db = runtime.db.sessionmaker()
 
     @app.after_request
     def _push_jobs_after_response(response: Response) -> Response:
@@ -161,13 +193,19 @@ def _register_security_headers(app: Flask, *, https: bool) -> None:
 
     @app.after_request
     def _security_headers(response: Response) -> Response:
-        headers = response.headers
-        headers.setdefault("X-Content-Type-Options", "nosniff")
-        if not request.path.startswith(PUBLIC_CACHEABLE_PREFIXES):
-            headers.setdefault("Cache-Control", "no-store")
-        if https:
-            headers.setdefault("Strict-Transport-Security", HSTS)
+        for name, value in security_headers(request.path, https=https):
+            response.headers.setdefault(name, value)
         return response
+
+
+def security_headers(path: str, *, https: bool) -> list[tuple[str, str]]:
+    """The headers every answer carries unless its view set them itself."""
+    headers = [("X-Content-Type-Options", "nosniff")]
+    if not path.startswith(PUBLIC_CACHEABLE_PREFIXES):
+        headers.append(("Cache-Control", "no-store"))
+    if https:
+        headers.append(("Strict-Transport-Security", HSTS))
+    return headers
 
 
 def _register_error_handlers(app: Flask) -> None:

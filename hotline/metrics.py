@@ -52,6 +52,18 @@ WEBHOOK_SECONDS = Histogram(
 )
 
 
+_TIMERS: dict[str, Any] = {}
+
+
+def webhook_timer(route: str) -> Any:
+    """The route's histogram, looked up once per process (`labels` takes a lock and
+    builds its key on every call)."""
+    timer = _TIMERS.get(route)
+    if timer is None:
+        timer = _TIMERS[route] = WEBHOOK_SECONDS.labels(route=route)
+    return timer
+
+
 def init_app(app: Flask) -> None:
     """Time every webhook, and serve `/metrics`."""
 
@@ -65,7 +77,7 @@ def init_app(app: Flask) -> None:
         if started is not None and request.path.startswith(WEBHOOK_PREFIXES):
             # The rule, not the path: `/voice/node/<name>`, never a caller's values.
             route = request.url_rule.rule if request.url_rule else "unmatched"
-            WEBHOOK_SECONDS.labels(route=route).observe(time.perf_counter() - started)
+            webhook_timer(route).observe(time.perf_counter() - started)
         return response
 
     app.register_blueprint(bp)

@@ -11,10 +11,11 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import hashlib
+import hmac
 import re
 from collections.abc import Callable
 from typing import Any
-from urllib.parse import parse_qsl
+from urllib.parse import parse_qsl, urlparse
 
 from flask import Response, abort, g, request
 from sqlalchemy import String, Text, delete, select
@@ -23,7 +24,9 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 from twilio.request_validator import (
     SIGNATURE_SETTINGS_HEADER,
     RequestValidator,
+    add_port,
     get_signature_algorithm,
+    remove_port,
 )
 from twilio.twiml.messaging_response import MessagingResponse
 from twilio.twiml.voice_response import VoiceResponse
@@ -76,7 +79,11 @@ def parse_form() -> MultiDict[str, str]:
     ctype = request.mimetype
     if ctype != "application/x-www-form-urlencoded":
         raise BadWebhook("expected an application/x-www-form-urlencoded body")
-    raw = request.get_data(cache=True)
+    return form_from_body(request.get_data(cache=True))
+
+
+def form_from_body(raw: bytes) -> MultiDict[str, str]:
+    """A urlencoded body read strictly; BadWebhook when it is not valid UTF-8 form data."""
     try:
         text = raw.decode("ascii")
         pairs = parse_qsl(text, keep_blank_values=True, encoding="utf-8", errors="strict")
@@ -96,14 +103,41 @@ def _lenient_form() -> MultiDict[str, str]:
 
 def signature_is_valid(form: MultiDict[str, str]) -> bool:
     settings = app_runtime().settings
-    signature = request.headers.get("X-Twilio-Signature", "")
-    if not signature or not settings.twilio_auth_token:
+    return signature_matches(
+        settings.twilio_auth_token,
+        public_url_for_request(),
+        form,
+        request.headers.get("X-Twilio-Signature", ""),
+        request.headers.get(SIGNATURE_SETTINGS_HEADER),
+    )
+
+
+def signature_matches(
+    token: str | None,
+    url: str,
+    form: MultiDict[str, str],
+    signature: str,
+    settings_header: str | None = None,
+) -> bool:
+    """Whether Twilio signed `url` and `form`, decided as `RequestValidator.validate`
+    does (the URL without its port, then with its default port), but computing the
+    second HMAC only when the first does not match: validate always computes both."""
+    if not signature or not token:
         return False
-    validator = RequestValidator(settings.twilio_auth_token)
+    validator = RequestValidator(token)
     # Twilio signs with HMAC-SHA1 unless the settings header names another algorithm.
-    algorithm = get_signature_algorithm(request.headers.get(SIGNATURE_SETTINGS_HEADER))
-    # A MultiDict: the validator signs every value of a repeated key (via getlist).
-    return bool(validator.validate(public_url_for_request(), form, signature, algorithm))
+    algorithm = get_signature_algorithm(settings_header)
+    given = signature.encode("utf-8")
+    parsed = urlparse(url)
+    try:
+        # A MultiDict: the validator signs every value of a repeated key (via getlist).
+        return any(
+            hmac.compare_digest(validator.compute_signature(uri, form, algorithm).encode(), given)
+            for uri in (remove_port(parsed), add_port(parsed))
+        )
+    except ValueError:
+        # An algorithm the library does not know: validate refuses it and logs why.
+        return bool(validator.validate(url, form, signature, algorithm))
 
 
 # Twilio SIDs are a two-letter type prefix and 32 hex digits; a known parameter must
@@ -214,33 +248,33 @@ def _answer_once(
     menu step answered from its signed URL) stores no receipt: it changed nothing, and
     the same request gets the same answer again.
     """
-    session: Session = g.db
     try:
         response = view(*args, **kwargs)
         if key is not None and response.status_code >= 400:
-            replay = _replay_if_seen(session, key)
+            replay = _replay_if_seen(g.db, key)
             if replay is not None:
                 return replay
-        elif key is not None and session.in_transaction():
-            session.add(
-                WebhookReceipt(
-                    key=key,
-                    status_code=response.status_code,
-                    content_type=response.content_type or TWIML,
-                    body=encrypt_text(_secret(), response.get_data(as_text=True)),
+        session: Session | None = g.get("db")  # None: the view never needed the database
+        if session is not None and session.in_transaction():
+            if key is not None and response.status_code < 400:
+                session.add(
+                    WebhookReceipt(
+                        key=key,
+                        status_code=response.status_code,
+                        content_type=response.content_type or TWIML,
+                        body=encrypt_text(_secret(), response.get_data(as_text=True)),
+                    )
                 )
-            )
-        if session.in_transaction():
             session.commit()
     except BadWebhook as exc:
-        session.rollback()
-        return _replay_if_seen(session, key) or _bad_request(str(exc))
+        g.db.rollback()
+        return _replay_if_seen(g.db, key) or _bad_request(str(exc))
     except Exception as exc:
         # An earlier or concurrent delivery of the same step got there first (its rows
         # or its receipt collide, or the state it left makes this step fail): answer
         # exactly as it did.
-        session.rollback()
-        previous = _replay_if_seen(session, key)
+        g.db.rollback()
+        previous = _replay_if_seen(g.db, key)
         if previous is not None:
             return previous
         if key is not None and isinstance(exc, IntegrityError):

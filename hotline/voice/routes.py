@@ -13,6 +13,7 @@ from collections.abc import Callable
 from flask import Blueprint, Response, abort, g, request, send_file
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+from sqlalchemy.orm import Session
 from twilio.twiml.voice_response import VoiceResponse
 from werkzeug.datastructures import MultiDict
 
@@ -93,7 +94,7 @@ def incoming() -> Response:
     member has a PIN) and one write (the call, holding this answer). A repeated delivery
     collides on the call's unique CallSid and gets the stored answer back."""
     require(g.form, "CallSid", "From")
-    settings, session, number = _settings(), g.db, g.form["From"]
+    settings, session, number = _settings(), _first_step_session(), g.form["From"]
     try:
         lookup = caller_and_case_status(session, settings.secret_key, number)
         staff = (
@@ -117,7 +118,22 @@ def incoming() -> Response:
     except IntegrityError:
         session.rollback()
         return _first_answer(g.form["CallSid"])
+    finally:
+        if session is not g.get("db"):
+            session.close()
     return twiml(body)
+
+
+def _first_step_session() -> Session:
+    """The session of a call's first step. On PostgreSQL its statements are autocommitted,
+    each its own transaction: a returning caller's one read and one write are two round
+    trips instead of four (psycopg sends BEGIN and COMMIT as round trips of their own).
+    Its only writes are a new caller (kept even if the call's row then fails, as a
+    concurrent delivery of the same call would keep it) and the call with its answer."""
+    db = app_runtime().db
+    if db.is_sqlite:
+        return g.db
+    return db.sessionmaker(bind=db.autocommit_engine)
 
 
 def _first_answer(sid: str) -> Response:

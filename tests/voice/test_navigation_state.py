@@ -34,11 +34,17 @@ def statements(runtime: Any) -> Iterator[list[str]]:
     def count(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
         seen.append(statement.lstrip().upper())
 
-    event.listen(runtime.db.engine, "before_cursor_execute", count)
+    # The first step of a call runs on the autocommitted engine on PostgreSQL.
+    engines = [runtime.db.engine]
+    if not runtime.db.is_sqlite:
+        engines.append(runtime.db.autocommit_engine)
+    for engine in engines:
+        event.listen(engine, "before_cursor_execute", count)
     try:
         yield seen
     finally:
-        event.remove(runtime.db.engine, "before_cursor_execute", count)
+        for engine in engines:
+            event.remove(engine, "before_cursor_execute", count)
 
 
 def path_of(exchange: Exchange) -> str:
