@@ -1,19 +1,20 @@
 """The worker's side of store-first SMS: stored deliveries become messages, cases,
 keyword actions and replies.
 
-`process_batch` takes up to `BATCH` due deliveries in arrival order, at most one per
-sender (a sender's next text waits for the batch after: each sender's texts are acted on
-in the order they arrived), and acts on them in one transaction, which also marks them
-processed: a delivery is acted on exactly once, or not at all if the worker dies before
-the commit (it is then taken again).
+`process_batch` takes up to `BATCH` due deliveries in arrival order and acts on them in
+one transaction, which also marks them processed: a delivery is acted on exactly once, or
+not at all if the worker dies before the commit (it is then taken again).
 
-The batch is first tried whole: the senders' callers, open cases and recent texts asked
-together (hotline.sms.senders), and the messages, replies and their jobs inserted
-together at the end, a few statements for the batch instead of several round trips per
-text. If anything in it raises, it is rolled back and tried again text by text, each in
-a savepoint: a delivery whose processing raises is rolled back alone, counted, and tried
-again after `BACKOFF` (its sender's later texts wait for it); after `MAX_ATTEMPTS` it is
-`failed` for `hotline inbound failed` and `replay`.
+The batch is first tried whole, in rounds: each sender's first text of the batch, then
+each one's second, and so on, so that a round's texts are from distinct senders. A
+round's senders (callers, open cases, recent texts) are asked together
+(hotline.sms.senders) and its messages, replies and their jobs inserted together at its
+end, where the next round's questions see them: a few statements a round instead of
+several round trips a text. If anything in the batch raises, it is rolled back and tried
+again text by text, each in a savepoint: a delivery whose processing raises is rolled
+back alone, counted, and tried again after `BACKOFF`, and its sender's later texts wait
+for it, so each sender's texts are acted on in the order they arrived; after
+`MAX_ATTEMPTS` it is `failed` for `hotline inbound failed` and `replay`.
 
 One batch runs at a time across all worker processes (a transaction-scoped advisory lock
 on PostgreSQL; SQLite's write lock, taken by BEGIN IMMEDIATE, does the same), so order
@@ -56,7 +57,6 @@ POLL_SECONDS = 1.0  # SQLite, and the retries that come due: picked up within th
 class BatchResult:
     processed: int = 0
     failed: int = 0  # attempts that raised in this batch
-    given_up: int = 0  # of which the last attempt: `failed` for good
     busy: bool = False  # another process held the batch lock
     due: int = 0  # deliveries that were due when the batch began
     errors: list[str] = field(default_factory=list)
@@ -67,13 +67,14 @@ def _pending() -> list[ColumnElement[bool]]:
 
 
 def _due_query(now: dt.datetime, limit: int) -> Select[int, str, str, str, dt.datetime, int]:
-    """Due deliveries, oldest first: each sender's earliest unprocessed one, when due."""
+    """Due deliveries, oldest first, less those behind a text of theirs awaiting a retry."""
     earlier = aliased(SmsDelivery)
-    behind = exists().where(
+    waiting = exists().where(
         earlier.sender_hash == SmsDelivery.sender_hash,
         earlier.id < SmsDelivery.id,
         earlier.processed_at.is_(None),
         earlier.failed_at.is_(None),
+        earlier.run_after > now,
     )
     return (
         select(
@@ -87,7 +88,7 @@ def _due_query(now: dt.datetime, limit: int) -> Select[int, str, str, str, dt.da
         .where(
             *_pending(),
             or_(SmsDelivery.run_after.is_(None), SmsDelivery.run_after <= now),
-            ~behind,
+            ~waiting,
         )
         .order_by(SmsDelivery.id)
         .limit(limit)
@@ -144,7 +145,6 @@ def _run_batch(runtime: Runtime, limit: int, *, whole: bool) -> BatchResult:
             _record_failure(session, delivery_id, attempts, error, now)
         result.processed = len(done)
         result.failed = len(failures)
-        result.given_up = sum(1 for _, attempts, _ in failures if attempts >= MAX_ATTEMPTS)
         result.errors = [error for _, _, error in failures]
     return result
 
@@ -153,27 +153,40 @@ def _inbound(delivery: Delivery) -> domain.Inbound:
     return domain.Inbound(delivery.sid, delivery.sender, delivery.body, delivery.media)
 
 
+def _rounds(texts: list[tuple[Any, Delivery]]) -> list[list[tuple[Any, Delivery]]]:
+    """The texts as rounds: every sender's first text, then every second one, ..."""
+    rounds: list[list[tuple[Any, Delivery]]] = []
+    seen: dict[str, int] = {}
+    for row, delivery in texts:
+        n = seen[row.sender_hash] = seen.get(row.sender_hash, -1) + 1
+        if n == len(rounds):
+            rounds.append([])
+        rounds[n].append((row, delivery))
+    return rounds
+
+
 def _act_on_all(
     session: Session, runtime: Runtime, texts: list[tuple[Any, Delivery]], scripts: SmsScripts
 ) -> None:
-    """The whole batch at once (its senders are distinct); `_TryTextByText` if any of it
-    raises, the transaction then being rolled back."""
+    """The whole batch, round by round; `_TryTextByText` if any of it raises, the
+    transaction then being rolled back."""
     try:
-        senders = sender_states(
-            session,
-            runtime.settings.secret_key,
-            [(delivery.sender, row.received_at) for row, delivery in texts],
-        )
-        for (row, delivery), sender in zip(texts, senders, strict=True):
-            domain.act(
+        for texts_of_round in _rounds(texts):
+            senders = sender_states(
                 session,
-                runtime.settings,
-                _inbound(delivery),
-                sender,
-                scripts,
-                received_at=row.received_at,
+                runtime.settings.secret_key,
+                [(delivery.sender, row.received_at) for row, delivery in texts_of_round],
             )
-        session.flush()
+            for (row, delivery), sender in zip(texts_of_round, senders, strict=True):
+                domain.act(
+                    session,
+                    runtime.settings,
+                    _inbound(delivery),
+                    sender,
+                    scripts,
+                    received_at=row.received_at,
+                )
+            session.flush()  # what the next round asks about its senders includes these
     except DBAPIError as exc:
         if exc.connection_invalidated:
             raise  # the database went away: the batch is tried again on a new connection
@@ -189,7 +202,10 @@ def _act_text_by_text(
     (id, attempts so far, what went wrong)."""
     done: list[int] = []
     failures: list[tuple[int, int, str]] = []
+    held: set[str] = set()  # senders with a text that failed in this batch
     for row, delivery in texts:
+        if row.sender_hash in held:
+            continue  # its earlier text waits for a retry: so does this one
         try:
             with session.begin_nested():
                 inbound = _inbound(delivery)
@@ -198,6 +214,8 @@ def _act_text_by_text(
                 )
         except Exception as exc:
             log.warning("sms delivery %s failed: %s", row.id, describe_error(exc))
+            if row.attempts + 1 < MAX_ATTEMPTS:
+                held.add(row.sender_hash)  # given up: the sender's next texts go on
             failures.append((row.id, row.attempts + 1, describe_error(exc)))
             continue
         done.append(row.id)
@@ -232,9 +250,7 @@ def process_due(runtime: Runtime, *, limit: int = BATCH) -> int:
             reconnected = True
             continue
         total += result.processed
-        # A batch takes one text per sender: while it settled any (acted on, or given
-        # up), their senders' next texts may be due.
-        if result.busy or result.processed + result.given_up == 0:
+        if result.busy or result.due < limit or result.processed == 0:
             return total
 
 

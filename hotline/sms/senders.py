@@ -1,8 +1,8 @@
 """What the hotline knows of the senders of texts, asked for many texts at once.
 
-The worker's processor (hotline.sms.processor) acts on a batch of texts from distinct
+The worker's processor (hotline.sms.processor) acts on rounds of texts from distinct
 senders: their callers, open cases and recent texts come from three statements for the
-whole batch (callers with their open case, the texts of the flood window, the callers
+whole round (callers with their open case, the texts of the flood window, the callers
 of new numbers), where asking text by text cost two or three round trips each.
 """
 

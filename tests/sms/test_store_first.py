@@ -13,6 +13,7 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import func, select, update
 
+from hotline.cases.models import Case
 from hotline.cli import main
 from hotline.db import utcnow
 from hotline.runtime import Runtime
@@ -251,3 +252,29 @@ def test_on_postgresql_a_stored_text_wakes_the_processor_by_notification(
     assert [d.processed_at is not None for d in deliveries(runtime)] == [True]
     loop.join(timeout=5)
     assert runtime_of(client) is runtime
+
+
+@both_backends
+def test_a_burst_from_one_number_is_acted_on_in_one_batch_as_if_text_by_text(
+    client: Any, runtime: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(runtime, "settings", runtime.settings.with_overrides(sms_flood_limit=3))
+    bodies = ["LANG 84", "HELP", "Công ty giữ hộ chiếu của tôi", "HELP", "HELP"]
+    for body in bodies:
+        text_in(client, body, process=False)
+    text_in(client, "HELP", sender=OTHER_WORKER_NUMBER, process=False)
+    assert processor.process_batch(runtime).processed == 6  # one batch, in rounds
+    # Each text saw the ones before it: LANG was applied before the HELP after it, the
+    # free text opened a case, and the fourth and fifth texts were over the flood limit.
+    texts = inbound(runtime)
+    assert [m.body for m in texts] == bodies
+    [case_id] = {m.case_id for m in texts if m.case_id is not None}
+    assert texts[2].case_id == case_id and texts[2].language == "vi"
+    with runtime.db.session() as session:
+        reference = session.scalars(select(Case.reference).where(Case.id == case_id)).one()
+    assert [m.body for m in outbound(runtime)] == [
+        expected("vi", "lang_set", language="Tiếng Việt"),
+        expected_help("vi"),
+        expected("vi", "received", reference=reference),
+    ]
+    assert [m.body for m in outbound(runtime, OTHER_WORKER_NUMBER)] == [expected_help("en")]
