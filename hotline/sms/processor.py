@@ -187,6 +187,7 @@ def _act_on_all(
                     received_at=row.received_at,
                 )
             session.flush()  # what the next round asks about its senders includes these
+        session.flush()  # the jobs of the last round's rows (`jobs.defer_for`)
     except DBAPIError as exc:
         if exc.connection_invalidated:
             raise  # the database went away: the batch is tried again on a new connection
