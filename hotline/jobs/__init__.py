@@ -39,6 +39,7 @@ from hotline.jobs.transport import BATCHED_JOBS, locked_in_order, push, stamp_ro
 from hotline.jobs.transport import queue as queue  # re-exported: RQ's queue of the outbox
 
 if TYPE_CHECKING:
+    from hotline.config import Settings
     from hotline.runtime import Runtime
 
 log = logging.getLogger(__name__)
@@ -111,18 +112,19 @@ class JobRegistry:
         backoff: Backoff = DEFAULT_BACKOFF,
         on_give_up: Callable[..., None] | None = None,
         batch: BatchHandler | None = None,
-        batch_size: int = 50,
+        batch_size: int | Callable[[Settings], int] = 50,
     ) -> None:
         """Handle jobs called `name` with `func(runtime, **args)`.
 
         Handlers must be idempotent: they re-read their rows by id and check state first.
         `on_give_up(runtime, error, **args)` runs once when the last attempt has failed.
-        With `batch`, up to `batch_size` due jobs of this name run together as
-        `batch(runtime, [args, ...])`; `func` should then be that same batch of one.
+        With `batch`, up to `batch_size` due jobs of this name (a number, or one computed
+        from the settings) run together as `batch(runtime, [args, ...])`; `func` should
+        then be that same batch of one.
         """
         self.jobs[name] = JobSpec(name, func, max_attempts, backoff, on_give_up, batch)
         if batch is not None:
-            BATCHED_JOBS[name] = batch_size
+            BATCHED_JOBS[name] = batch_size if callable(batch_size) else _fixed(batch_size)
 
     def every(self, name: str, func: Callable[[Runtime], object], *, seconds: float) -> None:
         """Run `func(runtime)` from the worker's relay loop about every `seconds`."""
@@ -133,6 +135,10 @@ class JobRegistry:
 
     def __getitem__(self, name: str) -> JobSpec:
         return self.jobs[name]
+
+
+def _fixed(size: int) -> Callable[[Settings], int]:
+    return lambda _settings: size
 
 
 REGISTRY = JobRegistry()
@@ -268,7 +274,7 @@ def run_outbox_jobs(
     wanted: ColumnElement[bool] = OutboxJob.id.in_(list(outbox_ids))
     limit = None
     if fill is not None and fill in BATCHED_JOBS:
-        limit = max(BATCHED_JOBS[fill], len(outbox_ids))
+        limit = max(BATCHED_JOBS[fill](runtime.settings), len(outbox_ids))
         due = or_(OutboxJob.run_after.is_(None), OutboxJob.run_after <= now)
         wanted = or_(wanted, and_(OutboxJob.name == fill, OutboxJob.started_at.is_(None), due))
     with runtime.db.session() as session:

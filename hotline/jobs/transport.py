@@ -6,7 +6,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import logging
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
 from rq import Queue, SimpleWorker
@@ -17,14 +17,16 @@ from hotline.db import utcnow
 from hotline.jobs.models import OutboxJob
 
 if TYPE_CHECKING:
+    from hotline.config import Settings
     from hotline.runtime import Runtime
 
 log = logging.getLogger("hotline.jobs")
 
 QUEUE_NAME = "hotline"
-# Job names whose due rows go to RQ together, at most this many per RQ job; filled by
-# `JobRegistry.add(..., batch=...)` (hotline.jobs), run by `hotline.jobs.execute_batch`.
-BATCHED_JOBS: dict[str, int] = {}
+# Job names whose due rows go to RQ together, and how many at most per RQ job under
+# these settings; filled by `JobRegistry.add(..., batch=...)` (hotline.jobs), run by
+# `hotline.jobs.execute_batch`.
+BATCHED_JOBS: dict[str, Callable[[Settings], int]] = {}
 
 
 class BurstWorker(SimpleWorker):
@@ -74,7 +76,7 @@ def rq_batch_id(attempts: list[tuple[int, int]]) -> str:
 
 
 def _rq_jobs(
-    rows: Iterable[tuple[int, str, int]],
+    rows: Iterable[tuple[int, str, int]], settings: Settings
 ) -> list[tuple[str, tuple[object, ...], str, list[int]]]:
     """The RQ jobs for these (id, name, attempt) rows, in id order: (function, arguments,
     job id, outbox ids); one per row, or one per `BATCHED_JOBS[name]` rows of a batched job."""
@@ -82,13 +84,13 @@ def _rq_jobs(
     batches: list[tuple[str, list[tuple[int, int]]]] = []
     open_batch: dict[str, list[tuple[int, int]]] = {}
     for outbox_id, name, attempt in sorted(rows):
-        size = BATCHED_JOBS.get(name)
-        if size is None:
+        batch_size = BATCHED_JOBS.get(name)
+        if batch_size is None:
             job_id = rq_job_id(outbox_id, attempt)
             jobs.append(("hotline.jobs.execute", (outbox_id,), job_id, [outbox_id]))
             continue
         batch = open_batch.get(name)
-        if batch is None or len(batch) >= size:
+        if batch is None or len(batch) >= batch_size(settings):
             batch = open_batch[name] = []
             batches.append((name, batch))
         batch.append((outbox_id, attempt))
@@ -113,7 +115,8 @@ def push(runtime: Runtime, outbox_ids: Iterable[int]) -> int:
                     OutboxJob.id.in_(list(outbox_ids))
                 )
             ).all()
-        for func, args, job_id, ids in _rq_jobs((r.id, r.name, r.attempts) for r in rows):
+        rq_jobs = _rq_jobs(((r.id, r.name, r.attempts) for r in rows), runtime.settings)
+        for func, args, job_id, ids in rq_jobs:
             # An attempt already in Redis raises DuplicateJobError: nothing to add.
             with contextlib.suppress(DuplicateJobError):
                 q.enqueue_call(

@@ -35,6 +35,7 @@ from sqlalchemy.orm import Session
 
 from hotline.callers.models import Caller
 from hotline.callers.service import caller_phone
+from hotline.config import Settings
 from hotline.db import utcnow
 from hotline.jobs import JobRegistry, RetryLater
 from hotline.runtime import Runtime
@@ -44,7 +45,7 @@ from hotline.sms.models import SmsMessage, advance_status
 from hotline.telephony import OPTED_OUT_CODE, Sent, TelephonyError, kept_telephony
 
 SEND_JOB = "sms.send"
-SEND_BATCH = 50  # messages per RQ job at most
+SEND_BATCH = 50  # messages per RQ job at most, unless the concurrency asks for more
 UNCONFIRMED_AFTER = dt.timedelta(minutes=15)
 
 
@@ -281,6 +282,13 @@ def _apply(session: Session, message: SmsMessage, answer: Sent | Exception) -> E
     return RetryLater(str(answer))
 
 
+def send_batch_size(settings: Settings) -> int:
+    """Messages per batch: `SEND_BATCH`, or twice the calls in flight if that is more, so
+    that every call slot stays busy for at least two rounds of Twilio's latency (a batch's
+    last round is seldom full, and the next batch starts only when this one ends)."""
+    return max(SEND_BATCH, 2 * settings.sms_send_concurrency)
+
+
 def status_callback_url(public_url: str, message_id: int) -> str:
     """Twilio's status callback for one of our messages, keyed to our record's id."""
     return f"{public_url}/sms/status?m={message_id}"
@@ -293,6 +301,6 @@ def register(registry: JobRegistry) -> None:
         max_attempts=6,
         on_give_up=_give_up,
         batch=send_batch,
-        batch_size=SEND_BATCH,
+        batch_size=send_batch_size,
     )
     registry.every("sms.expire_unconfirmed", expire_unconfirmed, seconds=300)
