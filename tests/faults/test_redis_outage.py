@@ -6,7 +6,6 @@ each adviser's reply reaching Twilio exactly once."""
 from __future__ import annotations
 
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,7 +19,7 @@ from hotline.callbacks.models import CallbackRequest
 from hotline.jobs.models import OutboxJob
 from hotline.runtime import Runtime
 from tests.conftest import RedisProcess, make_settings, open_runtime, truncate_all
-from tests.faults.test_worker_killed import worker_env
+from tests.faults.test_worker_killed import start_worker, wait_until
 from tests.helpers import WORKER_NUMBER
 from tests.sms.helpers import text_in
 from tests.sms.test_opt_out import queue_from_elsewhere
@@ -54,17 +53,6 @@ def open_jobs(runtime: Runtime) -> int:
         )
 
 
-def wait_until(condition: Any, worker: subprocess.Popen[bytes], log: Path) -> float:
-    """Seconds until `condition()` holds (at most 60 s, in 0.05 s steps)."""
-    began = time.monotonic()
-    for _ in range(1200):
-        if condition():
-            return time.monotonic() - began
-        assert worker.poll() is None, "the worker exited:\n" + log.read_text()
-        time.sleep(0.05)
-    raise AssertionError("not within 60 s:\n" + log.read_text())
-
-
 @pytest.mark.slow
 @pytest.mark.postgres
 def test_redis_down_and_back_loses_no_job_and_sends_nothing_twice(
@@ -75,15 +63,7 @@ def test_redis_down_and_back_loses_no_job_and_sends_nothing_twice(
     # The worker's number becomes a known caller with a case, once the worker below has
     # processed this text and sent its answer: so the worker is running before the outage.
     text_in(client, "hello", process=False)
-    hotline = str(Path(sys.executable).parent / "hotline")
-    log_path = tmp_path / "worker.log"
-    log = log_path.open("wb")
-    worker = subprocess.Popen(
-        [hotline, "worker", "--relay-interval", "0.2"],
-        env=worker_env(runtime, fake_twilio, tmp_path),
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
+    worker, log_path = start_worker(runtime, fake_twilio, tmp_path)
     try:
         # All caught up: the stored text processed and its answer sent by the worker.
         wait_until(
@@ -137,8 +117,6 @@ def test_redis_down_and_back_loses_no_job_and_sends_nothing_twice(
             worker.kill()
             worker.wait(timeout=30)
             raise
-        finally:
-            log.close()
 
 
 @pytest.mark.slow
@@ -152,26 +130,18 @@ def test_a_worker_asked_to_stop_while_redis_is_down_stops(
     runtime = runtime_private_redis
     client = create_app(runtime=runtime).test_client()
     text_in(client, "hello", process=False)
-    hotline = str(Path(sys.executable).parent / "hotline")
-    log_path = tmp_path / "worker.log"
-    with log_path.open("wb") as log:
-        worker = subprocess.Popen(
-            [hotline, "worker", "--relay-interval", "0.2"],
-            env=worker_env(runtime, fake_twilio, tmp_path),
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
+    worker, log_path = start_worker(runtime, fake_twilio, tmp_path)
+    try:
+        wait_until(lambda: bool(fake_twilio.sms_to(WORKER_NUMBER)), worker, log_path)
+        redis_process.stop()
+        time.sleep(3)  # the worker meets the outage and starts RQ's worker again
+        assert worker.poll() is None, log_path.read_text()
+        worker.terminate()
         try:
-            wait_until(lambda: bool(fake_twilio.sms_to(WORKER_NUMBER)), worker, log_path)
-            redis_process.stop()
-            time.sleep(3)  # the worker meets the outage and starts RQ's worker again
-            assert worker.poll() is None, log_path.read_text()
-            worker.terminate()
-            try:
-                assert worker.wait(timeout=30) == 0, log_path.read_text()
-            except subprocess.TimeoutExpired:
-                pytest.fail("SIGTERM did not stop the worker:\n" + log_path.read_text())
-        finally:
-            if worker.poll() is None:
-                worker.kill()
-                worker.wait(timeout=30)
+            assert worker.wait(timeout=30) == 0, log_path.read_text()
+        except subprocess.TimeoutExpired:
+            pytest.fail("SIGTERM did not stop the worker:\n" + log_path.read_text())
+    finally:
+        if worker.poll() is None:
+            worker.kill()
+            worker.wait(timeout=30)

@@ -6,9 +6,6 @@ from __future__ import annotations
 
 import datetime as dt
 import signal
-import subprocess
-import sys
-import time
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -23,7 +20,7 @@ from hotline.jobs.models import OutboxJob
 from hotline.runtime import Runtime
 from hotline.sms.models import SmsMessage
 from tests.builders import worker_number
-from tests.faults.test_worker_killed import runtime_pg, worker_env  # noqa: F401
+from tests.faults.test_worker_killed import runtime_pg, start_worker, wait_until  # noqa: F401
 from tests.helpers import run_jobs
 from tests.sms.test_sending_batches import queue_replies
 
@@ -45,27 +42,16 @@ def test_a_worker_killed_mid_batch_sends_nothing_twice_and_loses_nothing(
     for number in numbers[:IN_FLIGHT]:  # Twilio takes the first ones but answers late
         fake_twilio.slow(number, 60)
 
-    log = (tmp_path / "worker.log").open("wb")
-    worker = subprocess.Popen(
-        [str(Path(sys.executable).parent / "hotline"), "worker", "--relay-interval", "0.2"],
-        env={
-            **worker_env(runtime, fake_twilio, tmp_path),
-            "HOTLINE_SMS_SEND_CONCURRENCY": str(IN_FLIGHT),
-        },
-        stdout=log,
-        stderr=subprocess.STDOUT,
+    worker, log = start_worker(
+        runtime, fake_twilio, tmp_path, HOTLINE_SMS_SEND_CONCURRENCY=str(IN_FLIGHT)
     )
     try:
-        for _ in range(600):  # until Twilio holds the first ones: the batch is mid-way
-            if len(fake_twilio.messages) >= IN_FLIGHT:
-                break
-            assert worker.poll() is None, "the worker exited"
-            time.sleep(0.05)
-        assert len(fake_twilio.messages) == IN_FLIGHT, (tmp_path / "worker.log").read_text()
+        # Until Twilio holds the first ones: the batch is mid-way.
+        wait_until(lambda: len(fake_twilio.messages) >= IN_FLIGHT, worker, log)
+        assert len(fake_twilio.messages) == IN_FLIGHT, log.read_text()
     finally:
         worker.send_signal(signal.SIGKILL)
         worker.wait(timeout=30)
-        log.close()
     fake_twilio.delays.clear()
 
     with runtime.db.session() as session:

@@ -5,9 +5,6 @@ text ends as exactly one stored message and gets exactly one reply (HELP), sent 
 from __future__ import annotations
 
 import signal
-import subprocess
-import sys
-import time
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -18,23 +15,12 @@ from sqlalchemy import func, select
 from hotline import create_app
 from hotline.runtime import Runtime
 from hotline.sms.models import SmsDelivery, SmsMessage
-from tests.faults.test_worker_killed import runtime_pg, worker_env  # noqa: F401
+from tests.faults.test_worker_killed import runtime_pg, start_worker, wait_until  # noqa: F401
 from tests.sms.helpers import new_sid, text_in
 
 TEXTS = 300
 SENDERS = 30  # 10 texts each: under the flood limit, so each HELP gets its answer
-ROOT = Path(__file__).resolve().parents[2]
-
-
-def start_worker(runtime: Runtime, fake_twilio: Any, tmp_path: Path, **env: str) -> Any:
-    log = (tmp_path / "worker.log").open("ab")
-    return subprocess.Popen(
-        [sys.executable, "-m", "tests.faults.flaky_sms_worker", "--relay-interval", "0.2"],
-        env={**worker_env(runtime, fake_twilio, tmp_path), **env},
-        cwd=ROOT,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
+FLAKY_WORKER = "tests.faults.flaky_sms_worker"  # `hotline worker` with a failing test double
 
 
 def counts(runtime: Runtime, fake_twilio: Any, senders: list[str]) -> tuple[int, int, int]:
@@ -65,29 +51,28 @@ def test_a_worker_killed_mid_batch_with_failing_texts_loses_nothing_and_repeats_
         assert session.scalar(select(func.count()).select_from(SmsDelivery)) == TEXTS
 
     mark = tmp_path / "mid-batch"
-    worker = start_worker(
-        runtime, fake_twilio, tmp_path, FLAKY_DELAY="0.01", FLAKY_MARK=str(mark), FLAKY_MARK_AT="20"
+    worker, log = start_worker(
+        runtime,
+        fake_twilio,
+        tmp_path,
+        module=FLAKY_WORKER,
+        FLAKY_DELAY="0.01",
+        FLAKY_MARK=str(mark),
+        FLAKY_MARK_AT="20",
     )
     try:
-        for _ in range(2400):  # a loaded machine can be slow to start a worker
-            if mark.exists():
-                break
-            assert worker.poll() is None, (tmp_path / "worker.log").read_text()
-            time.sleep(0.05)
-        assert mark.exists(), (tmp_path / "worker.log").read_text()
+        wait_until(mark.exists, worker, log, seconds=120)  # a loaded machine starts slowly
     finally:
-        worker.send_signal(signal.SIGKILL)  # in its first batch (one text of each sender)
+        worker.send_signal(signal.SIGKILL)  # in the middle of its first batch
         worker.wait(timeout=30)
     # The batch was one transaction: nothing of it is left half-done.
     assert counts(runtime, fake_twilio, senders) == (0, 0, 0)
 
-    worker = start_worker(runtime, fake_twilio, tmp_path)
+    worker, log = start_worker(runtime, fake_twilio, tmp_path, module=FLAKY_WORKER)
     try:
-        for _ in range(3000):  # the retries come due after a couple of seconds
-            if counts(runtime, fake_twilio, senders) == (TEXTS, TEXTS, TEXTS):
-                break
-            assert worker.poll() is None, (tmp_path / "worker.log").read_text()
-            time.sleep(0.1)
+        # The retries come due after a couple of seconds.
+        done = (TEXTS, TEXTS, TEXTS)
+        wait_until(lambda: counts(runtime, fake_twilio, senders) == done, worker, log, 300)
     finally:
         worker.send_signal(signal.SIGTERM)
         worker.wait(timeout=30)

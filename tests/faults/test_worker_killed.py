@@ -40,6 +40,8 @@ from tests.sms.test_opt_out import queue_from_elsewhere
 
 pytestmark = pytest.mark.slow  # faults injected into running servers
 
+ROOT = Path(__file__).resolve().parents[2]
+
 
 @pytest.fixture
 def runtime_pg(tmp_path: Path, postgres_url: str, redis_url: str, fake_twilio: Any) -> Any:
@@ -67,6 +69,41 @@ def worker_env(runtime: Runtime, fake_twilio: Any, tmp_path: Path) -> dict[str, 
     }
 
 
+def start_worker(
+    runtime: Runtime, fake_twilio: Any, tmp_path: Path, *, module: str | None = None, **env: str
+) -> tuple[subprocess.Popen[bytes], Path]:
+    """`hotline worker` for this runtime (or `python -m module`, a test double of it) with
+    `env` added, its output appended to `tmp_path/worker.log`: the process and that path."""
+    if module is None:
+        command = [str(Path(sys.executable).parent / "hotline"), "worker"]
+    else:
+        command = [sys.executable, "-m", module]
+    log_path = tmp_path / "worker.log"
+    with log_path.open("ab") as log:  # the worker keeps its own copy of the file
+        worker = subprocess.Popen(
+            [*command, "--relay-interval", "0.2"],
+            env={**worker_env(runtime, fake_twilio, tmp_path), **env},
+            cwd=ROOT,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+    return worker, log_path
+
+
+def wait_until(
+    condition: Any, worker: subprocess.Popen[bytes], log: Path, seconds: float = 60.0
+) -> float:
+    """Seconds until `condition()` holds (at most `seconds`, in 0.05 s steps); fails at
+    once, with the worker's log, if the worker exits meanwhile."""
+    began = time.monotonic()
+    while time.monotonic() - began < seconds:
+        if condition():
+            return time.monotonic() - began
+        assert worker.poll() is None, "the worker exited:\n" + log.read_text()
+        time.sleep(0.05)
+    raise AssertionError(f"not within {seconds:.0f} s:\n" + log.read_text())
+
+
 @pytest.mark.slow
 @pytest.mark.postgres
 def test_a_worker_killed_mid_send_loses_nothing_and_sends_nothing_twice(
@@ -80,27 +117,13 @@ def test_a_worker_killed_mid_send_loses_nothing_and_sends_nothing_twice(
     message_id = queue_from_elsewhere(runtime, "Your adviser replied")
     assert message_id is not None
 
-    hotline = str(Path(sys.executable).parent / "hotline")
-    log = (tmp_path / "worker.log").open("wb")
-    worker = subprocess.Popen(
-        [hotline, "worker", "--relay-interval", "0.2"],
-        env=worker_env(runtime, fake_twilio, tmp_path),
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
+    worker, log = start_worker(runtime, fake_twilio, tmp_path)
     try:
-        for _ in range(600):  # until Twilio has the text and the worker awaits the answer
-            if len(fake_twilio.sms_to(WORKER_NUMBER)) > acknowledged:
-                break
-            assert worker.poll() is None, "the worker exited"
-            time.sleep(0.05)
-        assert len(fake_twilio.sms_to(WORKER_NUMBER)) > acknowledged, (
-            tmp_path / "worker.log"
-        ).read_text()
+        # Until Twilio has the text and the worker awaits the answer.
+        wait_until(lambda: len(fake_twilio.sms_to(WORKER_NUMBER)) > acknowledged, worker, log)
     finally:
         worker.send_signal(signal.SIGKILL)
         worker.wait(timeout=30)
-        log.close()
     fake_twilio.delays.clear()
 
     with runtime.db.session() as session:

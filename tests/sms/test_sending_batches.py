@@ -57,17 +57,33 @@ def statuses(runtime: Runtime, ids: list[int]) -> dict[int, str]:
 
 
 @pytest.mark.slow
+@pytest.mark.parametrize(
+    ("replies", "concurrency", "in_flight"),
+    [
+        (40, None, 4),  # the default concurrency (8)
+        (120, 60, 60),  # batches of 50 could never have 60 calls in flight at once
+    ],
+)
 @both_backends
 def test_many_replies_go_out_together_and_each_reaches_twilio_exactly_once(
-    twilio_runtime: Runtime, fake_twilio: Any, client: Any
+    twilio_runtime: Runtime,
+    fake_twilio: Any,
+    client: Any,
+    monkeypatch: pytest.MonkeyPatch,
+    replies: int,
+    concurrency: int | None,
+    in_flight: int,
 ) -> None:
-    numbers = [worker_number(i) for i in range(40)]
+    if concurrency is not None:
+        settings = twilio_runtime.settings.with_overrides(sms_send_concurrency=concurrency)
+        monkeypatch.setattr(twilio_runtime, "settings", settings)
+    numbers = [worker_number(i) for i in range(replies)]
     queued = queue_replies(twilio_runtime, numbers)
-    fake_twilio.meet(4)  # Twilio takes them only four at a time, all four in flight
+    fake_twilio.meet(in_flight, timeout=10.0)  # Twilio takes them only this many at a time
 
     run_jobs(twilio_runtime)
 
-    assert not fake_twilio.barrier_broken, "the replies were sent one at a time"
+    assert not fake_twilio.barrier_broken, f"fewer than {in_flight} calls were in flight at once"
     bodies = sorted(m["Body"] for m in fake_twilio.messages)
     assert bodies == sorted(queued.values())
     assert sorted(m["To"] for m in fake_twilio.messages) == sorted(numbers)
@@ -193,21 +209,3 @@ def test_a_stop_that_arrives_while_a_batch_is_being_sent_blocks_the_replies_not_
     to_stopped = fake_twilio.sms_to(stopped)
     assert len(to_stopped) == 1 and to_stopped[0]["Body"] not in queued.values()  # the STOP's
     assert statuses(twilio_runtime, list(queued)) == {min(queued): "queued", max(queued): "blocked"}
-
-
-@pytest.mark.slow
-@both_backends
-def test_batches_are_as_large_as_the_calls_in_flight_need(
-    twilio_runtime: Runtime, fake_twilio: Any, client: Any, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    # 60 calls in flight: batches of 50 could never have 60 at once.
-    settings = twilio_runtime.settings.with_overrides(sms_send_concurrency=60)
-    monkeypatch.setattr(twilio_runtime, "settings", settings)
-    numbers = [worker_number(i) for i in range(120)]
-    queued = queue_replies(twilio_runtime, numbers)
-    fake_twilio.meet(60, timeout=10.0)  # Twilio takes them only sixty at a time
-
-    run_jobs(twilio_runtime)
-
-    assert not fake_twilio.barrier_broken, "fewer than 60 calls were in flight at once"
-    assert sorted(m["Body"] for m in fake_twilio.messages) == sorted(queued.values())
