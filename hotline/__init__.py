@@ -57,12 +57,16 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
     _register_error_handlers(app)
     _register_blueprints(app)
     if runtime.training_space is None:
-        from hotline.sms.routes import IncomingTexts
+        from hotline.fast_path import FastWebhooks
+        from hotline.sms.routes import INCOMING, store_text
         from hotline.training.mount import install
+        from hotline.voice import first_step
 
         install(app, runtime, create_app)  # /training/<trainee>/: the trainees' spaces
         https = settings.public_url.startswith("https://")
-        app.wsgi_app = IncomingTexts(app.wsgi_app, runtime, security_headers("/", https=https))  # type: ignore[method-assign]
+        headers = security_headers("/", https=https)
+        answers = {INCOMING: store_text, first_step.PATH: first_step.answer}
+        app.wsgi_app = FastWebhooks(app.wsgi_app, runtime, headers, answers)  # type: ignore[method-assign]
     return app
 
 

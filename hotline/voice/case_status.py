@@ -47,6 +47,22 @@ CALLER_AND_STATUS = (
     .select_from(_ONE_ROW)
     .outerjoin(Caller, Caller.phone_hash == bindparam("digest"))
 )
+# The same read without the ORM (hotline.voice.first_step): the caller's columns that a
+# first step reads, then the status and the staff-PIN question.
+CALLER_COLUMNS_AND_STATUS = (
+    select(
+        Caller.id,
+        Caller.language,
+        Caller.privacy_notice_at,
+        Caller.sms_allowed,
+        Caller.may_identify,
+        Caller.call_window,
+        _STATUS_TO_TELL,
+        exists(select(RecorderPin.id)),
+    )
+    .select_from(_ONE_ROW)
+    .outerjoin(Caller, Caller.phone_hash == bindparam("digest"))
+)
 
 
 @dataclass(frozen=True)
@@ -64,6 +80,11 @@ def status_prompt(status: str) -> str:
     return f"case_status_{status}"
 
 
+def told_status(status: str | None) -> str | None:
+    """The status looked up, if it is one a caller can be told."""
+    return status if status in CASE_STATUSES else None
+
+
 def caller_and_case_status(session: Session, secret: str, raw_number: str) -> CallerLookup:
     """The caller of this number (created on first contact; None for a withheld number)
     and the status of their case to tell them, or None when there is nothing to tell.
@@ -77,7 +98,7 @@ def caller_and_case_status(session: Session, secret: str, raw_number: str) -> Ca
     caller, status, staff_possible = session.execute(CALLER_AND_STATUS, params).one()
     if caller is None:
         return CallerLookup(None, None, bool(staff_possible), first_contact=True)
-    return CallerLookup(caller, status if status in CASE_STATUSES else None, bool(staff_possible))
+    return CallerLookup(caller, told_status(status), bool(staff_possible))
 
 
 def with_new_caller(

@@ -13,7 +13,6 @@ from collections.abc import Callable
 from flask import Blueprint, Response, abort, g, request, send_file
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
-from sqlalchemy.orm import Session
 from twilio.twiml.voice_response import VoiceResponse
 from werkzeug.datastructures import MultiDict
 
@@ -27,6 +26,7 @@ from hotline.runtime import app_runtime
 from hotline.voice.actions import live_queue, voicemail
 from hotline.voice.case_status import caller_and_case_status, with_new_caller
 from hotline.voice.engine import MenuEngine
+from hotline.voice.first_step import FIRST_ANSWER_KEY
 from hotline.voice.language_choice import SHARED_CODE_PARAM
 from hotline.voice.models import Call, PromptRecording
 from hotline.voice.recording import StaffFlow, staff_member_calling
@@ -49,8 +49,6 @@ audio_bp = Blueprint("voice_audio", __name__, url_prefix="/audio")
 FINAL_CALL_STATUSES = ("completed", "busy", "failed", "no-answer", "canceled")
 AUDIO_MAX_AGE = 7 * 24 * 3600
 _AUDIO_NAME = re.compile(r"^[a-z][a-z0-9_]{0,63}\.(wav|mp3)$")
-# The first answer of a call, kept (encrypted) on its row for a repeated delivery.
-FIRST_ANSWER_KEY = "first_answer"
 
 
 def _settings() -> Settings:
@@ -90,11 +88,14 @@ def _engine() -> MenuEngine:
 def incoming() -> Response:
     """A call comes in: greet a known caller in their language, or ask for one.
 
-    For a returning caller this is one read (caller, case status, whether any staff
-    member has a PIN) and one write (the call, holding this answer). A repeated delivery
-    collides on the call's unique CallSid and gets the stored answer back."""
+    On PostgreSQL an ordinary first step (a new number, or a returning caller who has
+    heard the privacy notice) is answered before Flask, by `hotline.voice.first_step`:
+    this view answers the rest, in one transaction. For a returning caller that is one
+    read (caller, case status, whether any staff member has a PIN) and one write (the
+    call, holding this answer). A repeated delivery collides on the call's unique
+    CallSid and gets the stored answer back."""
     require(g.form, "CallSid", "From")
-    settings, session, number = _settings(), _first_step_session(), g.form["From"]
+    settings, session, number = _settings(), g.db, g.form["From"]
     try:
         lookup = caller_and_case_status(session, settings.secret_key, number)
         staff = (
@@ -118,22 +119,7 @@ def incoming() -> Response:
     except IntegrityError:
         session.rollback()
         return _first_answer(g.form["CallSid"])
-    finally:
-        if session is not g.get("db"):
-            session.close()
     return twiml(body)
-
-
-def _first_step_session() -> Session:
-    """The session of a call's first step. On PostgreSQL its statements are autocommitted,
-    each its own transaction: a returning caller's one read and one write are two round
-    trips instead of four (psycopg sends BEGIN and COMMIT as round trips of their own).
-    Its only writes are a new caller (kept even if the call's row then fails, as a
-    concurrent delivery of the same call would keep it) and the call with its answer."""
-    db = app_runtime().db
-    if db.is_sqlite:
-        return g.db
-    return db.sessionmaker(bind=db.autocommit_engine)
 
 
 def _first_answer(sid: str) -> Response:

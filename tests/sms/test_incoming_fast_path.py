@@ -1,35 +1,22 @@
-"""`POST /sms/incoming` answered without Flask (hotline.sms.routes.IncomingTexts): an
+"""`POST /sms/incoming` answered without Flask (hotline.fast_path): an
 ordinary text is stored and answered with exactly the bytes the Flask view sends, and
 every request that is not ordinary is answered by the view itself, as before."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlencode
 
 import flask
 import pytest
 from sqlalchemy import select
-from werkzeug.test import EnvironBuilder
 
+from hotline.fast_path import FastWebhooks
 from hotline.metrics import WEBHOOK_SECONDS
 from hotline.runtime import Runtime
 from hotline.sms.models import SmsDelivery
-from hotline.sms.routes import IncomingTexts
 from tests.conftest import both_backends
-from tests.helpers import PUBLIC_URL, WORKER_NUMBER, twilio_signature
+from tests.helpers import FORM, WORKER_NUMBER, WsgiAnswer, wsgi_post
 from tests.sms.helpers import new_sid
-
-FORM = "application/x-www-form-urlencoded"
-
-
-@dataclass
-class Answer:
-    status: str
-    headers: list[tuple[str, str]]
-    body: bytes
-    by_flask: bool
 
 
 def text(sid: str | None = None, **extra: str) -> dict[str, str]:
@@ -44,44 +31,12 @@ def text(sid: str | None = None, **extra: str) -> dict[str, str]:
     }
 
 
-def call(
-    app: flask.Flask,
-    wsgi: Any,
-    params: dict[str, str],
-    *,
-    query: str = "",
-    content_type: str = FORM,
-    signature: str | None = None,
-    method: str = "POST",
-) -> Answer:
-    """One request straight to a WSGI callable, noting whether Flask handled it."""
-    path = "/sms/incoming" + (f"?{query}" if query else "")
-    if signature is None:
-        signature = twilio_signature(PUBLIC_URL + path, params)
-    environ = EnvironBuilder(
-        path="/sms/incoming",
-        query_string=query,
-        method=method,
-        data=urlencode(params).encode(),
-        content_type=content_type,
-        headers=[("X-Twilio-Signature", signature)],
-    ).get_environ()
-    started: list[object] = []
-
-    def noted(sender: object, **_: object) -> None:
-        started.append(sender)
-
-    answers: list[tuple[str, list[tuple[str, str]]]] = []
-    with flask.request_started.connected_to(noted, app):
-        body = b"".join(
-            wsgi(environ, lambda status, headers, *_: answers.append((status, headers)))
-        )
-    ((status, headers),) = answers
-    return Answer(status, list(headers), body, bool(started))
+def call(app: flask.Flask, wsgi: Any, params: dict[str, str], **options: Any) -> WsgiAnswer:
+    return wsgi_post(app, wsgi, "/sms/incoming", params, **options)
 
 
-def fast_path(app: flask.Flask) -> IncomingTexts:
-    assert isinstance(app.wsgi_app, IncomingTexts)
+def fast_path(app: flask.Flask) -> FastWebhooks:
+    assert isinstance(app.wsgi_app, FastWebhooks)
     return app.wsgi_app
 
 

@@ -1,0 +1,153 @@
+"""`/voice/incoming` for an ordinary call on PostgreSQL, without Flask or the ORM's unit
+of work (hotline.fast_path).
+
+An ordinary first step is a caller the hotline can greet at once: a new number (asked
+for a language) or a returning caller who has heard the privacy notice (greeted in
+their language, told their case's status, offered the main menu). It is one read —
+the caller, the status to tell, whether any staff member has a PIN — and one write:
+the call with its answer, and for a new number the caller too, in one statement. The
+answer is the menu engine's own (`MenuEngine.incoming`), rendered in a session that
+cannot write, so a first step that would write anything else (the privacy notice
+heard, a callback in a language without voice, ...) raises here and is answered by the
+Flask view, as are staff phones (when any PIN exists), withheld numbers, a repeated
+delivery (its call row is taken) and SQLite.
+
+The statements are sent as the driver takes them, like the SMS intake's: a Core
+statement's compilation and result set-up per request cost more CPU than the rest.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from typing import Any
+
+from sqlalchemy import Connection
+from sqlalchemy.dialects import postgresql
+from sqlalchemy.orm import Session
+from werkzeug.datastructures import MultiDict
+
+from hotline.callers.models import Caller
+from hotline.crypto import encrypt_phone, encrypt_text, normalise_phone, phone_hash
+from hotline.db import UTCDateTime, utcnow
+from hotline.runtime import Runtime
+from hotline.voice.case_status import (
+    CALLER_COLUMNS_AND_STATUS,
+    TELL_CLOSED_WITHIN,
+    CallerLookup,
+    told_status,
+)
+from hotline.voice.engine import MenuEngine
+from hotline.voice.models import Call
+
+# The answer of the first step, kept (encrypted) on the call's row for a repeat.
+FIRST_ANSWER_KEY = "first_answer"
+PATH = "/voice/incoming"
+
+_COMPILED = CALLER_COLUMNS_AND_STATUS.compile(dialect=postgresql.psycopg.dialect())
+_LOOKUP, _LOOKUP_CONSTANTS = str(_COMPILED), _COMPILED.params
+_RETURNING_CALLER = (
+    "INSERT INTO calls"
+    " (sid, direction, purpose, caller_id, language, status, started_at, ivr_state)"
+    " VALUES (%(sid)s, 'inbound', 'ivr', %(caller)s, %(language)s::varchar, 'in-progress',"
+    " %(now)s::timestamp, %(state)s::json)"
+)
+# A new number's caller and its call in one statement. A caller created meanwhile by a
+# concurrent call from the same number inserts nothing (the view answers that call).
+_NEW_CALLER = (
+    "WITH new_caller AS ("
+    "INSERT INTO callers (phone_hash, phone_encrypted, created_at)"
+    " VALUES (%(digest)s, %(phone)s, %(now)s::timestamp)"
+    " ON CONFLICT (phone_hash) DO NOTHING RETURNING id)"
+    " INSERT INTO calls"
+    " (sid, direction, purpose, caller_id, language, status, started_at, ivr_state)"
+    " SELECT %(sid)s, 'inbound', 'ivr', id, %(language)s::varchar, 'in-progress',"
+    " %(now)s::timestamp, %(state)s::json FROM new_caller"
+)
+_UTC = UTCDateTime()
+# The caller's columns the first step reads (and must leave as they were).
+_HELD = ("language", "privacy_notice_at", "sms_allowed", "may_identify", "call_window")
+
+
+class NotOrdinary(Exception):
+    """This first step is the Flask view's to answer."""
+
+
+class ReadOnlySession(Session):
+    """The session the answer is rendered in: it may read, never write."""
+
+    def flush(self, objects: Any = None) -> None:
+        raise NotOrdinary("the first step would write more than the call")
+
+
+def answer(runtime: Runtime, form: MultiDict[str, str]) -> str | None:
+    """The TwiML of an ordinary first step, written with its call; None for the view."""
+    db, secret = runtime.db, runtime.settings.secret_key
+    sid, number = form.get("CallSid", ""), form.get("From", "")
+    if db.is_sqlite or not sid or not number:
+        return None
+    e164 = normalise_phone(number)  # a withheld number raises: the view answers it
+    digest, now = phone_hash(secret, e164), utcnow()
+    stored_now = _UTC.process_bind_param(now, None)
+    with db.autocommit_engine.connect() as conn:
+        row = _lookup(conn, digest, now)
+        if row is None:
+            return None
+        caller, status = row
+        body, call = _render(runtime, conn, form, caller, status)
+        sealed = encrypt_text(secret, body)
+        values: dict[str, Any] = {
+            "sid": sid,
+            "language": call.language,
+            "now": stored_now,
+            "state": json.dumps({**(call.ivr_state or {}), FIRST_ANSWER_KEY: sealed}),
+        }
+        if caller.id is None:
+            values.update(digest=digest, phone=encrypt_phone(secret, e164))
+            inserted = conn.exec_driver_sql(_NEW_CALLER, values).rowcount
+        else:
+            values["caller"] = caller.id
+            inserted = conn.exec_driver_sql(_RETURNING_CALLER, values).rowcount
+    return body if inserted else None
+
+
+def _lookup(conn: Connection, digest: str, now: dt.datetime) -> tuple[Caller, str | None] | None:
+    """The caller (new: without an id) and the status to tell; None for the view."""
+    params = {
+        **_LOOKUP_CONSTANTS,
+        "digest": digest,
+        "closed_since": _UTC.process_bind_param(now - TELL_CLOSED_WITHIN, None),
+    }
+    (caller_id, *held, status, staff_possible) = conn.exec_driver_sql(_LOOKUP, params).one()
+    if staff_possible:
+        return None  # the number may be a staff phone: compared by the view
+    values = dict(zip(_HELD, held, strict=True))
+    values["privacy_notice_at"] = _UTC.process_result_value(values["privacy_notice_at"], None)
+    caller = Caller(id=caller_id, phone_hash=digest, **values)
+    if caller.language is not None and caller.privacy_notice_at is None:
+        return None  # the privacy notice is played and recorded by the view
+    return caller, (told_status(status) if caller_id is not None else None)
+
+
+def _render(
+    runtime: Runtime,
+    conn: Connection,
+    form: MultiDict[str, str],
+    caller: Caller,
+    status: str | None,
+) -> tuple[str, Call]:
+    held = tuple(getattr(caller, name) for name in _HELD)
+    with ReadOnlySession(bind=conn, autoflush=False) as session:
+        lookup = CallerLookup(caller, status, staff_possible=False)
+        engine = MenuEngine(session, runtime.settings, form, NO_ARGS, PATH, first=lookup)
+        response = engine.incoming()
+        call = engine.call
+        if set(session.new) != {call} or session.dirty or session.deleted:
+            raise NotOrdinary("the first step would write more than the call")
+        session.expunge(call)
+    if tuple(getattr(caller, name) for name in _HELD) != held:
+        raise NotOrdinary("the first step would change the caller")
+    return str(response), call
+
+
+NO_ARGS: MultiDict[str, str] = MultiDict()
