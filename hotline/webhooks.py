@@ -28,6 +28,7 @@ from twilio.request_validator import (
     get_signature_algorithm,
     remove_port,
 )
+from twilio.twiml import TwiML
 from twilio.twiml.messaging_response import MessagingResponse
 from twilio.twiml.voice_response import VoiceResponse
 from werkzeug.datastructures import MultiDict
@@ -36,6 +37,7 @@ from hotline.crypto import decrypt_text, encrypt_text
 from hotline.db import Base, utcnow
 from hotline.inputs import MAX_ID, first_with_control_characters
 from hotline.runtime import app_runtime
+from hotline.twiml_xml import to_xml
 
 TWIML = "text/xml; charset=utf-8"
 
@@ -318,9 +320,10 @@ def _bad_request(message: str) -> Response:
     return Response(message + "\n", 400, content_type="text/plain; charset=utf-8")
 
 
-def twiml(document: object) -> Response:
-    """A TwiML response from a `twilio.twiml` document object."""
-    return Response(str(document), 200, content_type=TWIML)
+def twiml(document: TwiML | str) -> Response:
+    """A TwiML response from a `twilio.twiml` document object (or its text)."""
+    body = to_xml(document) if isinstance(document, TwiML) else document
+    return Response(body, 200, content_type=TWIML)
 
 
 def empty_ok() -> Response:

@@ -9,6 +9,7 @@ redis-server is started instead.
 
 from __future__ import annotations
 
+import importlib
 import os
 import shutil
 import socket
@@ -16,6 +17,7 @@ import subprocess
 import tempfile
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
@@ -245,6 +247,41 @@ def default_language_packs() -> Iterator[None]:
     languages.use(default_data_path("ivr_scripts"))
     yield
     languages.use(default_data_path("ivr_scripts"))
+
+
+# The modules that turn a TwiML document into the text of an answer with `to_xml`
+# (tests/voice/test_twiml_xml.py checks that no other module does).
+TWIML_WRITERS = ("hotline.webhooks", "hotline.voice.routes")
+
+
+@dataclass
+class TwimlAnswers:
+    written: list[str] = field(default_factory=list)  # every answer, in order
+    different: list[tuple[str, str]] = field(default_factory=list)  # (to_xml, str)
+
+
+@pytest.fixture(autouse=True)
+def twiml_answers(monkeypatch: pytest.MonkeyPatch) -> Iterator[TwimlAnswers]:
+    """Every TwiML answer the app writes during a test, each compared with `str(document)`
+    (twilio's own serialisation through ElementTree), which `to_xml` must equal byte for
+    byte: a difference fails the test at teardown (a voice step that raised would only
+    have answered the fallback)."""
+    from hotline import twiml_xml
+
+    answers = TwimlAnswers()
+
+    def checked(document: Any) -> str:
+        text = twiml_xml.to_xml(document)
+        expected = str(document)
+        answers.written.append(text)
+        if text != expected:
+            answers.different.append((text, expected))
+        return text
+
+    for name in TWIML_WRITERS:
+        monkeypatch.setattr(importlib.import_module(name), "to_xml", checked)
+    yield answers
+    assert not answers.different, f"to_xml(document) != str(document): {answers.different[0]}"
 
 
 def make_settings(

@@ -36,6 +36,7 @@ PLUMBING = {
     "hotline.redis_conn",
     "hotline.runtime",
     "hotline.telephony",
+    "hotline.twiml_xml",
     "hotline.unreachable",
     "hotline.webhooks",
     "hotline.yamltext",

@@ -22,6 +22,7 @@ from hotline.sms import intake, optout
 from hotline.sms.inbound import MAX_MEDIA
 from hotline.sms.models import SmsMessage, advance_status
 from hotline.telephony import OPTED_OUT_CODE
+from hotline.twiml_xml import to_xml
 from hotline.webhooks import (
     BadWebhook,
     empty_ok,
@@ -32,7 +33,7 @@ from hotline.webhooks import (
 )
 
 bp = Blueprint("sms", __name__, url_prefix="/sms")
-EMPTY = str(MessagingResponse())
+EMPTY = to_xml(MessagingResponse())
 INCOMING = "/sms/incoming"
 
 

@@ -23,6 +23,7 @@ from hotline.fallback import safe_voice_step
 from hotline.inputs import whole_number
 from hotline.languages import LANGUAGES
 from hotline.runtime import app_runtime
+from hotline.twiml_xml import to_xml
 from hotline.voice.actions import live_queue, voicemail
 from hotline.voice.case_status import caller_and_case_status, with_new_caller
 from hotline.voice.engine import MenuEngine
@@ -110,7 +111,7 @@ def incoming() -> Response:
         else:
             engine = MenuEngine(session, settings, g.form, request.args, request.path, first=lookup)
             answer, call = engine.incoming(), engine.call
-        body = str(answer)
+        body = to_xml(answer)
         call.ivr_state = {
             **(call.ivr_state or {}),
             FIRST_ANSWER_KEY: encrypt_text(settings.secret_key, body),
