@@ -48,6 +48,7 @@ EDGE_MODULES = {
     "hotline.cli",
     "hotline.commands",
     "hotline.demo",
+    "hotline.fast_path",
     "hotline.handlers",
     "hotline.health",
     "hotline.metrics",

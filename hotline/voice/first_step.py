@@ -31,6 +31,7 @@ from hotline.callers.models import Caller
 from hotline.crypto import encrypt_phone, encrypt_text, normalise_phone, phone_hash
 from hotline.db import UTCDateTime, utcnow
 from hotline.runtime import Runtime
+from hotline.twiml_xml import to_xml
 from hotline.voice.case_status import (
     CALLER_COLUMNS_AND_STATUS,
     TELL_CLOSED_WITHIN,
@@ -147,7 +148,7 @@ def _render(
         session.expunge(call)
     if tuple(getattr(caller, name) for name in _HELD) != held:
         raise NotOrdinary("the first step would change the caller")
-    return str(response), call
+    return to_xml(response), call
 
 
 NO_ARGS: MultiDict[str, str] = MultiDict()
