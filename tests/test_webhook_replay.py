@@ -21,6 +21,7 @@ from hotline.audit import AuditEvent
 from hotline.runtime import Runtime
 from hotline.sms.models import SmsMessage
 from hotline.sms.processor import process_due
+from hotline.voice.models import Call
 from hotline.webhooks import BadWebhook, twilio_webhook
 from tests.builders import auth, make_agent
 from tests.conftest import both_backends
@@ -121,6 +122,27 @@ def test_a_text_arriving_after_the_database_dropped_our_connections_is_stored_on
     assert answer.status_code == 200
     process_due(runtime)  # the worker's part: both stored deliveries become messages
     assert count(runtime, SmsMessage, SmsMessage.direction == "in") == 2
+
+
+@pytest.mark.slow
+@pytest.mark.postgres
+@pytest.mark.parametrize("backend", ["postgres"], indirect=True)
+def test_a_call_arriving_after_the_database_dropped_our_connections_is_answered(
+    client: Any, runtime: Runtime
+) -> None:
+    """The same for a call's first step, ordinary ones included (hotline.voice.first_step
+    uses the driver's connection: a dead one is dropped and the view answers)."""
+    first = {"CallSid": "CA" + "e" * 32, "From": WORKER_NUMBER, "To": "+81500000000"}
+    assert twilio_post(client, "/voice/incoming", first).status_code == 200
+    drop_every_connection(runtime.settings.database_url)
+    second = {"CallSid": "CA" + "f" * 32, "From": WORKER_NUMBER, "To": "+81500000000"}
+    answer = twilio_post(client, "/voice/incoming", second)
+    assert answer.status_code == 200 and "/voice/language?" in answer.get_data(as_text=True)
+    third = {"CallSid": "CA" + "d" * 32, "From": WORKER_NUMBER, "To": "+81500000000"}
+    assert "/voice/language?" in twilio_post(client, "/voice/incoming", third).get_data(
+        as_text=True
+    )
+    assert count(runtime, Call) == 3
 
 
 @pytest.mark.postgres

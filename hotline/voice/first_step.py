@@ -20,16 +20,22 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlencode
 
-from sqlalchemy import Connection
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import Session
 from werkzeug.datastructures import MultiDict
 
 from hotline.callers.models import Caller
+from hotline.config import Settings
 from hotline.crypto import encrypt_phone, encrypt_text, normalise_phone, phone_hash
 from hotline.db import UTCDateTime, utcnow
+from hotline.languages import LANGUAGES
+from hotline.review.live import LIVE_TEXTS_MAX_AGE, live_scripts
 from hotline.runtime import Runtime
 from hotline.twiml_xml import to_xml
 from hotline.voice.case_status import (
@@ -39,7 +45,9 @@ from hotline.voice.case_status import (
     told_status,
 )
 from hotline.voice.engine import MenuEngine
-from hotline.voice.models import Call
+from hotline.voice.scripts import Scripts
+from hotline.voice.state import MAC_PARAM, step_mac
+from hotline.voice.turn import recorded_prompts
 
 # The answer of the first step, kept (encrypted) on the call's row for a repeat.
 FIRST_ANSWER_KEY = "first_answer"
@@ -89,37 +97,37 @@ def answer(runtime: Runtime, form: MultiDict[str, str]) -> str | None:
         return None
     e164 = normalise_phone(number)  # a withheld number raises: the view answers it
     digest, now = phone_hash(secret, e164), utcnow()
-    stored_now = _UTC.process_bind_param(now, None)
-    with db.autocommit_engine.connect() as conn:
+    with db.autocommitted() as conn:
         row = _lookup(conn, digest, now)
         if row is None:
             return None
         caller, status = row
-        body, call = _render(runtime, conn, form, caller, status)
-        sealed = encrypt_text(secret, body)
+        rendered = _rendered(runtime, form, caller, status)
+        body = rendered.filled(secret, sid)
+        state = {**rendered.state, FIRST_ANSWER_KEY: encrypt_text(secret, body)}
         values: dict[str, Any] = {
             "sid": sid,
-            "language": call.language,
-            "now": stored_now,
-            "state": json.dumps({**(call.ivr_state or {}), FIRST_ANSWER_KEY: sealed}),
+            "language": rendered.language,
+            "now": _UTC.process_bind_param(now, None),
+            "state": json.dumps(state),
         }
         if caller.id is None:
             values.update(digest=digest, phone=encrypt_phone(secret, e164))
-            inserted = conn.exec_driver_sql(_NEW_CALLER, values).rowcount
+            inserted = conn.execute(_NEW_CALLER, values).rowcount
         else:
             values["caller"] = caller.id
-            inserted = conn.exec_driver_sql(_RETURNING_CALLER, values).rowcount
+            inserted = conn.execute(_RETURNING_CALLER, values).rowcount
     return body if inserted else None
 
 
-def _lookup(conn: Connection, digest: str, now: dt.datetime) -> tuple[Caller, str | None] | None:
+def _lookup(conn: Any, digest: str, now: dt.datetime) -> tuple[Caller, str | None] | None:
     """The caller (new: without an id) and the status to tell; None for the view."""
     params = {
         **_LOOKUP_CONSTANTS,
         "digest": digest,
         "closed_since": _UTC.process_bind_param(now - TELL_CLOSED_WITHIN, None),
     }
-    (caller_id, *held, status, staff_possible) = conn.exec_driver_sql(_LOOKUP, params).one()
+    (caller_id, *held, status, staff_possible) = conn.execute(_LOOKUP, params).fetchone()
     if staff_possible:
         return None  # the number may be a staff phone: compared by the view
     values = dict(zip(_HELD, held, strict=True))
@@ -130,25 +138,105 @@ def _lookup(conn: Connection, digest: str, now: dt.datetime) -> tuple[Caller, st
     return caller, (told_status(status) if caller_id is not None else None)
 
 
+@dataclass(frozen=True)
+class Rendered:
+    """A first step's answer and what its call row keeps. A template's step URLs carry
+    placeholders for their MACs (`macs`: placeholder, path, parameters), the only part
+    of the answer that depends on the call."""
+
+    text: str
+    language: str | None
+    state: dict[str, Any]
+    macs: tuple[tuple[str, str, dict[str, str]], ...] = ()
+
+    def filled(self, secret: str, sid: str) -> str:
+        text = self.text
+        for placeholder, path, params in self.macs:
+            text = text.replace(placeholder, step_mac(secret, sid, path, params))
+        return text
+
+
+@dataclass(frozen=True)
+class _Template:
+    scripts: Scripts  # the live texts it was rendered with
+    recorded: dict[str, dict[str, int]]  # and the phone recordings
+    rendered: Rendered
+
+
+# Rendering a greeting or the language menu through the engine cost as much CPU as the
+# rest of the step; what it says depends only on the key below, the live texts and the
+# phone recordings (languages with a Twilio voice only: the others read their own
+# recordings afresh, and are rendered every time).
+_templates: dict[tuple[Any, ...], _Template] = {}
+_TEMPLATES_MAX = 4096
+SENTINEL_SID = "CA" + "0" * 32
+SENTINEL_FROM = "+819000000000"
+
+
+def _rendered(
+    runtime: Runtime, form: MultiDict[str, str], caller: Caller, status: str | None
+) -> Rendered:
+    settings = runtime.settings
+    language = LANGUAGES.get(caller.language) if caller.language else None
+    # Reads (the reviewed texts' overlay once a minute, recordings in languages without
+    # a Twilio voice) take a connection of their own, autocommitted too.
+    with ReadOnlySession(bind=runtime.db.autocommit_engine, autoflush=False) as session:
+        if language is not None and not language.has_tts:
+            return _render(session, settings, form, caller, status)
+        scripts = live_scripts(session, settings, max_age=LIVE_TEXTS_MAX_AGE)
+        recorded = recorded_prompts(session, fresh=False)
+        known = tuple(getattr(caller, name) is not None for name in _KNOWN)
+        key = (caller.language, caller.privacy_notice_at is not None, status, known)
+        template = _templates.get(key)
+        if template is None or template.scripts is not scripts or template.recorded is not recorded:
+            sentinel = MultiDict({"CallSid": SENTINEL_SID, "From": SENTINEL_FROM})
+            rendered = _render(session, settings, sentinel, caller, status, template=True)
+            if SENTINEL_SID in rendered.text or SENTINEL_FROM in rendered.text:
+                return _render(session, settings, form, caller, status)
+            if len(_templates) >= _TEMPLATES_MAX:
+                _templates.clear()
+            template = _templates[key] = _Template(scripts, recorded, rendered)
+        return template.rendered
+
+
 def _render(
-    runtime: Runtime,
-    conn: Connection,
+    session: Session,
+    settings: Settings,
     form: MultiDict[str, str],
     caller: Caller,
     status: str | None,
-) -> tuple[str, Call]:
+    *,
+    template: bool = False,
+) -> Rendered:
+    """The engine's own first step, in a session that cannot write."""
     held = tuple(getattr(caller, name) for name in _HELD)
-    with ReadOnlySession(bind=conn, autoflush=False) as session:
-        lookup = CallerLookup(caller, status, staff_possible=False)
-        engine = MenuEngine(session, runtime.settings, form, NO_ARGS, PATH, first=lookup)
-        response = engine.incoming()
-        call = engine.call
-        if set(session.new) != {call} or session.dirty or session.deleted:
-            raise NotOrdinary("the first step would write more than the call")
-        session.expunge(call)
+    lookup = CallerLookup(caller, status, staff_possible=False)
+    kind = _TemplateEngine if template else MenuEngine
+    engine = kind(session, settings, form, NO_ARGS, PATH, first=lookup)
+    response = engine.incoming()
+    call = engine.call
+    if set(session.new) != {call} or session.dirty or session.deleted:
+        raise NotOrdinary("the first step would write more than the call")
+    session.expunge(call)
     if tuple(getattr(caller, name) for name in _HELD) != held:
         raise NotOrdinary("the first step would change the caller")
-    return to_xml(response), call
+    macs = tuple(engine.macs) if isinstance(engine, _TemplateEngine) else ()
+    return Rendered(to_xml(response), call.language, dict(call.ivr_state or {}), macs)
+
+
+class _TemplateEngine(MenuEngine):
+    """The menu engine writing a placeholder where each step URL's MAC goes."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.macs: list[tuple[str, str, dict[str, str]]] = []
+
+    def signed_query(self, path: str, params: Mapping[str, object]) -> str:
+        text = {name: str(value) for name, value in params.items()}
+        placeholder = "mac" + secrets.token_hex(16)  # letters and digits: as a MAC is written
+        self.macs.append((placeholder, path, text))
+        return urlencode({**text, MAC_PARAM: placeholder})
 
 
 NO_ARGS: MultiDict[str, str] = MultiDict()
+_KNOWN = ("call_window", "may_identify", "sms_allowed")

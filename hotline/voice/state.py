@@ -133,6 +133,11 @@ def _key(secret: str) -> bytes:
     return hmac.new(secret.encode("utf-8"), _MAC_CONTEXT, hashlib.sha256).digest()
 
 
+def step_mac(secret: str, call_sid: str, path: str, params: Mapping[str, str]) -> str:
+    """The MAC (`k`) of a step URL of call `call_sid` with these parameters."""
+    return _mac(secret, call_sid, path, params)
+
+
 def _mac(secret: str, call_sid: str, path: str, params: Mapping[str, str]) -> str:
     signed = sorted((k, v) for k, v in params.items() if k != MAC_PARAM)
     message = json.dumps([call_sid, path, signed], ensure_ascii=False, separators=(",", ":"))

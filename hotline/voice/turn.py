@@ -221,13 +221,12 @@ class Turn:
             answers=self._answers,
             resume=self._resume,
         )
-        query = signed_query(
-            self.settings.secret_key,
-            self.sid,
-            path,
-            {"s": self.step + 1, **state.params(), **params},
-        )
+        query = self.signed_query(path, {"s": self.step + 1, **state.params(), **params})
         return f"{self.settings.public_url}{path}?{query}"
+
+    def signed_query(self, path: str, params: Mapping[str, object]) -> str:
+        """The query of a step URL of this call (`hotline.voice.state`)."""
+        return signed_query(self.settings.secret_key, self.sid, path, params)
 
     # --- speaking ----------------------------------------------------------------------
 

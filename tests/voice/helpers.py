@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from hotline.callers.models import Caller
 from hotline.voice.models import Call
@@ -47,3 +49,46 @@ def call_row(runtime: Any, call_sid: str) -> Call:
 def caller_rows(runtime: Any) -> list[Caller]:
     with runtime.db.session() as s:
         return list(s.scalars(select(Caller)))
+
+
+@contextmanager
+def statements(runtime: Any) -> Iterator[list[str]]:
+    """Every statement the app sends to the database meanwhile, as sent."""
+    seen: list[str] = []
+
+    def count(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        seen.append(statement.lstrip())
+
+    # On PostgreSQL the first step of a call runs on the autocommitted engine, and an
+    # ordinary one on the driver's own connection (Database.autocommitted).
+    db = runtime.db
+    engines = [db.engine]
+    if not db.is_sqlite:
+        engines.append(db.autocommit_engine)
+    autocommitted = db.autocommitted
+
+    @contextmanager
+    def counted() -> Iterator[Any]:
+        with autocommitted() as conn:
+            yield CountingConnection(conn, seen)
+
+    for engine in engines:
+        event.listen(engine, "before_cursor_execute", count)
+    db.autocommitted = counted
+    try:
+        yield seen
+    finally:
+        del db.autocommitted
+        for engine in engines:
+            event.remove(engine, "before_cursor_execute", count)
+
+
+class CountingConnection:
+    """The driver's connection, noting each statement."""
+
+    def __init__(self, conn: Any, seen: list[str]) -> None:
+        self.conn, self.seen = conn, seen
+
+    def execute(self, statement: str, *args: Any) -> Any:
+        self.seen.append(statement.lstrip())
+        return self.conn.execute(statement, *args)

@@ -5,13 +5,11 @@ closed. Whole calls walked by the simulator, as Twilio walks them."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 import pytest
 import time_machine
-from sqlalchemy import event, select
+from sqlalchemy import select
 
 from hotline.agents.models import Agent
 from hotline.callers.service import find_caller
@@ -23,7 +21,7 @@ from hotline.voice.scripts import get_scripts
 from tests.builders import make_agent
 from tests.conftest import both_backends
 from tests.helpers import WORKER_NUMBER
-from tests.voice.helpers import place_call
+from tests.voice.helpers import place_call, statements
 
 NEPALI_NUMBER = "+9779800000123"  # made-up Nepali mobile number
 KHMER_NUMBER = "+85590000123"  # made-up Cambodian mobile number
@@ -209,26 +207,6 @@ def test_khmer_and_mongolian_status_prompts_show_as_missing_in_the_coverage_repo
         assert marks["km"] == marks["mn"] == "-"
         assert {marks[lang] for lang in ("ne", "my", "si", "uz", "ur")} == {"p"}
         assert marks["vi"] == marks["ja"] == "t"
-
-
-@contextmanager
-def statements(runtime: Any) -> Iterator[list[str]]:
-    seen: list[str] = []
-
-    def count(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
-        seen.append(statement)
-
-    # The first step of a call runs on the autocommitted engine on PostgreSQL.
-    engines = [runtime.db.engine]
-    if not runtime.db.is_sqlite:
-        engines.append(runtime.db.autocommit_engine)
-    for engine in engines:
-        event.listen(engine, "before_cursor_execute", count)
-    try:
-        yield seen
-    finally:
-        for engine in engines:
-            event.remove(engine, "before_cursor_execute", count)
 
 
 @pytest.mark.slow

@@ -19,6 +19,8 @@ from hotline.cases.models import Case
 from hotline.cases.service import open_case_for
 from hotline.crypto import decrypt_phone, decrypt_text, encrypt_phone, phone_hash
 from hotline.fast_path import FastWebhooks
+from hotline.review import live
+from hotline.review.models import PromptVersion
 from hotline.runtime import Runtime
 from hotline.voice.first_step import FIRST_ANSWER_KEY
 from hotline.voice.models import Call
@@ -249,3 +251,48 @@ def test_on_sqlite_the_view_answers_every_first_step(app: flask.Flask, runtime: 
     answer = through(app, params)
     assert answer.by_flask and b"/voice/language?" in answer.body
     assert calls_of(runtime, params["CallSid"]) == 1
+
+
+@postgres
+def test_callers_answered_from_the_same_rendering_each_get_their_own_step_urls(
+    app: flask.Flask, client: Any, runtime: Runtime
+) -> None:
+    # The second and third answers of each kind reuse the first's rendering: each must
+    # still be exactly what the view answers for that call (its own MACs).
+    numbers = [f"+8190000001{n:02d}" for n in range(3)]
+    for number in numbers:
+        known_caller(client, runtime, number)
+    for number in [*numbers, "+819000000150", "+819000000151"]:
+        params = first_step(number)
+        fast = through(app, params)
+        assert not fast.by_flask
+        forget(runtime, params["CallSid"], caller_too=number.endswith(("50", "51")))
+        view = by_view(app, params)
+        assert (fast.status, fast.body) == (view.status, view.body)
+
+
+@postgres
+def test_a_reviewers_new_wording_is_spoken_by_the_next_first_step(
+    app: flask.Flask, client: Any, runtime: Runtime
+) -> None:
+    known_caller(client, runtime)
+    before = through(app, first_step())
+    assert not before.by_flask
+    agent = make_agent(runtime, name="Lan", languages="vi")
+    with runtime.db.session() as s:
+        s.add(
+            PromptVersion(
+                language="vi",
+                channel="voice",
+                key="greeting",
+                text="Xin chào, đây là đường dây hỗ trợ.",
+                reviewed=True,
+                action="edited",
+                agent_id=agent.id,
+            )
+        )
+    live.invalidate()  # as an edit made in this process does
+    after = through(app, first_step())
+    assert not after.by_flask
+    assert "Xin chào, đây là đường dây hỗ trợ." in after.body.decode("utf-8")
+    assert "Xin chào, đây là đường dây hỗ trợ." not in before.body.decode("utf-8")

@@ -8,13 +8,11 @@ from another call. `/voice/incoming` for a returning caller: one read, one write
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
 import pytest
-from sqlalchemy import event, func, select
+from sqlalchemy import func, select
 
 from hotline.voice.models import Call
 from hotline.voice.simulator import Exchange
@@ -22,29 +20,9 @@ from hotline.webhooks import WebhookReceipt
 from tests.conftest import both_backends
 from tests.helpers import PUBLIC_URL, WORKER_NUMBER, twilio_post
 from tests.test_bad_input import stored_rows
-from tests.voice.helpers import place_call
+from tests.voice.helpers import place_call, statements
 
 WRITES = ("INSERT", "UPDATE", "DELETE")
-
-
-@contextmanager
-def statements(runtime: Any) -> Iterator[list[str]]:
-    seen: list[str] = []
-
-    def count(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
-        seen.append(statement.lstrip().upper())
-
-    # The first step of a call runs on the autocommitted engine on PostgreSQL.
-    engines = [runtime.db.engine]
-    if not runtime.db.is_sqlite:
-        engines.append(runtime.db.autocommit_engine)
-    for engine in engines:
-        event.listen(engine, "before_cursor_execute", count)
-    try:
-        yield seen
-    finally:
-        for engine in engines:
-            event.remove(engine, "before_cursor_execute", count)
 
 
 def path_of(exchange: Exchange) -> str:
