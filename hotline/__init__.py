@@ -57,16 +57,21 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
     _register_error_handlers(app)
     _register_blueprints(app)
     if runtime.training_space is None:
-        from hotline.fast_path import FastWebhooks
+        from hotline.fast_path import FastWebhooks, Route
         from hotline.sms.routes import INCOMING, store_text
         from hotline.training.mount import install
-        from hotline.voice import first_step
+        from hotline.voice import first_step, menu_steps
 
         install(app, runtime, create_app)  # /training/<trainee>/: the trainees' spaces
         https = settings.public_url.startswith("https://")
         headers = security_headers("/", https=https)
-        answers = {INCOMING: store_text, first_step.PATH: first_step.answer}
-        app.wsgi_app = FastWebhooks(app.wsgi_app, runtime, headers, answers)  # type: ignore[method-assign]
+        routes = {
+            INCOMING: Route(store_text, INCOMING),
+            first_step.PATH: Route(first_step.answer, first_step.PATH),
+            menu_steps.NODE_PREFIX: Route(menu_steps.node, "/voice/node/<name>", query=True),
+            menu_steps.LANGUAGE: Route(menu_steps.language, menu_steps.LANGUAGE, query=True),
+        }
+        app.wsgi_app = FastWebhooks(app.wsgi_app, runtime, headers, routes)  # type: ignore[method-assign]
     return app
 
 

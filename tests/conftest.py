@@ -251,7 +251,12 @@ def default_language_packs() -> Iterator[None]:
 
 # The modules that turn a TwiML document into the text of an answer with `to_xml`
 # (tests/voice/test_twiml_xml.py checks that no other module does).
-TWIML_WRITERS = ("hotline.webhooks", "hotline.voice.routes", "hotline.voice.first_step")
+TWIML_WRITERS = (
+    "hotline.webhooks",
+    "hotline.voice.routes",
+    "hotline.voice.first_step",
+    "hotline.voice.menu_steps",
+)
 
 
 @dataclass

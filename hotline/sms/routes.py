@@ -98,7 +98,9 @@ def status() -> Response:
     return empty_ok()
 
 
-def store_text(runtime: Runtime, form: MultiDict[str, str]) -> str:
+def store_text(
+    runtime: Runtime, path: str, form: MultiDict[str, str], args: MultiDict[str, str]
+) -> str:
     """`/sms/incoming` without Flask (hotline.fast_path): the view's own steps."""
     intake.store(runtime.db, runtime.settings.secret_key, _delivery(form))
     return EMPTY

@@ -89,7 +89,9 @@ class ReadOnlySession(Session):
         raise NotOrdinary("the first step would write more than the call")
 
 
-def answer(runtime: Runtime, form: MultiDict[str, str]) -> str | None:
+def answer(
+    runtime: Runtime, path: str, form: MultiDict[str, str], args: MultiDict[str, str]
+) -> str | None:
     """The TwiML of an ordinary first step, written with its call; None for the view."""
     db, secret = runtime.db, runtime.settings.secret_key
     sid, number = form.get("CallSid", ""), form.get("From", "")
