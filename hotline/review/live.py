@@ -56,15 +56,9 @@ def live_packs(
     base = packs(settings)
     key = (id(base.voice), id(base.sms))
     if max_age is not None:
-        with _lock:
-            recent = _cache.get(key)
-        if (
-            recent is not None
-            and recent.base.voice is base.voice
-            and recent.base.sms is base.sms
-            and time.monotonic() - recent.at < max_age
-        ):
-            return recent.live
+        recent = _recent(base, max_age)
+        if recent is not None:
+            return recent
     stamp = tuple(
         session.execute(
             select(func.max(PromptVersion.id), func.max(PromptVersion.created_at))
@@ -85,6 +79,26 @@ def live_packs(
     with _lock:
         _cache[key] = _Cached(base, stamp, live, time.monotonic())
     return live
+
+
+def _recent(base: Packs, max_age: float) -> Packs | None:
+    with _lock:
+        recent = _cache.get((id(base.voice), id(base.sms)))
+    if (
+        recent is not None
+        and recent.base.voice is base.voice
+        and recent.base.sms is base.sms
+        and time.monotonic() - recent.at < max_age
+    ):
+        return recent.live
+    return None
+
+
+def recent_scripts(settings: Settings | None = None, *, max_age: float) -> Scripts | None:
+    """The voice scripts as this process last checked them, if under `max_age` seconds
+    ago; None when they are due for a check (`live_scripts` then reads the database)."""
+    recent = _recent(packs(settings), max_age)
+    return recent.voice if recent is not None else None
 
 
 def live_scripts(

@@ -35,7 +35,7 @@ from hotline.config import Settings
 from hotline.crypto import encrypt_phone, encrypt_text, normalise_phone, phone_hash
 from hotline.db import UTCDateTime, utcnow
 from hotline.languages import LANGUAGES
-from hotline.review.live import LIVE_TEXTS_MAX_AGE, live_scripts
+from hotline.review.live import LIVE_TEXTS_MAX_AGE, live_scripts, recent_scripts
 from hotline.runtime import Runtime
 from hotline.twiml_xml import to_xml
 from hotline.voice.case_status import (
@@ -47,7 +47,7 @@ from hotline.voice.case_status import (
 from hotline.voice.engine import MenuEngine
 from hotline.voice.scripts import Scripts
 from hotline.voice.state import MAC_PARAM, step_mac
-from hotline.voice.turn import recorded_prompts
+from hotline.voice.turn import recent_recorded_prompts, recorded_prompts
 
 # The answer of the first step, kept (encrypted) on the call's row for a repeat.
 FIRST_ANSWER_KEY = "first_answer"
@@ -100,11 +100,10 @@ def answer(
     e164 = normalise_phone(number)  # a withheld number raises: the view answers it
     digest, now = phone_hash(secret, e164), utcnow()
     with db.autocommitted() as conn:
-        row = _lookup(conn, digest, now)
-        if row is None:
+        facts = _lookup(conn, digest, now)
+        if facts is None:
             return None
-        caller, status = row
-        rendered = _rendered(runtime, form, caller, status)
+        rendered = _rendered(runtime, form, facts)
         body = rendered.filled(secret, sid)
         state = {**rendered.state, FIRST_ANSWER_KEY: encrypt_text(secret, body)}
         values: dict[str, Any] = {
@@ -113,31 +112,53 @@ def answer(
             "now": _UTC.process_bind_param(now, None),
             "state": json.dumps(state),
         }
-        if caller.id is None:
+        if facts.caller_id is None:
             values.update(digest=digest, phone=encrypt_phone(secret, e164))
             inserted = conn.execute(_NEW_CALLER, values).rowcount
         else:
-            values["caller"] = caller.id
+            values["caller"] = facts.caller_id
             inserted = conn.execute(_RETURNING_CALLER, values).rowcount
     return body if inserted else None
 
 
-def _lookup(conn: Any, digest: str, now: dt.datetime) -> tuple[Caller, str | None] | None:
-    """The caller (new: without an id) and the status to tell; None for the view."""
+@dataclass(frozen=True)
+class Facts:
+    """What the look-up says about the caller (a new number: no id, nothing held)."""
+
+    digest: str
+    caller_id: int | None
+    held: tuple[Any, ...]  # the caller's columns in _HELD order
+    status: str | None  # the case status to tell
+
+    @property
+    def key(self) -> tuple[Any, ...]:
+        """What the answer depends on, besides the live texts and recordings."""
+        language, notice_at, *known = self.held
+        return (language, notice_at is not None, self.status, *(v is not None for v in known))
+
+    def caller(self) -> Caller:
+        """The caller as the menu engine reads it (not in any session)."""
+        return Caller(
+            id=self.caller_id, phone_hash=self.digest, **dict(zip(_HELD, self.held, strict=True))
+        )
+
+
+def _lookup(conn: Any, digest: str, now: dt.datetime) -> Facts | None:
+    """What the answer depends on; None for the view to answer."""
     params = {
         **_LOOKUP_CONSTANTS,
         "digest": digest,
         "closed_since": _UTC.process_bind_param(now - TELL_CLOSED_WITHIN, None),
     }
-    (caller_id, *held, status, staff_possible) = conn.execute(_LOOKUP, params).fetchone()
+    (caller_id, language, notice_at, *rest) = conn.execute(_LOOKUP, params).fetchone()
+    *known, status, staff_possible = rest
     if staff_possible:
         return None  # the number may be a staff phone: compared by the view
-    values = dict(zip(_HELD, held, strict=True))
-    values["privacy_notice_at"] = _UTC.process_result_value(values["privacy_notice_at"], None)
-    caller = Caller(id=caller_id, phone_hash=digest, **values)
-    if caller.language is not None and caller.privacy_notice_at is None:
+    if language is not None and notice_at is None:
         return None  # the privacy notice is played and recorded by the view
-    return caller, (told_status(status) if caller_id is not None else None)
+    held = (language, _UTC.process_result_value(notice_at, None), *known)
+    told = told_status(status) if caller_id is not None else None
+    return Facts(digest, caller_id, held, told)
 
 
 @dataclass(frozen=True)
@@ -175,30 +196,37 @@ SENTINEL_SID = "CA" + "0" * 32
 SENTINEL_FROM = "+819000000000"
 
 
-def _rendered(
-    runtime: Runtime, form: MultiDict[str, str], caller: Caller, status: str | None
-) -> Rendered:
+def _rendered(runtime: Runtime, form: MultiDict[str, str], facts: Facts) -> Rendered:
     settings = runtime.settings
-    language = LANGUAGES.get(caller.language) if caller.language else None
+    code = facts.held[0]
+    language = LANGUAGES.get(code) if code else None
+    if language is None or language.has_tts:
+        template = _templates.get(facts.key)
+        scripts = recent_scripts(settings, max_age=LIVE_TEXTS_MAX_AGE)
+        recorded = recent_recorded_prompts()
+        if (
+            template is not None
+            and template.scripts is scripts
+            and template.recorded is recorded
+            and scripts is not None
+        ):
+            return template.rendered
     # Reads (the reviewed texts' overlay once a minute, recordings in languages without
     # a Twilio voice) take a connection of their own, autocommitted too.
     with ReadOnlySession(bind=runtime.db.autocommit_engine, autoflush=False) as session:
+        caller = facts.caller()
         if language is not None and not language.has_tts:
-            return _render(session, settings, form, caller, status)
+            return _render(session, settings, form, caller, facts.status)
         scripts = live_scripts(session, settings, max_age=LIVE_TEXTS_MAX_AGE)
         recorded = recorded_prompts(session, fresh=False)
-        known = tuple(getattr(caller, name) is not None for name in _KNOWN)
-        key = (caller.language, caller.privacy_notice_at is not None, status, known)
-        template = _templates.get(key)
-        if template is None or template.scripts is not scripts or template.recorded is not recorded:
-            sentinel = MultiDict({"CallSid": SENTINEL_SID, "From": SENTINEL_FROM})
-            rendered = _render(session, settings, sentinel, caller, status, template=True)
-            if SENTINEL_SID in rendered.text or SENTINEL_FROM in rendered.text:
-                return _render(session, settings, form, caller, status)
-            if len(_templates) >= _TEMPLATES_MAX:
-                _templates.clear()
-            template = _templates[key] = _Template(scripts, recorded, rendered)
-        return template.rendered
+        sentinel = MultiDict({"CallSid": SENTINEL_SID, "From": SENTINEL_FROM})
+        rendered = _render(session, settings, sentinel, caller, facts.status, template=True)
+        if SENTINEL_SID in rendered.text or SENTINEL_FROM in rendered.text:
+            return _render(session, settings, form, caller, facts.status)
+        if len(_templates) >= _TEMPLATES_MAX:
+            _templates.clear()
+        _templates[facts.key] = _Template(scripts, recorded, rendered)
+        return rendered
 
 
 def _render(
@@ -241,4 +269,3 @@ class _TemplateEngine(MenuEngine):
 
 
 NO_ARGS: MultiDict[str, str] = MultiDict()
-_KNOWN = ("call_window", "may_identify", "sms_allowed")

@@ -51,13 +51,22 @@ _recorded_cache: tuple[float, dict[str, dict[str, int]]] | None = None
 _recorded_lock = threading.Lock()
 
 
+def recent_recorded_prompts() -> dict[str, dict[str, int]] | None:
+    """The index as this process last read it, if under RECORDED_PROMPTS_TTL ago."""
+    with _recorded_lock:
+        cached = _recorded_cache
+    if cached is not None and time.monotonic() - cached[0] < RECORDED_PROMPTS_TTL:
+        return cached[1]
+    return None
+
+
 def recorded_prompts(session: Session, *, fresh: bool = True) -> dict[str, dict[str, int]]:
     """language → prompt → id of the kept phone recording whose audio has arrived."""
     global _recorded_cache
-    with _recorded_lock:
-        cached = _recorded_cache
-    if not fresh and cached is not None and time.monotonic() - cached[0] < RECORDED_PROMPTS_TTL:
-        return cached[1]
+    if not fresh:
+        recent = recent_recorded_prompts()
+        if recent is not None:
+            return recent
     index: dict[str, dict[str, int]] = {}
     for language, prompt, rec_id in session.execute(_RECORDED_PROMPTS):
         index.setdefault(language, {})[prompt] = int(rec_id)
