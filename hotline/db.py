@@ -278,7 +278,11 @@ class Database:
             except conn.dialect.loaded_dbapi.Error as exc:
                 broken = bool(getattr(driver, "broken", False) or getattr(driver, "closed", False))
                 if broken:
-                    conn.invalidate()
+                    # As SQLAlchemy does on a disconnect: this connection, and every
+                    # other pooled one made before it (a restart broke them all).
+                    pooled = conn.connection
+                    conn.invalidate(exc)
+                    conn.engine.pool._invalidate(pooled, exc)
                 raise DBAPIError.instance(
                     None,
                     None,

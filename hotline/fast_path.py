@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qsl
 
+from sqlalchemy.exc import DBAPIError
 from werkzeug.datastructures import MultiDict
 
 from hotline.metrics import webhook_timer
@@ -121,6 +122,13 @@ class FastWebhooks:
             if not signature_matches(settings.twilio_auth_token, url, form, signature):
                 return None
             check_parameters(form, args)
+            try:
+                return route.answer(self.runtime, path, form, args)
+            except DBAPIError as exc:
+                if not exc.connection_invalidated:
+                    raise
+            # The pooled connection had gone away (a database restart): nothing was
+            # written, so the delivery is handled again on a fresh connection.
             return route.answer(self.runtime, path, form, args)
         except Exception as exc:
             # The view answers instead, exactly as it would have (its 400, 403 or 500;
