@@ -103,15 +103,8 @@ def _escape_cdata(text: object) -> str:
 
 
 def _escape_attrib(text: object) -> str:
-    """xml.etree.ElementTree._escape_attrib (Python 3.11)."""
-    if type(text) is not str:
-        raise _Unmatched(text)
-    if "&" in text:
-        text = text.replace("&", "&amp;")
-    if "<" in text:
-        text = text.replace("<", "&lt;")
-    if ">" in text:
-        text = text.replace(">", "&gt;")
+    """xml.etree.ElementTree._escape_attrib (Python 3.11): the text's escapes first."""
+    text = _escape_cdata(text)
     if '"' in text:
         text = text.replace('"', "&quot;")
     if "\r" in text:
