@@ -51,7 +51,7 @@ UNUSUAL_HEADERS = ("HTTP_TRANSFER_ENCODING", "HTTP_X_TWILIO_WEBHOOKS_SIGNATURE_S
 
 
 class FastWebhooks:
-    """A WSGI middleware in front of the Flask app for the routes in `answers`."""
+    """A WSGI middleware in front of the Flask app for the routes in `routes`."""
 
     def __init__(
         self,

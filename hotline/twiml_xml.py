@@ -89,28 +89,31 @@ def _name(name: object) -> str:
     return name
 
 
+# ElementTree's escapes (Python 3.11's `_escape_cdata` and `_escape_attrib`), in its order.
+_TEXT_ESCAPES = (("&", "&amp;"), ("<", "&lt;"), (">", "&gt;"))
+_ATTRIB_ESCAPES = (
+    *_TEXT_ESCAPES,
+    ('"', "&quot;"),
+    ("\r", "&#13;"),
+    ("\n", "&#10;"),
+    ("\t", "&#09;"),
+)
+
+
 def _escape_cdata(text: object) -> str:
     """xml.etree.ElementTree._escape_cdata."""
-    if type(text) is not str:
-        raise _Unmatched(text)
-    if "&" in text:
-        text = text.replace("&", "&amp;")
-    if "<" in text:
-        text = text.replace("<", "&lt;")
-    if ">" in text:
-        text = text.replace(">", "&gt;")
-    return text
+    return _escaped(text, _TEXT_ESCAPES)
 
 
 def _escape_attrib(text: object) -> str:
-    """xml.etree.ElementTree._escape_attrib (Python 3.11): the text's escapes first."""
-    text = _escape_cdata(text)
-    if '"' in text:
-        text = text.replace('"', "&quot;")
-    if "\r" in text:
-        text = text.replace("\r", "&#13;")
-    if "\n" in text:
-        text = text.replace("\n", "&#10;")
-    if "\t" in text:
-        text = text.replace("\t", "&#09;")
+    """xml.etree.ElementTree._escape_attrib (Python 3.11)."""
+    return _escaped(text, _ATTRIB_ESCAPES)
+
+
+def _escaped(text: object, escapes: tuple[tuple[str, str], ...]) -> str:
+    if type(text) is not str:
+        raise _Unmatched(text)
+    for char, entity in escapes:
+        if char in text:
+            text = text.replace(char, entity)
     return text
