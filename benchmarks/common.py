@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import collections
 import os
 import socket
 import statistics
@@ -18,7 +19,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -64,6 +65,7 @@ class Result:
     seconds: float
     latencies: list[float]
     errors: int
+    cpu: tuple[float, float] = (0.0, 0.0)  # seconds: the server's processes, PostgreSQL's
 
     @property
     def rps(self) -> float:
@@ -72,6 +74,23 @@ class Result:
     def pct(self, p: float) -> float:
         ordered = sorted(self.latencies)
         return ordered[min(len(ordered) - 1, int(p * len(ordered)))] * 1000
+
+    @classmethod
+    def pooled(cls, parts: list[Result]) -> Result:
+        """Several timed runs of the same server as one: their requests over their time."""
+        return cls(
+            parts[0].name,
+            sum(p.requests for p in parts),
+            sum(p.seconds for p in parts),
+            [x for p in parts for x in p.latencies],
+            sum(p.errors for p in parts),
+            (sum(p.cpu[0] for p in parts), sum(p.cpu[1] for p in parts)),
+        )
+
+    def cpu_line(self) -> str:
+        """CPU time per request: the server's own, and PostgreSQL's while it ran."""
+        web, db = (seconds / self.requests * 1e6 for seconds in self.cpu)
+        return f"{self.name:<22} CPU per request: server {web:5.0f} µs, PostgreSQL {db:4.0f} µs"
 
     def line(self) -> str:
         return (
@@ -246,9 +265,50 @@ def serving(argv: list[str], env: dict[str, str], port: int) -> Iterator[str]:
     )
     try:
         wait_healthy(base, proc)
+        SERVER_PIDS[base] = proc.pid
         yield base
     finally:
+        SERVER_PIDS.pop(base, None)
         stop(proc)
+
+
+SERVER_PIDS: dict[str, int] = {}  # a running server's base URL: its first process
+
+
+def _processes() -> list[tuple[int, int, str, int]]:
+    """Every process's id, parent, command name and CPU time so far (clock ticks)."""
+    table = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as f:
+                stat = f.read()
+        except OSError:
+            continue  # gone meanwhile
+        comm = stat[stat.index("(") + 1 : stat.rindex(")")]
+        fields = stat[stat.rindex(")") + 2 :].split()
+        # After the name: state, ppid, ... utime and stime are fields 14 and 15 of stat.
+        table.append((int(entry), int(fields[1]), comm, int(fields[11]) + int(fields[12])))
+    return table
+
+
+def cpu_seconds(base: str) -> tuple[float, float]:
+    """CPU time used so far by the server at `base` (its processes) and by PostgreSQL's
+    (all of them: only one server is under load at a time)."""
+    table = _processes()
+    tree = {SERVER_PIDS[base]}
+    grew = True
+    while grew:
+        grew = False
+        for pid, ppid, _, _ in table:
+            if ppid in tree and pid not in tree:
+                tree.add(pid)
+                grew = True
+    tick = os.sysconf("SC_CLK_TCK")
+    web = sum(ticks for pid, _, _, ticks in table if pid in tree) / tick
+    db = sum(ticks for _, _, comm, ticks in table if comm.startswith("postgres")) / tick
+    return web, db
 
 
 async def _timed_steps(
@@ -269,11 +329,19 @@ async def _timed_steps(
         try:
             async with session.post(base + path, data=body, headers=headers) as r:
                 good = ok(r.status, await r.read())
-        except (aiohttp.ClientError, TimeoutError):
-            good = False
+                failure = f"HTTP {r.status}"
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            good, failure = False, type(exc).__name__
         latencies.append(time.perf_counter() - started)
-        errors += 0 if good else 1
+        if not good:
+            errors += 1
+            FAILURES[failure] += 1
     return errors
+
+
+# What the errors of a run were (an HTTP status, or the client's exception), printed at
+# its end: a server that fails fast would otherwise look fast.
+FAILURES: collections.Counter[str] = collections.Counter()
 
 
 async def drive(
@@ -363,49 +431,94 @@ def compare(
     ceiling_app: str,
     floor_app: str,
     warmup: Callable[[], list[list[Request]]],
-    load: Callable[[], list[list[Request]]],
+    load: Callable[[int], list[list[Request]]],
     ok: Callable[[int, bytes], bool],
 ) -> None:
     """The same load against `hotline serve`, against the bare-Flask `ceiling_app`, and
     against `floor_app` (the ceiling plus one durable INSERT per request), each under
-    gunicorn with the same settings; flushes the Redis database and prints all three.
-    With --rate, the hotline is also timed at that steady rate."""
-    port = free_port()
-    hotline = measure(
-        name, hotline_command(port, args), env, port, args.concurrency, warmup, load, ok
-    )
+    gunicorn with the same settings, all three running at once and taking turns:
+    `args.rounds` rounds of `args.requests / args.rounds` requests each, in an order that
+    rotates, so that the machine's changing speed (other tenants) falls on all three
+    alike. Prints each round and the whole run, then flushes the Redis database. With
+    --rate, the hotline is also timed at that steady rate."""
+    floor_env = {**env, FLOOR_DSN: env["DATABASE_URL"]}
+    servers = [
+        (name, hotline_command, env),
+        (
+            "bare Flask ceiling",
+            lambda port, args: ceiling_command(port, args, ceiling_app),
+            floor_env,
+        ),
+        (
+            "floor: + one INSERT",
+            lambda port, args: ceiling_command(port, args, floor_app),
+            floor_env,
+        ),
+    ]
+    per_round = max(1, args.requests // args.rounds)
+    rounds: list[dict[str, Result]] = []
     steady = None
-    if args.rate:
-        port = free_port()
-        with serving(hotline_command(port, args), env, port) as base:
-            asyncio.run(drive("warm-up", base, warmup(), args.concurrency, ok))
+    with ExitStack() as stack:
+        bases = {}
+        for label, command, server_env in servers:
+            port = free_port()
+            bases[label] = stack.enter_context(serving(command(port, args), server_env, port))
+            asyncio.run(drive("warm-up", bases[label], warmup(), args.concurrency, ok))
+        for number in range(args.rounds):
+            turn = number % len(servers)
+            order = [label for label, _, _ in servers[turn:] + servers[:turn]]
+            loads = {label: load(per_round) for label in order}  # signed before the clock
+            timed = {}
+            for label in order:
+                before = cpu_seconds(bases[label])
+                timed[label] = asyncio.run(
+                    drive(label, bases[label], loads[label], args.concurrency, ok)
+                )
+                after = cpu_seconds(bases[label])
+                timed[label].cpu = (after[0] - before[0], after[1] - before[1])
+            rounds.append({label: timed[label] for label, _, _ in servers})
+            print(_round_line(number + 1, rounds[-1]), flush=True)
+        if args.rate:
             steady = asyncio.run(
                 drive_at_rate(
-                    f"hotline at {args.rate:g}/s", base, load(), args.rate, args.concurrency, ok
+                    f"hotline at {args.rate:g}/s",
+                    bases[name],
+                    load(args.requests),
+                    args.rate,
+                    args.concurrency,
+                    ok,
                 )
             )
-    results = [hotline]
-    for label, app in (("bare Flask ceiling", ceiling_app), ("floor: + one INSERT", floor_app)):
-        port = free_port()
-        server_env = {**env, FLOOR_DSN: env["DATABASE_URL"]}
-        results.append(
-            measure(
-                label,
-                ceiling_command(port, args, app),
-                server_env,
-                port,
-                args.concurrency,
-                warmup,
-                load,
-                ok,
-            )
-        )
     redis.Redis.from_url(args.redis).flushdb()
-    hotline, ceiling, floor = results
-    for result in results:
+    hotline, ceiling, floor = (Result.pooled([r[label] for r in rounds]) for label, _, _ in servers)
+    for result in (hotline, ceiling, floor):
         print(result.line())
+    for result in (hotline, ceiling, floor):
+        print(result.cpu_line())
     if steady is not None:
         print(steady.line())
-    print(f"hotline / ceiling: {hotline.rps / ceiling.rps:.0%} of the ceiling's throughput")
-    print(f"floor / ceiling: {floor.rps / ceiling.rps:.0%} (the most a storing webhook can reach)")
-    print(f"hotline / floor: {hotline.rps / floor.rps:.0%}")
+    by_round = [(r[name].rps, r[servers[1][0]].rps, r[servers[2][0]].rps) for r in rounds]
+    print(
+        f"hotline / ceiling: {hotline.rps / ceiling.rps:.0%} of the ceiling's throughput"
+        f" (rounds' median {statistics.median(h / c for h, c, _ in by_round):.0%})"
+    )
+    print(
+        f"floor / ceiling: {floor.rps / ceiling.rps:.0%} (the most a storing webhook can"
+        f" reach; rounds' median {statistics.median(f / c for _, c, f in by_round):.0%})"
+    )
+    print(
+        f"hotline / floor: {hotline.rps / floor.rps:.0%} of the whole run"
+        f" (rounds' median {statistics.median(h / f for h, _, f in by_round):.0%})"
+    )
+    if FAILURES:
+        print("errors:", ", ".join(f"{n} x {what}" for what, n in FAILURES.most_common()))
+
+
+def _round_line(number: int, results: dict[str, Result]) -> str:
+    hotline, ceiling, floor = results.values()
+    return (
+        f"round {number}: hotline {hotline.rps:5.0f} (p99 {hotline.pct(0.99):5.1f} ms),"
+        f" ceiling {ceiling.rps:5.0f}, floor {floor.rps:5.0f} req/s;"
+        f" hotline / floor {hotline.rps / floor.rps:.0%}"
+        f"{'' if not any(r.errors for r in results.values()) else '  ERRORS'}"
+    )

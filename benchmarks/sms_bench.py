@@ -10,10 +10,15 @@ Every request carries a valid X-Twilio-Signature, computed before the clock star
 The ceiling is a Flask app with one route that parses the form and answers an empty
 `<Response/>`; the floor is the ceiling plus one durable INSERT of each form into the
 same PostgreSQL, the least any webhook that stores a text before answering can do.
-All three run under gunicorn with the same settings, access log included. `--rate 100`
-also times the hotline alone at a steady 100 texts/s (open loop).
+All three run under gunicorn with the same settings, access log included, and all three
+at once, taking turns: `--rounds` rounds (default 5) of `--requests / --rounds` requests
+each, in an order that rotates, so that the machine's changing speed falls on all three
+alike. Each round is printed; then the whole run, the CPU each server's processes and
+PostgreSQL's used per request, and the ratios both over the whole run and as the
+rounds' median. `--rate 100` also times the hotline alone at a steady 100 texts/s
+(open loop).
 
-    .venv/bin/python benchmarks/sms_bench.py --requests 4000 --concurrency 50 --rate 100
+    .venv/bin/python benchmarks/sms_bench.py --requests 10000 --rounds 10 --concurrency 50
 
 Since texts are stored first (`/sms/incoming` only writes the delivery and answers
 empty TwiML), the work happens in the worker; the other modes measure it end to end with
@@ -103,7 +108,10 @@ def answered(status: int, body: bytes) -> bool:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--requests", type=int, default=4000)
+    parser.add_argument("--requests", type=int, default=4000, help="per server, in all")
+    parser.add_argument(
+        "--rounds", type=int, default=5, help="turns the three servers take, in rotation"
+    )
     parser.add_argument("--concurrency", type=int, default=50)
     parser.add_argument("--senders", type=int, default=1000, help="distinct phone numbers")
     parser.add_argument(
@@ -154,7 +162,7 @@ def main() -> None:
         "benchmarks.sms_bench:bare_app()",
         "benchmarks.sms_bench:floor_app()",
         warmup=lambda: signed_requests(200, 200),
-        load=lambda: signed_requests(args.requests, args.senders),
+        load=lambda count: signed_requests(count, args.senders),
         ok=answered,
     )
 
