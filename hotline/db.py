@@ -23,6 +23,7 @@ from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
 from hotline.instance import private_file, private_folder
+from hotline.wakeup import Wakeup
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -123,9 +124,9 @@ def make_engine(url: str, *, statement_timeout: float | None = None, **kwargs: A
     if statement_timeout is not None:
         # Server-side: a statement stuck behind a lock gives up instead of the caller.
         timeout = f"-c statement_timeout={int(statement_timeout * 1000)}"
-        # Options the URL gives (a training space's search_path) are kept, not replaced.
-        given = make_url(url).query.get("options")
-        connect_args["options"] = f"{given} {timeout}" if isinstance(given, str) else timeout
+        # Options the URL (a training space's search_path) or the caller gives are kept.
+        given = (make_url(url).query.get("options"), connect_args.get("options"))
+        connect_args["options"] = " ".join(o for o in (*given, timeout) if isinstance(o, str))
     engine = create_engine(url, connect_args=connect_args, **kwargs)
     _ping_connections_left_idle(engine)
     _fail_fast_while_unreachable(engine)
@@ -243,6 +244,8 @@ class Database:
         self.sessionmaker = sessionmaker(self.engine, expire_on_commit=False)
         self._autocommit: Engine | None = None
         self._autocommit_lock = threading.Lock()
+        self._wakeups: dict[str, Wakeup] = {}
+        self._wakeup_engine: Engine | None = None
 
     def _engine(self, **overrides: Any) -> Engine:
         engine = make_engine(self.url, **{**self._engine_kwargs, **overrides})
@@ -293,6 +296,36 @@ class Database:
                     dialect=conn.dialect,
                 ) from exc
 
+    def wake_soon(self, channel: str) -> None:
+        """NOTIFY `channel` soon, from a thread of this process, for everything committed
+        before this call; returns at once (hotline.wakeup). Nothing on SQLite, where
+        listeners poll."""
+        if self.is_sqlite:
+            return
+        wakeup = self._wakeups.get(channel)
+        if wakeup is None:
+            with self._autocommit_lock:
+                wakeup = self._wakeups.get(channel)
+                if wakeup is None:
+                    wakeup = self._wakeups[channel] = Wakeup(lambda: self._notify(channel), channel)
+        wakeup.ask()
+
+    def _notify(self, channel: str) -> None:
+        """One NOTIFY, a transaction of its own on the wake-ups' own connection, whose
+        commit is not waited for on disk: it holds PostgreSQL's notification lock only
+        briefly, and a wake-up lost in a crash is found by the listener's poll."""
+        with self._autocommit_lock:
+            if self._wakeup_engine is None:
+                self._wakeup_engine = self._engine(
+                    isolation_level="AUTOCOMMIT",
+                    pool_size=1,
+                    connect_args={"options": "-c synchronous_commit=off"},
+                )
+        with self._wakeup_engine.connect() as conn:
+            # SQLAlchemy's execution, for its handling of a broken connection: a few of
+            # these a second cost nothing.
+            conn.execute(text("SELECT pg_notify(:channel, '')"), {"channel": channel})
+
     @property
     def statement_engine(self) -> Engine:
         """The engine for a statement that is a transaction of its own, used with
@@ -324,6 +357,10 @@ class Database:
             return False
 
     def dispose(self) -> None:
+        for wakeup in self._wakeups.values():
+            wakeup.close()
+        if self._wakeup_engine is not None:
+            self._wakeup_engine.dispose()
         self.engine.dispose()
         if self._autocommit is not None:
             self._autocommit.dispose()

@@ -26,7 +26,7 @@ from hotline.jobs.transport import BurstWorker
 from hotline.logs import configure_logging
 from hotline.preflight import require_ready
 from hotline.runtime import Runtime, set_current
-from hotline.sms.processor import NOTIFY_CHANNEL as INBOUND_CHANNEL
+from hotline.sms.intake import NOTIFY_CHANNEL as INBOUND_CHANNEL
 from hotline.sms.processor import POLL_SECONDS as INBOUND_POLL_SECONDS
 from hotline.sms.processor import process_due
 
@@ -67,7 +67,7 @@ def relay_loop(runtime: Runtime, stop: threading.Event, interval: float) -> None
 
 class OutboxListener:
     """A connection of its own that LISTENs on `hotline_outbox` (migration 0002), or on
-    another channel (`hotline_inbound`, migration s13a)."""
+    another channel (`hotline_inbound`, notified by web processes: hotline.sms.intake)."""
 
     def __init__(self, database_url: str, channel: str = NOTIFY_CHANNEL) -> None:
         self.channel = channel

@@ -38,6 +38,7 @@ PLUMBING = {
     "hotline.telephony",
     "hotline.twiml_xml",
     "hotline.unreachable",
+    "hotline.wakeup",
     "hotline.webhooks",
     "hotline.yamltext",
 }

@@ -4,8 +4,10 @@ The webhook validates what it can without the database (signature, parameters, a
 sender the hotline can text back), then writes the delivery with one
 `INSERT ... ON CONFLICT (sid) DO NOTHING`: a repeat of the same MessageSid changes
 nothing and gets the same empty answer. On PostgreSQL the insert runs on an
-autocommitted connection (one round trip: no BEGIN, no COMMIT) and its trigger
-notifies the worker's processor (hotline.sms.processor), which does the rest.
+autocommitted connection (one round trip: no BEGIN, no COMMIT), and a new row asks for
+a NOTIFY on `hotline_inbound`, sent by a thread of the web process once for any number
+of texts (hotline.wakeup), which wakes the worker's processor (hotline.sms.processor);
+it does the rest.
 """
 
 from __future__ import annotations
@@ -68,8 +70,13 @@ def store(db: Database, secret_key: str, delivery: Delivery) -> bool:
     for name, process in POSTGRES_BIND.items():
         values[name] = process(values[name], dialect)
     with db.autocommitted() as conn:
-        return bool(conn.execute(POSTGRES_INSERT, values).rowcount)
+        stored = bool(conn.execute(POSTGRES_INSERT, values).rowcount)
+    if stored:
+        db.wake_soon(NOTIFY_CHANNEL)
+    return stored
 
+
+NOTIFY_CHANNEL = "hotline_inbound"  # the worker's processor listens (hotline.worker)
 
 # Built once: the values are bound per request.
 SQLITE_INSERT = sqlite.insert(SmsDelivery).on_conflict_do_nothing()

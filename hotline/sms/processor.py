@@ -45,7 +45,6 @@ from hotline.sms.senders import sender_states
 
 log = logging.getLogger(__name__)
 
-NOTIFY_CHANNEL = "hotline_inbound"  # notified by a trigger on sms_deliveries (s13a)
 BATCH = 200
 MAX_ATTEMPTS = 6
 BACKOFF = (2, 10, 60, 300, 1800)  # seconds before the 2nd, 3rd, ... attempt

@@ -254,6 +254,36 @@ def test_on_postgresql_a_stored_text_wakes_the_processor_by_notification(
     assert runtime_of(client) is runtime
 
 
+@pytest.mark.postgres
+@pytest.mark.parametrize("backend", ["postgres"], indirect=True)
+def test_a_text_is_answered_and_kept_while_its_wakeup_cannot_be_sent(
+    client: Any, runtime: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The NOTIFY is sent after the answer by a thread of the web process: a database
+    # that takes it slowly, or refuses it, neither delays the webhook nor loses the text.
+    release = threading.Event()
+    sent: list[str] = []
+
+    def stuck(channel: str) -> None:
+        release.wait(10)
+        sent.append(channel)
+        raise ConnectionError("notification refused")
+
+    monkeypatch.setattr(runtime.db, "_notify", stuck)
+    text_in(client, "HELP", process=False)
+    text_in(client, "They did not pay my wages", process=False)
+    assert sent == []  # both answered while the first wake-up was stuck
+    release.set()
+    assert [d.processed_at for d in deliveries(runtime)] == [None, None]
+    deliver(runtime)  # as the worker's poll finds them
+    assert [m.body for m in inbound(runtime)] == ["HELP", "They did not pay my wages"]
+    for _ in range(100):
+        if len(sent) == 2:
+            break
+        release.wait(0.05)
+    assert sent == ["hotline_inbound", "hotline_inbound"]  # the second asked while stuck
+
+
 @both_backends
 def test_a_burst_from_one_number_is_acted_on_in_one_batch_as_if_text_by_text(
     client: Any, runtime: Any, monkeypatch: pytest.MonkeyPatch
