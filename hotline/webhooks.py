@@ -8,6 +8,7 @@ MessageSid) gets the stored answer back and changes nothing.
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import functools
 import hashlib
@@ -22,6 +23,8 @@ from sqlalchemy import String, Text, delete, select
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Mapped, Session, mapped_column
 from twilio.request_validator import (
+    HMAC_SHA1,
+    HMAC_SHA256,
     SIGNATURE_SETTINGS_HEADER,
     RequestValidator,
     add_port,
@@ -126,20 +129,36 @@ def signature_matches(
     second HMAC only when the first does not match: validate always computes both."""
     if not signature or not token:
         return False
-    validator = RequestValidator(token)
     # Twilio signs with HMAC-SHA1 unless the settings header names another algorithm.
     algorithm = get_signature_algorithm(settings_header)
+    digest = SIGNATURE_DIGESTS.get(algorithm.upper())
+    if digest is None:
+        # An algorithm the library does not know: validate refuses it and logs why.
+        return bool(RequestValidator(token).validate(url, form, signature, algorithm))
+    key = token.encode("utf-8")
+    signed = signed_parameters(form).encode("utf-8")
     given = signature.encode("utf-8")
     parsed = urlparse(url)
-    try:
-        # A MultiDict: the validator signs every value of a repeated key (via getlist).
-        return any(
-            hmac.compare_digest(validator.compute_signature(uri, form, algorithm).encode(), given)
-            for uri in (remove_port(parsed), add_port(parsed))
+    return any(
+        hmac.compare_digest(
+            base64.b64encode(hmac.new(key, uri.encode("utf-8") + signed, digest).digest()),
+            given,
         )
-    except ValueError:
-        # An algorithm the library does not know: validate refuses it and logs why.
-        return bool(validator.validate(url, form, signature, algorithm))
+        for uri in (remove_port(parsed), add_port(parsed))
+    )
+
+
+SIGNATURE_DIGESTS = {HMAC_SHA1: hashlib.sha1, HMAC_SHA256: hashlib.sha256}
+
+
+def signed_parameters(form: MultiDict[str, str]) -> str:
+    """What Twilio's signature covers after the URL, as `RequestValidator.compute_signature`
+    builds it: each parameter's name in order, with each of its distinct values in order.
+    Built here because the library asks a MultiDict for `getall` first and catches the
+    AttributeError, once per parameter: a fifth of the SMS webhook's own CPU."""
+    return "".join(
+        name + value for name in sorted(form) for value in sorted(set(form.getlist(name)))
+    )
 
 
 # Twilio SIDs are a two-letter type prefix and 32 hex digits; a known parameter must
