@@ -16,9 +16,9 @@ import psycopg
 import redis
 from rq import SimpleWorker
 from rq.exceptions import StopRequested
-from sqlalchemy.engine import make_url
 
 from hotline.config import Settings
+from hotline.db import libpq_url
 from hotline.encryption.rotation import verify_data_keys
 from hotline.handlers import register_handlers
 from hotline.jobs import NOTIFY_CHANNEL, REGISTRY, queue, relay
@@ -71,12 +71,7 @@ class OutboxListener:
 
     def __init__(self, database_url: str, channel: str = NOTIFY_CHANNEL) -> None:
         self.channel = channel
-        # The libpq form of the URL: psycopg's own, without SQLAlchemy's driver name.
-        self.conninfo = (
-            make_url(database_url)
-            .set(drivername="postgresql")
-            .render_as_string(hide_password=False)
-        )
+        self.conninfo = libpq_url(database_url)
         self.conn: psycopg.Connection[Any] | None = None
 
     def wait(self, timeout: float) -> bool:

@@ -9,13 +9,14 @@ import threading
 from pathlib import Path
 from typing import Any
 
+import psycopg
 import pytest
 from click.testing import CliRunner
 from sqlalchemy import func, select, update
 
 from hotline.cases.models import Case
 from hotline.cli import main
-from hotline.db import utcnow
+from hotline.db import libpq_url, utcnow
 from hotline.runtime import Runtime
 from hotline.sms import inbound as domain
 from hotline.sms import processor
@@ -282,6 +283,22 @@ def test_a_text_is_answered_and_kept_while_its_wakeup_cannot_be_sent(
             break
         release.wait(0.05)
     assert sent == ["hotline_inbound", "hotline_inbound"]  # the second asked while stuck
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("backend", ["postgres"], indirect=True)
+def test_a_wakeup_connection_the_server_dropped_is_opened_again(runtime: Any) -> None:
+    listener = psycopg.connect(libpq_url(runtime.db.url), autocommit=True)
+    listener.execute("LISTEN hotline_inbound")
+    runtime.db._notify("hotline_inbound")  # opens the wake-ups' connection
+    [conn] = runtime.db._wakeup_conns.values()
+    listener.execute("SELECT pg_terminate_backend(%s)", (conn.info.backend_pid,))
+    with pytest.raises(psycopg.Error):
+        runtime.db._notify("hotline_inbound")  # the thread logs it; the poll covers it
+    runtime.db._notify("hotline_inbound")  # a new connection
+    heard = list(listener.notifies(timeout=2, stop_after=2))
+    listener.close()
+    assert [n.channel for n in heard] == ["hotline_inbound", "hotline_inbound"]
 
 
 @both_backends
