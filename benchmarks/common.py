@@ -424,6 +424,21 @@ def measure(
         return asyncio.run(drive(name, base, load(), concurrency, ok))
 
 
+def with_cpu(
+    base: str,
+    name: str,
+    sequences: list[list[Request]],
+    conc: int,
+    ok: Callable[[int, bytes], bool],
+) -> Result:
+    """`drive`, with the CPU time the server at `base` and PostgreSQL used meanwhile."""
+    before = cpu_seconds(base)
+    result = asyncio.run(drive(name, base, sequences, conc, ok))
+    after = cpu_seconds(base)
+    result.cpu = (after[0] - before[0], after[1] - before[1])
+    return result
+
+
 def compare(
     args: argparse.Namespace,
     env: dict[str, str],
@@ -468,14 +483,10 @@ def compare(
             turn = number % len(servers)
             order = [label for label, _, _ in servers[turn:] + servers[:turn]]
             loads = {label: load(per_round) for label in order}  # signed before the clock
-            timed = {}
-            for label in order:
-                before = cpu_seconds(bases[label])
-                timed[label] = asyncio.run(
-                    drive(label, bases[label], loads[label], args.concurrency, ok)
-                )
-                after = cpu_seconds(bases[label])
-                timed[label].cpu = (after[0] - before[0], after[1] - before[1])
+            timed = {
+                label: with_cpu(bases[label], label, loads[label], args.concurrency, ok)
+                for label in order
+            }
             rounds.append({label: timed[label] for label, _, _ in servers})
             print(_round_line(number + 1, rounds[-1]), flush=True)
         if args.rate:

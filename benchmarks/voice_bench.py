@@ -4,7 +4,9 @@ callers, and one menu navigation step.
 
 The hotline runs as `hotline serve` on PostgreSQL (its own database, default
 `hotline_bench_voice`, dropped and migrated first) and a Redis database of its own
-(flushed after the run). Phases against the same server, each timed on its own:
+(flushed after the run). The hotline, the ceiling and the floor run at once and take
+turns, `--rounds` rounds in an order that rotates (as in `sms_bench`); the hotline's
+turn is these phases, each timed on its own, with numbers new to that round:
 
 - incoming, new callers: `/voice/incoming` from numbers never seen (the caller and the
   call rows, the language menu as TwiML);
@@ -21,7 +23,7 @@ durable INSERT of each form into the same PostgreSQL. Both run under gunicorn wi
 settings `hotline serve` uses, access log included. Goals (issue 13):
 `/voice/incoming` ≥ 0.5 × the floor, a navigation step ≥ 0.5 × the ceiling.
 
-    .venv/bin/python benchmarks/voice_bench.py --calls 3000 --concurrency 50 \\
+    .venv/bin/python benchmarks/voice_bench.py --calls 3000 --rounds 5 --concurrency 50 \\
         --database hotline_bench_voice --redis redis://127.0.0.1:6379/13 --port 7200
 
 Loopback only; the run is bounded by --calls.
@@ -31,10 +33,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import functools
 import os
 import secrets
+import statistics
 import sys
 from collections.abc import Callable
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -61,6 +66,7 @@ from common import (
     hotline_env,
     prepare_database,
     serving,
+    with_cpu,
     with_one_insert,
 )
 
@@ -151,9 +157,26 @@ def timed(base: str, name: str, load: list[list[Request]], conc: int) -> Result:
     return asyncio.run(drive(name, base, load, conc, gathered))
 
 
+GOALS = (  # phase, goal, against
+    ("new", 0.5, "floor"),
+    ("returning", 0.5, "floor"),
+    ("navigation", 0.5, "ceiling"),
+)
+NAMES = {
+    "new": "incoming, new",
+    "returning": "incoming, returning",
+    "navigation": "navigation step",
+    "ceiling": "ceiling (bare Flask)",
+    "floor": "floor (bare Flask)",
+}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--calls", type=int, default=3000, help="requests per phase")
+    parser.add_argument("--calls", type=int, default=3000, help="requests per phase, in all")
+    parser.add_argument(
+        "--rounds", type=int, default=5, help="turns the three servers take, in rotation"
+    )
     parser.add_argument("--concurrency", type=int, default=50)
     parser.add_argument("--port", type=int, default=7200, help="first of three ports")
     add_server_options(parser, database="hotline_bench_voice", redis_db=13)
@@ -161,44 +184,83 @@ def main() -> None:
 
     url = prepare_database(args.postgres, args.database)
     env = hotline_env(url, args.redis, "hotline-voice-bench-")
-    conc, calls = args.concurrency, args.calls
-    print(
-        f"{calls} signed requests per phase, {conc} concurrent callers, "
-        f"gunicorn {args.workers} workers x {args.threads} threads, {os.cpu_count()} cores"
-    )
-    results: dict[str, Result] = {}
-    with serving(hotline_command(args.port, args), env, args.port) as base:
-        timed(base, "warm-up", choose_language(range(9_000_000, 9_000_200)), conc)
-        timed(base, "warm-up", navigation(200), conc)
-        numbers = range(1_000_000, 1_000_000 + calls)
-        results["new"] = timed(base, "incoming, new", incoming(numbers), conc)
-        # Untimed: the same numbers' first calls choose Vietnamese (new CallSids).
-        timed(base, "language chosen", choose_language(numbers), conc)
-        results["returning"] = timed(base, "incoming, returning", incoming(numbers), conc)
-        results["navigation"] = timed(base, "navigation step", navigation(calls), conc)
     floor_env = {**env, FLOOR_DSN: env["DATABASE_URL"]}
-    apps: list[tuple[str, str, Callable[[], list[list[Request]]]]] = [
-        ("ceiling", "benchmarks.voice_bench:bare_app()", lambda: navigation(calls)),
-        ("floor", "benchmarks.voice_bench:floor_app()", lambda: incoming(range(calls))),
-    ]
-    for offset, (label, app, load) in enumerate(apps, start=1):
-        port = args.port + offset
-        with serving(ceiling_command(port, args, app), floor_env, port) as base:
+    conc, per_round = args.concurrency, max(1, args.calls // args.rounds)
+    print(
+        f"{per_round * args.rounds} signed requests per phase in {args.rounds} rounds, "
+        f"{conc} concurrent callers, gunicorn {args.workers} workers x {args.threads} "
+        f"threads, {os.cpu_count()} cores"
+    )
+    rounds: list[dict[str, Result]] = []
+    with ExitStack() as stack:
+        hotline = stack.enter_context(serving(hotline_command(args.port, args), env, args.port))
+        ceiling, floor = (
+            stack.enter_context(serving(ceiling_command(port, args, app), floor_env, port))
+            for port, app in (
+                (args.port + 1, "benchmarks.voice_bench:bare_app()"),
+                (args.port + 2, "benchmarks.voice_bench:floor_app()"),
+            )
+        )
+        timed(hotline, "warm-up", choose_language(range(9_000_000, 9_000_200)), conc)
+        for base in (hotline, ceiling, floor):
             timed(base, "warm-up", navigation(200), conc)
-            results[label] = timed(base, f"{label} (bare Flask)", load(), conc)
+
+        def hotline_phases(numbers: range) -> dict[str, Result]:
+            # Signed before the clock starts; new numbers, then the same numbers again
+            # once their first calls (untimed) have chosen Vietnamese.
+            first, chosen, again = incoming(numbers), choose_language(numbers), incoming(numbers)
+            steps = navigation(len(numbers))
+            out = {"new": with_cpu(hotline, NAMES["new"], first, conc, gathered)}
+            timed(hotline, "language chosen", chosen, conc)
+            out["returning"] = with_cpu(hotline, NAMES["returning"], again, conc, gathered)
+            out["navigation"] = with_cpu(hotline, NAMES["navigation"], steps, conc, gathered)
+            return out
+
+        for number in range(args.rounds):
+            numbers = range(1_000_000 + number * per_round, 1_000_000 + (number + 1) * per_round)
+            turns: list[Callable[[], dict[str, Result]]] = [
+                functools.partial(hotline_phases, numbers),
+                lambda: {
+                    "ceiling": with_cpu(
+                        ceiling, NAMES["ceiling"], navigation(per_round), conc, gathered
+                    )
+                },
+                lambda: {
+                    "floor": with_cpu(
+                        floor, NAMES["floor"], incoming(range(per_round)), conc, gathered
+                    )
+                },
+            ]
+            turn = number % len(turns)
+            results: dict[str, Result] = {}
+            for phases in turns[turn:] + turns[:turn]:
+                results.update(phases())
+            rounds.append(results)
+            print(
+                f"round {number + 1}: "
+                + ", ".join(f"{key} {results[key].rps:5.0f}" for key in NAMES)
+                + " req/s; "
+                + ", ".join(
+                    f"{key} / {against} {results[key].rps / results[against].rps:.0%}"
+                    for key, _, against in GOALS
+                ),
+                flush=True,
+            )
     redis.Redis.from_url(args.redis).flushdb()
-    for result in results.values():
+    pooled = {key: Result.pooled([r[key] for r in rounds]) for key in NAMES}
+    for result in pooled.values():
         print(result.line())
-    floor, ceiling = results["floor"].rps, results["ceiling"].rps
-    for key, goal, against, name in (
-        ("new", 0.5, floor, "floor"),
-        ("returning", 0.5, floor, "floor"),
-        ("navigation", 0.5, ceiling, "ceiling"),
-    ):
-        ratio = results[key].rps / against
-        verdict = "met" if ratio >= goal else "NOT met"
-        print(f"{results[key].name} / {name}: {ratio:.0%} (goal {goal:.0%}: {verdict})")
-    print(f"floor / ceiling: {floor / ceiling:.0%}")
+    for result in pooled.values():
+        print(result.cpu_line())
+    for key, goal, against in GOALS:
+        ratio = pooled[key].rps / pooled[against].rps
+        median = statistics.median(r[key].rps / r[against].rps for r in rounds)
+        verdict = "met" if min(ratio, median) >= goal else "NOT met"
+        print(
+            f"{NAMES[key]} / {against}: {ratio:.0%} of the whole run, rounds' median "
+            f"{median:.0%} (goal {goal:.0%}: {verdict})"
+        )
+    print(f"floor / ceiling: {pooled['floor'].rps / pooled['ceiling'].rps:.0%}")
 
 
 if __name__ == "__main__":
