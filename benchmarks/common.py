@@ -339,8 +339,8 @@ async def _timed_steps(
     return errors
 
 
-# What the errors of a run were (an HTTP status, or the client's exception), printed at
-# its end: a server that fails fast would otherwise look fast.
+# What the errors of a run were (an HTTP status, or the client's exception; warm-ups
+# included), printed at its end: a server that fails fast would otherwise look fast.
 FAILURES: collections.Counter[str] = collections.Counter()
 
 
@@ -521,6 +521,10 @@ def compare(
         f"hotline / floor: {hotline.rps / floor.rps:.0%} of the whole run"
         f" (rounds' median {statistics.median(h / f for h, _, f in by_round):.0%})"
     )
+    print_failures()
+
+
+def print_failures() -> None:
     if FAILURES:
         print("errors:", ", ".join(f"{n} x {what}" for what, n in FAILURES.most_common()))
 

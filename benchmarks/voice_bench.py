@@ -65,6 +65,7 @@ from common import (
     hotline_command,
     hotline_env,
     prepare_database,
+    print_failures,
     serving,
     with_cpu,
     with_one_insert,
@@ -261,6 +262,7 @@ def main() -> None:
             f"{median:.0%} (goal {goal:.0%}: {verdict})"
         )
     print(f"floor / ceiling: {pooled['floor'].rps / pooled['ceiling'].rps:.0%}")
+    print_failures()
 
 
 if __name__ == "__main__":

@@ -250,7 +250,7 @@ class Database:
         self.engine = self._engine()
         self.sessionmaker = sessionmaker(self.engine, expire_on_commit=False)
         self._autocommit: Engine | None = None
-        self._autocommit_lock = threading.Lock()
+        self._lazy_lock = threading.Lock()  # for what is made on first use
         self._wakeups: dict[str, Wakeup] = {}
         self._wakeup_conns: dict[tuple[int, str], Any] = {}  # psycopg's, by process, channel
 
@@ -266,7 +266,7 @@ class Database:
         statement that is its own transaction (the SMS webhook's one INSERT): one round
         trip, where switching a pooled connection to autocommit and back costs three more.
         Made on first use: only web processes and senders of SMS need it."""
-        with self._autocommit_lock:
+        with self._lazy_lock:
             if self._autocommit is None:
                 self._autocommit = self._engine(isolation_level="AUTOCOMMIT")
             return self._autocommit
@@ -311,7 +311,7 @@ class Database:
             return
         wakeup = self._wakeups.get(channel)
         if wakeup is None:
-            with self._autocommit_lock:
+            with self._lazy_lock:
                 wakeup = self._wakeups.get(channel)
                 if wakeup is None:
                     wakeup = self._wakeups[channel] = Wakeup(lambda: self._notify(channel), channel)
@@ -371,8 +371,9 @@ class Database:
     def dispose(self) -> None:
         for wakeup in self._wakeups.values():
             wakeup.close()
-        for conn in self._wakeup_conns.values():
-            conn.close()
+        for (pid, _), conn in self._wakeup_conns.items():
+            if pid == os.getpid():  # closing an inherited one would end the parent's session
+                conn.close()
         self.engine.dispose()
         if self._autocommit is not None:
             self._autocommit.dispose()

@@ -41,6 +41,9 @@ class Delivery:
         return cls(sid, data["from"], data["body"], list(data.get("media") or []))
 
 
+NOTIFY_CHANNEL = "hotline_inbound"  # the worker's processor listens (hotline.worker)
+
+
 def sender_key(secret_key: str, sender: str) -> str:
     """The keyed hash that orders a sender's texts; raises InvalidPhoneNumber."""
     return phone_hash(secret_key, normalise_phone(sender))
@@ -75,8 +78,6 @@ def store(db: Database, secret_key: str, delivery: Delivery) -> bool:
         db.wake_soon(NOTIFY_CHANNEL)
     return stored
 
-
-NOTIFY_CHANNEL = "hotline_inbound"  # the worker's processor listens (hotline.worker)
 
 # Built once: the values are bound per request.
 SQLITE_INSERT = sqlite.insert(SmsDelivery).on_conflict_do_nothing()

@@ -6,7 +6,7 @@ Create Date: 2026-12-01 19:40:00
 
 The statement trigger of s13a sent `NOTIFY hotline_inbound` inside every webhook's
 INSERT, and PostgreSQL serialises the commits of transactions that notify: at 16
-concurrent inserts the server committed about 2,800 rows a second instead of 8,000.
+concurrent inserts the server committed 2,800–3,350 rows a second instead of 7,300–10,400.
 Web processes now send the NOTIFY themselves, after the commit and once for any number
 of texts (hotline.wakeup), so the trigger goes. The worker listens on the same channel.
 """
